@@ -1,0 +1,3 @@
+from sendout.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP API: Voucherify's routes and shapes, plus sendout's own extensions."""

@@ -1,0 +1,97 @@
+"""The ASGI application and its life cycle (store, credentials, in-process worker)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from sendout import __version__
+from sendout.api.context import AppContext, ManagementKey
+from sendout.api.errors import RequestIdMiddleware, install_error_handlers
+from sendout.api.openapi import install_openapi
+from sendout.api.responses import JsonResponse
+from sendout.api.routes import (
+    customers,
+    deliveries,
+    distributions,
+    event_schemas,
+    events,
+    projects,
+)
+from sendout.bootstrap import ensure_credentials, make_worker, open_storage
+from sendout.clock import Clock, SystemClock
+from sendout.console import print_credentials
+from sendout.settings import Settings
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("sendout.app")
+
+DESCRIPTION = """Custom events in, signed Voucherify-compatible `customer.custom_event` webhooks out.
+
+`/v1/*` takes `X-App-Id` + `X-App-Token`; `/management/v1/*` takes `X-Management-Id` +
+`X-Management-Token`. Every error is Voucherify's error object
+(`code, key, message, details, request_id`)."""
+
+
+def create_app(
+    settings: Settings, *, run_worker: bool = True, clock: Clock | None = None
+) -> FastAPI:
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage = await open_storage(settings)
+        creds = await ensure_credentials(storage, settings, clock)
+        if creds.generated:
+            print_credentials(
+                creds,
+                title="sendout: new credentials (shown once; `sendout credentials` shows them again)",
+            )
+        ctx = AppContext(
+            settings=settings,
+            storage=storage,
+            clock=clock,
+            management=ManagementKey(creds.management_id, creds.management_token),
+        )
+        app.state.ctx = ctx
+        stop = asyncio.Event()
+        worker_task = None
+        sender = None
+        if run_worker:
+            worker, sender = make_worker(storage, settings, clock)
+            ctx.wake_worker = worker.wake
+            worker_task = asyncio.create_task(worker.run(stop))
+        log.info("sendout.started", database=settings.database_url, worker=run_worker)
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+            if sender is not None:
+                await sender.close()
+            await storage.close()
+
+    app = FastAPI(
+        title="sendout",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JsonResponse,
+    )
+    install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(RequestIdMiddleware)
+    for module in (events, customers, event_schemas, projects, distributions, deliveries):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+    async def health() -> JsonResponse:
+        return JsonResponse({"status": "ok"})
+
+    return app

@@ -1,0 +1,97 @@
+"""Reading a JSON request body: media type, size limit, syntax, nulls, then the model."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from sendout.errors import InvalidInput, SendoutError
+from sendout.jsonutil import strip_nulls
+
+__all__ = ["parse_model", "read_json", "read_model"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> SendoutError:
+    return SendoutError(
+        f"The request body is larger than the limit of {limit} bytes",
+        status=413,
+        key="payload_too_large",
+        message="Payload too large",
+    )
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object with ``null`` members removed, or a clear 4xx."""
+    content_type = request.headers.get("content-type", "")
+    if not _is_json(content_type):
+        raise SendoutError(
+            f"Expected Content-Type: application/json, got {content_type or 'none'!r}",
+            status=415,
+            key="unsupported_media_type",
+            message="Unsupported media type",
+        )
+    raw = await _read_limited(request, limit)
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"The request body is not valid JSON: {exc}",
+            key="invalid_json",
+            message="Malformed JSON",
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            f"The request body must be a JSON object, got {type(value).__name__}",
+            key="invalid_payload",
+        )
+    return strip_nulls(value)  # type: ignore[no-any-return]
+
+
+def parse_model(model: type[M], value: dict[str, Any]) -> M:
+    """Validate with pydantic; a missing top-level field gets the key ``missing_<field>``."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    first = exc.errors(include_url=False)[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing" and len(first["loc"]) == 1:
+        return InvalidInput(
+            f"Missing required property '{loc}'",
+            key=f"missing_{loc}",
+            message=f"Missing {loc}",
+        )
+    return InvalidInput(f"{loc}: {first['msg']}", key="invalid_payload")
+
+
+async def read_model(request: Request, model: type[M], limit: int) -> M:
+    return parse_model(model, await read_json(request, limit))

@@ -1,0 +1,37 @@
+"""Everything a request handler needs, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from sendout.clock import Clock
+from sendout.records import Project
+from sendout.settings import Settings
+from sendout.storage.base import Storage
+
+__all__ = ["AppContext", "ManagementKey", "context_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class ManagementKey:
+    id: str
+    token: str
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    storage: Storage
+    clock: Clock
+    management: ManagementKey
+    wake_worker: Callable[[], None] = lambda: None
+    # app_id -> (project, expires at monotonic seconds); a short cache in front of the store.
+    project_cache: dict[str, tuple[Project, float]] = field(default_factory=dict)
+
+
+def context_of(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx

@@ -1,0 +1,97 @@
+"""Customers, as in Voucherify: create-or-upsert, get, update, delete, list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from sendout.api.auth import AppProject
+from sendout.api.body import read_model
+from sendout.api.context import context_of
+from sendout.api.openapi import body_doc
+from sendout.api.paging import page_of
+from sendout.api.responses import JsonResponse, list_body
+from sendout.api.schemas import CustomerIn, CustomerUpdateIn
+from sendout.api.views import customer_view
+from sendout.clock import isoformat
+from sendout.errors import InvalidInput
+from sendout.storage.base import CustomerRef
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["customers"])
+
+_ORDERS = ("created_at", "-created_at", "updated_at", "-updated_at", "source_id", "-source_id")
+
+
+@router.post(
+    "/v1/customers",
+    summary="Create a customer, or update the one with this id or source_id",
+    openapi_extra=body_doc(CustomerIn),
+    response_class=JsonResponse,
+)
+async def create_customer(request: Request, project: AppProject) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, CustomerIn, ctx.settings.max_body_bytes)
+    customer = await ctx.storage.upsert_customer(
+        project.id,
+        CustomerRef(id=body.id, source_id=body.source_id),
+        body.fields(),
+        isoformat(ctx.clock.now()),
+    )
+    return JsonResponse(customer_view(customer))
+
+
+@router.get("/v1/customers", summary="List customers", response_class=JsonResponse)
+async def list_customers(
+    request: Request,
+    project: AppProject,
+    limit: int = Query(10),
+    page: int = Query(1),
+    email: str | None = Query(None),
+    name: str | None = Query(None),
+    order: str = Query("-created_at", description=", ".join(_ORDERS)),
+) -> JsonResponse:
+    ctx = context_of(request)
+    paging = page_of(limit, page, max_page=99)
+    if order not in _ORDERS:
+        raise InvalidInput(
+            f"order must be one of {', '.join(_ORDERS)}, got '{order}'", key="invalid_query_params"
+        )
+    found, total = await ctx.storage.list_customers(
+        project.id, paging, email=email, name=name, order=order
+    )
+    return JsonResponse(
+        list_body("customers", [customer_view(c) for c in found], total, offset=paging.offset)
+    )
+
+
+@router.get(
+    "/v1/customers/{customerId}",
+    summary="Get a customer by id or source_id",
+    response_class=JsonResponse,
+)
+async def get_customer(customerId: str, request: Request, project: AppProject) -> JsonResponse:
+    customer = await context_of(request).storage.get_customer(project.id, customerId)
+    return JsonResponse(customer_view(customer))
+
+
+@router.put(
+    "/v1/customers/{customerId}",
+    summary="Update a customer; omitted fields stay as they are",
+    openapi_extra=body_doc(CustomerUpdateIn),
+    response_class=JsonResponse,
+)
+async def update_customer(customerId: str, request: Request, project: AppProject) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, CustomerUpdateIn, ctx.settings.max_body_bytes)
+    customer = await ctx.storage.update_customer(
+        project.id, customerId, body.fields(), isoformat(ctx.clock.now())
+    )
+    return JsonResponse(customer_view(customer))
+
+
+@router.delete("/v1/customers/{customerId}", summary="Delete a customer", status_code=204)
+async def delete_customer(customerId: str, request: Request, project: AppProject) -> Response:
+    await context_of(request).storage.delete_customer(project.id, customerId)
+    return Response(status_code=204)

@@ -1,0 +1,185 @@
+"""Distributions (sendout's extension; Voucherify has no public API for them)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from sendout import ids
+from sendout.api.auth import AppProject
+from sendout.api.body import read_model
+from sendout.api.context import AppContext, context_of
+from sendout.api.openapi import body_doc
+from sendout.api.paging import page_of
+from sendout.api.responses import JsonResponse, list_body
+from sendout.api.schemas import ActionIn, ChannelIn, DistributionIn, DistributionPatchIn, TriggerIn
+from sendout.api.views import distribution_view
+from sendout.clock import isoformat
+from sendout.distributions import (
+    check_action,
+    check_channel,
+    check_status,
+    check_trigger_type,
+)
+from sendout.errors import InvalidInput
+from sendout.records import Channel, Distribution, Project
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/distributions", tags=["distributions"])
+
+
+async def _trigger_event(ctx: AppContext, project_id: str, trigger: TriggerIn) -> str:
+    check_trigger_type(trigger.type)
+    if not await ctx.storage.event_schema_exists(project_id, trigger.event):
+        raise InvalidInput(
+            f"trigger.event '{trigger.event}' has no custom event schema in this project;"
+            " create it first",
+            key="unknown_event",
+            message="Unknown custom event",
+            resource_id=trigger.event,
+            resource_type="custom_event_schema",
+        )
+    return trigger.event
+
+
+def _channels(channels: list[ChannelIn]) -> tuple[Channel, ...]:
+    return tuple(
+        check_channel(i, c.type, c.event_name, c.url, c.headers) for i, c in enumerate(channels)
+    )
+
+
+def _action(action: ActionIn) -> dict[str, object]:
+    return check_action(action.model_dump())
+
+
+@router.post(
+    "",
+    summary="Create a distribution",
+    openapi_extra=body_doc(DistributionIn),
+    response_class=JsonResponse,
+)
+async def create_distribution(request: Request, project: AppProject) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, DistributionIn, ctx.settings.max_body_bytes)
+    distribution = Distribution(
+        id=ids.distribution_id(),
+        project_id=project.id,
+        name=body.name,
+        trigger_type=body.trigger.type,
+        trigger_event=await _trigger_event(ctx, project.id, body.trigger),
+        action=_action(body.action),
+        channels=_channels(body.channels),
+        status=check_status(body.status),
+        created_at=isoformat(ctx.clock.now()),
+        updated_at=None,
+    )
+    await ctx.storage.create_distribution(distribution)
+    return JsonResponse(distribution_view(distribution))
+
+
+@router.get("", summary="List distributions", response_class=JsonResponse)
+async def list_distributions(
+    request: Request,
+    project: AppProject,
+    limit: int = Query(10),
+    page: int = Query(1),
+) -> JsonResponse:
+    paging = page_of(limit, page)
+    found, total = await context_of(request).storage.list_distributions(project.id, paging)
+    return JsonResponse(
+        list_body(
+            "distributions", [distribution_view(d) for d in found], total, offset=paging.offset
+        )
+    )
+
+
+@router.get("/{distributionId}", summary="Get a distribution", response_class=JsonResponse)
+async def get_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> JsonResponse:
+    found = await context_of(request).storage.get_distribution(project.id, distributionId)
+    return JsonResponse(distribution_view(found))
+
+
+@router.put(
+    "/{distributionId}",
+    summary="Update a distribution; the fields given replace the stored ones",
+    openapi_extra=body_doc(DistributionPatchIn),
+    response_class=JsonResponse,
+)
+async def update_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, DistributionPatchIn, ctx.settings.max_body_bytes)
+    current = await ctx.storage.get_distribution(project.id, distributionId)
+    updated = Distribution(
+        id=current.id,
+        project_id=project.id,
+        name=body.name if body.name is not None else current.name,
+        trigger_type=current.trigger_type if body.trigger is None else body.trigger.type,
+        trigger_event=(
+            current.trigger_event
+            if body.trigger is None
+            else await _trigger_event(ctx, project.id, body.trigger)
+        ),
+        action=current.action if body.action is None else _action(body.action),
+        channels=current.channels if body.channels is None else _channels(body.channels),
+        status=current.status if body.status is None else check_status(body.status),
+        created_at=current.created_at,
+        updated_at=isoformat(ctx.clock.now()),
+    )
+    await ctx.storage.replace_distribution(updated)
+    if updated.status == "ACTIVE":
+        ctx.wake_worker()
+    return JsonResponse(distribution_view(updated))
+
+
+@router.delete("/{distributionId}", summary="Delete a distribution", status_code=204)
+async def delete_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> Response:
+    ctx = context_of(request)
+    await ctx.storage.delete_distribution(project.id, distributionId, isoformat(ctx.clock.now()))
+    return Response(status_code=204)
+
+
+async def _set_status(
+    request: Request, project: Project, distribution_id: str, status: str
+) -> JsonResponse:
+    ctx = context_of(request)
+    current = await ctx.storage.get_distribution(project.id, distribution_id)
+    updated = Distribution(
+        **{
+            **{f: getattr(current, f) for f in current.__slots__},
+            "status": status,
+            "updated_at": isoformat(ctx.clock.now()),
+        }
+    )
+    await ctx.storage.replace_distribution(updated)
+    if status == "ACTIVE":
+        ctx.wake_worker()
+    return JsonResponse(distribution_view(updated))
+
+
+@router.post(
+    "/{distributionId}/pause",
+    summary="Pause a distribution: it matches no new events and its queued webhooks wait",
+    response_class=JsonResponse,
+)
+async def pause_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> JsonResponse:
+    return await _set_status(request, project, distributionId, "PAUSED")
+
+
+@router.post(
+    "/{distributionId}/resume",
+    summary="Resume a distribution (set live): queued webhooks are delivered",
+    response_class=JsonResponse,
+)
+async def resume_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> JsonResponse:
+    return await _set_status(request, project, distributionId, "ACTIVE")

@@ -1,0 +1,98 @@
+"""``POST /v1/events`` (Voucherify) and ``GET /v1/events`` (sendout's extension)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+
+from sendout import ids
+from sendout.api.auth import AppProject
+from sendout.api.body import read_model
+from sendout.api.context import context_of
+from sendout.api.errors import request_id_of
+from sendout.api.openapi import body_doc
+from sendout.api.paging import page_of
+from sendout.api.responses import JsonResponse, list_body
+from sendout.api.schemas import EventsCreateIn
+from sendout.api.views import event_view, tracked_event_view
+from sendout.clock import isoformat, to_ms
+from sendout.errors import InvalidInput
+from sendout.storage.base import CustomerRef, TrackCommand
+from sendout.tracking import EventTracking
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["events"])
+
+
+@router.post(
+    "/v1/events",
+    summary="Track a custom event",
+    openapi_extra=body_doc(EventsCreateIn),
+    response_class=JsonResponse,
+)
+async def track_event(request: Request, project: AppProject) -> JsonResponse:
+    """Store the event, upsert its customer and enqueue the webhooks of every matching
+    distribution, all in one transaction: a 200 means all of it is committed."""
+    ctx = context_of(request)
+    body = await read_model(request, EventsCreateIn, ctx.settings.max_body_bytes)
+    if body.customer.id is None and body.customer.source_id is None:
+        raise InvalidInput(
+            "customer must carry an id (cust_…) or a source_id",
+            key="missing_customer_identifier",
+            message="Missing customer identifier",
+        )
+    now = ctx.clock.now()
+    created_at = isoformat(now)
+    request_id = request_id_of(request)
+    metadata = body.metadata or {}
+    command = TrackCommand(
+        project_id=project.id,
+        event_id=ids.event_id(),
+        event_name=body.event,
+        customer=CustomerRef(id=body.customer.id, source_id=body.customer.source_id),
+        customer_fields=body.customer.fields(),
+        metadata=metadata,
+        referral=None
+        if body.referral is None
+        else _referral_echo(body.referral.code, body.referral.referrer_id),
+        loyalty=None if body.loyalty is None else {"code": body.loyalty.code},
+        request_id=request_id,
+        created_at=created_at,
+        created_at_ms=to_ms(now),
+    )
+    tracking = EventTracking(
+        project_id=project.id,
+        metadata=metadata,
+        event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
+        created_at=created_at,
+    )
+    event, customer, enqueued = await ctx.storage.track_event(command, tracking)
+    if enqueued:
+        ctx.wake_worker()
+    return JsonResponse(tracked_event_view(event, customer))
+
+
+def _referral_echo(code: str, referrer_id: str | None) -> dict[str, str | None]:
+    return {"referrer_id": referrer_id, "code": code, "id": None}
+
+
+@router.get("/v1/events", summary="List tracked events", response_class=JsonResponse)
+async def list_events(
+    request: Request,
+    project: AppProject,
+    customer: str | None = Query(None, description="Customer id (cust_…) or source_id"),
+    event: str | None = Query(None, description="Event name"),
+    limit: int = Query(10),
+    page: int = Query(1),
+) -> JsonResponse:
+    ctx = context_of(request)
+    paging = page_of(limit, page)
+    customer_id = None
+    if customer is not None:
+        customer_id = (await ctx.storage.get_customer(project.id, customer)).id
+    found, total = await ctx.storage.list_events(
+        project.id, paging, customer_id=customer_id, event_name=event
+    )
+    return JsonResponse(
+        list_body("events", [event_view(e) for e in found], total, offset=paging.offset)
+    )

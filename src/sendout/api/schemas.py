@@ -1,0 +1,147 @@
+"""Request bodies, as Voucherify (and its SDK) send them. Unknown keys are ignored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sendout.records import CustomerFields
+
+__all__ = [
+    "ActionIn",
+    "AddressIn",
+    "ChannelIn",
+    "CustomerIn",
+    "CustomerUpdateIn",
+    "DistributionIn",
+    "DistributionPatchIn",
+    "EventSchemaIn",
+    "EventSchemaUpdateIn",
+    "EventsCreateIn",
+    "LoyaltyIn",
+    "PropertyIn",
+    "ReferralIn",
+    "SchemaBodyIn",
+    "TriggerIn",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AddressIn(_In):
+    city: str | None = None
+    state: str | None = None
+    line_1: str | None = None
+    line_2: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+
+
+class CustomerUpdateIn(_In):
+    """``CustomerBase``: what can change on a customer."""
+
+    name: str | None = Field(default=None, max_length=1000)
+    description: str | None = Field(default=None, max_length=10000)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=100)
+    birthdate: dt.date | None = None
+    birthday: dt.date | None = Field(default=None, description="Deprecated; use birthdate.")
+    address: AddressIn | None = None
+    metadata: dict[str, Any] | None = None
+
+    def fields(self) -> CustomerFields:
+        birthdate = self.birthdate or self.birthday
+        return CustomerFields(
+            name=self.name,
+            description=self.description,
+            email=self.email,
+            phone=self.phone,
+            birthdate=None if birthdate is None else birthdate.isoformat(),
+            address=None if self.address is None else self.address.model_dump(),
+            metadata=self.metadata,
+        )
+
+
+class CustomerIn(CustomerUpdateIn):
+    """``Customer``: identified by ``id`` (``cust_…``) or the caller's ``source_id``."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=100)
+    source_id: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ReferralIn(_In):
+    code: str = Field(min_length=1, max_length=1000)
+    referrer_id: str | None = None
+
+
+class LoyaltyIn(_In):
+    code: str = Field(min_length=1, max_length=1000)
+
+
+class EventsCreateIn(_In):
+    """``EventsCreateRequestBody`` of ``POST /v1/events``."""
+
+    event: str = Field(min_length=1, max_length=300)
+    customer: CustomerIn
+    referral: ReferralIn | None = None
+    loyalty: LoyaltyIn | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class PropertyIn(_In):
+    type: str
+    optional: bool = False
+    deleted: bool = False
+
+
+class SchemaBodyIn(_In):
+    properties: dict[str, PropertyIn]
+
+
+class EventSchemaIn(_In):
+    name: str = Field(min_length=1, max_length=300)
+    schema_: SchemaBodyIn = Field(alias="schema")
+
+
+class EventSchemaUpdateIn(_In):
+    schema_: SchemaBodyIn = Field(alias="schema")
+
+
+class TriggerIn(_In):
+    type: str
+    event: str = Field(min_length=1, max_length=300)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+
+class ChannelIn(_In):
+    type: str
+    event_name: str = Field(min_length=1, max_length=300)
+    url: str = Field(min_length=1, max_length=2048)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class DistributionIn(_In):
+    name: str = Field(min_length=1, max_length=300)
+    trigger: TriggerIn
+    action: ActionIn
+    channels: list[ChannelIn] = Field(min_length=1, max_length=20)
+    status: str = "ACTIVE"
+
+
+class DistributionPatchIn(_In):
+    """``PUT`` body: the fields given replace the stored ones."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    trigger: TriggerIn | None = None
+    action: ActionIn | None = None
+    channels: list[ChannelIn] | None = Field(default=None, min_length=1, max_length=20)
+    status: str | None = None

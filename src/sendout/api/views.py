@@ -1,0 +1,165 @@
+"""Records rendered in Voucherify's response shapes (and sendout's for its extensions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sendout.matching.match import CUSTOM_EVENT_TRIGGER
+from sendout.payloads.custom_event import simple_customer
+from sendout.records import Customer, Delivery, Distribution, Event, EventSchema, Project
+
+__all__ = [
+    "customer_view",
+    "delivery_view",
+    "distribution_view",
+    "event_schema_view",
+    "event_view",
+    "project_view",
+    "tracked_event_view",
+]
+
+JSON = dict[str, Any]
+
+
+def customer_view(c: Customer) -> JSON:
+    """``CustomerWithSummaryLoyaltyReferrals`` (counters stay zero until redemptions exist)."""
+    return {
+        "id": c.id,
+        "source_id": c.source_id,
+        "name": c.name,
+        "description": c.description,
+        "email": c.email,
+        "phone": c.phone,
+        "birthdate": c.birthdate,
+        "address": c.address,
+        "summary": {
+            "redemptions": {
+                "total_redeemed": 0,
+                "total_failed": 0,
+                "total_succeeded": 0,
+                "total_rolled_back": 0,
+                "total_rollback_failed": 0,
+                "total_rollback_succeeded": 0,
+                "gift": {"redeemed_amount": 0, "amount_to_go": 0},
+                "loyalty_card": {"redeemed_points": 0, "points_to_go": 0},
+            },
+            "orders": {
+                "total_amount": 0,
+                "total_count": 0,
+                "average_amount": 0,
+                "last_order_amount": 0,
+            },
+        },
+        "loyalty": {"points": 0, "referred_customers": 0, "campaigns": {}},
+        "referrals": {"total": 0, "campaigns": []},
+        "metadata": c.metadata,
+        "system_metadata": {},
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "object": "customer",
+    }
+
+
+def tracked_event_view(event: Event, customer: Customer) -> JSON:
+    """``EventsCreateResponseBody`` plus the stored event's ``id`` and ``created_at``."""
+    return {
+        "id": event.id,
+        "object": "event",
+        "type": event.type,
+        "customer": simple_customer(customer),
+        "referral": None,
+        "loyalty": None,
+        "metadata": event.metadata,
+        "created_at": event.created_at,
+    }
+
+
+def event_view(event: Event) -> JSON:
+    return {
+        "id": event.id,
+        "object": "event",
+        "type": event.type,
+        "customer": {"id": event.customer_id, "object": "customer"},
+        "event_schema_id": event.schema_id,
+        "referral": event.referral,
+        "loyalty": event.loyalty,
+        "metadata": event.metadata,
+        "request_id": event.request_id,
+        "created_at": event.created_at,
+    }
+
+
+def event_schema_view(s: EventSchema) -> JSON:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "schema": {
+            "properties": {
+                name: {"type": p.type, "optional": p.optional, "deleted": p.deleted}
+                for name, p in s.properties.items()
+            }
+        },
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "object": "custom-event-schema",
+    }
+
+
+def distribution_view(d: Distribution) -> JSON:
+    trigger: JSON = {"type": d.trigger_type}
+    if d.trigger_type == CUSTOM_EVENT_TRIGGER:
+        trigger["event"] = d.trigger_event
+    return {
+        "id": d.id,
+        "object": "distribution",
+        "name": d.name,
+        "trigger": trigger,
+        "action": d.action,
+        "channels": [
+            {"type": c.type, "event_name": c.event_name, "url": c.url, "headers": c.headers}
+            for c in d.channels
+        ],
+        "status": d.status,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    }
+
+
+def delivery_view(d: Delivery) -> JSON:
+    return {
+        "id": d.id,
+        "object": "delivery",
+        "distribution_id": d.distribution_id,
+        "event_id": d.event_id,
+        "channel_index": d.channel_index,
+        "type": d.event_name,
+        "target_url": d.url,
+        "status": d.status,
+        "attempts_count": d.attempts_count,
+        "next_attempt_at": d.next_attempt_at,
+        "created_at": d.created_at,
+        "delivered_at": d.delivered_at,
+        "attempts": [
+            {
+                "attempted_at": a.attempted_at,
+                "status_code": a.status_code,
+                "latency_ms": a.latency_ms,
+                "error": a.error,
+                "response_excerpt": a.response_excerpt,
+            }
+            for a in d.attempts
+        ],
+    }
+
+
+def project_view(p: Project) -> JSON:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": None,
+        "timezone": "UTC",
+        "currency": "USD",
+        "webhook_version": "v2024-01-01",
+        "created_at": p.created_at,
+        "object": "project",
+    }

@@ -1,0 +1,140 @@
+"""The composition root: pick the storage backend, make sure credentials exist, wire the worker."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from dataclasses import dataclass, field
+
+from sendout import ids
+from sendout.clock import Clock, isoformat
+from sendout.delivery.sender import Sender, new_session
+from sendout.delivery.signer import SECRET_PREFIX, new_secret
+from sendout.delivery.worker import Worker
+from sendout.outbox.retry import RetryPolicy
+from sendout.records import Project
+from sendout.settings import Settings, SettingsError, sqlite_path
+from sendout.storage.base import Storage
+from sendout.storage.sqlite import SqliteStorage
+
+__all__ = ["Credentials", "ensure_credentials", "make_storage", "make_worker", "open_storage"]
+
+_MANAGEMENT_ID = "management_id"
+_MANAGEMENT_TOKEN = "management_token"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    project: Project
+    management_id: str
+    management_token: str
+    generated: list[str] = field(default_factory=list)
+
+
+def make_storage(settings: Settings) -> Storage:
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        raise SettingsError(
+            "SENDOUT_DATABASE_URL: PostgreSQL support is not available in this version;"
+            " use sqlite:///path/to/file.db"
+        )
+    return SqliteStorage(path)
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """Open the store and bring its schema up to date."""
+    storage = make_storage(settings)
+    await storage.open()
+    await storage.migrate()
+    return storage
+
+
+def _check_secret(secret: str) -> str:
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not secret.startswith(SECRET_PREFIX) or len(key) < 16:
+        raise SettingsError(
+            "SENDOUT_WEBHOOK_SECRET must be 'whsec_' followed by base64 of at least 16 bytes"
+        )
+    return secret
+
+
+async def _management(
+    storage: Storage, settings: Settings, generated: list[str]
+) -> tuple[str, str]:
+    values: list[str] = []
+    for key, given in (
+        (_MANAGEMENT_ID, settings.management_id),
+        (_MANAGEMENT_TOKEN, settings.management_token),
+    ):
+        stored = await storage.get_setting(key)
+        value = given or stored
+        if value is None:
+            value = ("mgmt_" if key == _MANAGEMENT_ID else "") + ids.secret_token(24)
+            generated.append(key)
+        if value != stored:
+            await storage.put_setting(key, value)
+        values.append(value)
+    return values[0], values[1]
+
+
+async def _default_project(
+    storage: Storage, settings: Settings, clock: Clock, generated: list[str]
+) -> Project:
+    given_secret = (
+        None if settings.webhook_secret is None else _check_secret(settings.webhook_secret)
+    )
+    project = await storage.default_project()
+    if project is None:
+        if settings.app_id is None:
+            generated.append("app_id")
+        if settings.app_token is None:
+            generated.append("app_token")
+        if given_secret is None:
+            generated.append("webhook_secret")
+        project = Project(
+            id=ids.project_id(),
+            name="Default project",
+            app_id=settings.app_id or "app_" + ids.secret_token(12),
+            app_token=settings.app_token or ids.secret_token(24),
+            webhook_secret=given_secret or new_secret(secrets.token_bytes(32)),
+            created_at=isoformat(clock.now()),
+        )
+        return await storage.create_project(project, is_default=True)
+    wanted = (
+        settings.app_id or project.app_id,
+        settings.app_token or project.app_token,
+        given_secret or project.webhook_secret,
+    )
+    if wanted != (project.app_id, project.app_token, project.webhook_secret):
+        project = await storage.update_project_credentials(
+            project.id, app_id=wanted[0], app_token=wanted[1], webhook_secret=wanted[2]
+        )
+    return project
+
+
+async def ensure_credentials(storage: Storage, settings: Settings, clock: Clock) -> Credentials:
+    """The default project and management key: from settings when given, else stored, else new."""
+    generated: list[str] = []
+    project = await _default_project(storage, settings, clock, generated)
+    management_id, management_token = await _management(storage, settings, generated)
+    return Credentials(project, management_id, management_token, generated)
+
+
+def make_worker(storage: Storage, settings: Settings, clock: Clock) -> tuple[Worker, Sender]:
+    session = new_session(settings.worker_concurrency)
+    sender = Sender(session, settings.delivery_timeout)
+    worker = Worker(
+        storage,
+        sender,
+        RetryPolicy(settings.retry_schedule),
+        clock,
+        concurrency=settings.worker_concurrency,
+        batch=settings.worker_batch,
+        lease_seconds=settings.lease_seconds,
+        poll_interval=settings.poll_interval,
+    )
+    return worker, sender

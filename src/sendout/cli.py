@@ -1,0 +1,174 @@
+"""``sendout serve | worker | migrate | credentials``. Every option has a ``SENDOUT_*`` twin."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from sendout import __version__
+from sendout.bootstrap import ensure_credentials, make_worker, open_storage
+from sendout.clock import SystemClock
+from sendout.console import print_credentials
+from sendout.logs import configure_logging
+from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="sendout",
+    help="Customer events in, signed Voucherify-compatible webhooks out.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SENDOUT_DATABASE_URL",
+        help=f"sqlite:///path/to/file.db or postgresql://… [default: {DEFAULT_DATABASE_URL}]",
+        show_default=False,
+    ),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings.from_env(**overrides)
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SENDOUT_HOST",
+            help="Interface to listen on [default: 127.0.0.1]",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(envvar="SENDOUT_PORT", help="TCP port [default: 8000]", show_default=False),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            envvar="SENDOUT_WORKER",
+            help="Run the delivery worker in this process too",
+        ),
+    ] = True,
+) -> None:
+    """Run the API (and, unless --no-worker, the delivery worker) in one process."""
+    from sendout.api.app import create_app
+
+    settings = _settings(host=host, port=port, database_url=database_url)
+    config = uvicorn.Config(
+        create_app(settings, run_worker=worker),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+    try:
+        uvicorn.Server(config).run()
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+async def _run_worker(settings: Settings) -> None:
+    storage = await open_storage(settings)
+    worker, sender = make_worker(storage, settings, SystemClock())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await worker.run(stop)
+    finally:
+        await sender.close()
+        await storage.close()
+
+
+@app.command("worker")
+def worker_command(database_url: DatabaseUrl = None) -> None:
+    """Run only the delivery worker (API processes run `serve --no-worker`)."""
+    settings = _settings(database_url=database_url)
+    try:
+        asyncio.run(_run_worker(settings))
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date (serve and worker also do this on start)."""
+    settings = _settings(database_url=database_url)
+
+    async def applied() -> list[str]:
+        from sendout.bootstrap import make_storage
+
+        storage = make_storage(settings)
+        await storage.open()
+        try:
+            return await storage.migrate()
+        finally:
+            await storage.close()
+
+    try:
+        names = asyncio.run(applied())
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo("applied: " + ", ".join(names) if names else "schema is up to date")
+
+
+@app.command()
+def credentials(database_url: DatabaseUrl = None) -> None:
+    """Show the default project's keys, the management key and the webhook secret."""
+    settings = _settings(database_url=database_url)
+
+    async def run() -> None:
+        storage = await open_storage(settings)
+        try:
+            creds = await ensure_credentials(storage, settings, SystemClock())
+        finally:
+            await storage.close()
+        print_credentials(creds, title="sendout credentials")
+
+    try:
+        asyncio.run(run())
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app(prog_name="sendout")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Getting webhooks to their receivers: signing, sending, the worker loop."""

@@ -1,0 +1,1 @@
+"""Custom events: their typed metadata and the rules it must follow."""

@@ -1,0 +1,1 @@
+"""Which distributions an event triggers."""

@@ -1,0 +1,1 @@
+"""Outbox messages and when to try them again."""

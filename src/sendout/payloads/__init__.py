@@ -1,0 +1,1 @@
+"""The customer.custom_event payload: ``data`` and the envelope around it."""

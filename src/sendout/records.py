@@ -1,0 +1,194 @@
+"""The stored things, as plain immutable values passed between storage and the pure stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Attempt",
+    "Channel",
+    "ClaimedMessage",
+    "Customer",
+    "CustomerFields",
+    "Delivery",
+    "Distribution",
+    "Event",
+    "EventSchema",
+    "NewMessage",
+    "Outcome",
+    "Page",
+    "Project",
+    "PropertyDef",
+]
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    name: str
+    app_id: str
+    app_token: str
+    webhook_secret: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFields:
+    """What a request may set on a customer; ``None`` means "leave as it is"."""
+
+    name: str | None = None
+    description: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birthdate: str | None = None
+    address: JSON | None = None
+    metadata: JSON | None = None
+
+    def present(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    project_id: str
+    source_id: str | None
+    name: str | None
+    description: str | None
+    email: str | None
+    phone: str | None
+    birthdate: str | None
+    address: JSON | None
+    metadata: JSON
+    created_at: str
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDef:
+    type: str
+    optional: bool = False
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventSchema:
+    id: str
+    project_id: str
+    name: str
+    properties: dict[str, PropertyDef]
+    created_at: str
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    project_id: str
+    type: str
+    customer_id: str
+    schema_id: str
+    metadata: JSON
+    referral: JSON | None
+    loyalty: JSON | None
+    request_id: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    type: str
+    event_name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    id: str
+    project_id: str
+    name: str
+    trigger_type: str
+    trigger_event: str
+    action: JSON
+    channels: tuple[Channel, ...]
+    status: str
+    created_at: str
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One outbox message to commit with the event that caused it."""
+
+    id: str
+    distribution_id: str
+    channel_index: int
+    event_name: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: str
+    project_id: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    attempts: int
+    webhook_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt did, and what the message becomes."""
+
+    message_id: str
+    attempted_at_ms: int
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    response_excerpt: str | None
+    delivered: bool
+    next_attempt_at_ms: int | None  # None and not delivered: retries exhausted
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    attempted_at: str
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    response_excerpt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    project_id: str
+    distribution_id: str
+    event_id: str
+    channel_index: int
+    event_name: str
+    url: str
+    status: str
+    attempts_count: int
+    next_attempt_at: str | None
+    created_at: str
+    delivered_at: str | None
+    attempts: tuple[Attempt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int
+    page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit

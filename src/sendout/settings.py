@@ -1,0 +1,119 @@
+"""Typed settings: defaults < ``SENDOUT_*`` environment < command-line options. Validated once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sendout.outbox.retry import VOUCHERIFY_SCHEDULE, parse_schedule
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError", "sqlite_path"]
+
+DEFAULT_DATABASE_URL = "sqlite:///data/sendout.db"
+
+
+class SettingsError(ValueError):
+    """A setting has a value sendout cannot use; the message names it and says why."""
+
+
+def _schedule(text: str) -> tuple[float, ...]:
+    try:
+        return parse_schedule(text)
+    except ValueError as exc:
+        raise SettingsError(f"SENDOUT_RETRY_SCHEDULE: {exc} (got {text!r})") from None
+
+
+def _number(name: str, text: str, kind: type[int] | type[float], minimum: float) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {text!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum}, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = DEFAULT_DATABASE_URL
+    # Credentials: taken from here when set, otherwise generated once and stored.
+    app_id: str | None = None
+    app_token: str | None = None
+    management_id: str | None = None
+    management_token: str | None = None
+    webhook_secret: str | None = None
+    # Delivery.
+    retry_schedule: tuple[float, ...] = VOUCHERIFY_SCHEDULE
+    delivery_timeout: float = 10.0
+    worker_concurrency: int = 256
+    worker_batch: int = 128
+    lease_seconds: float = 60.0
+    poll_interval: float = 1.0
+    # API.
+    max_body_bytes: int = 1024 * 1024
+    # Operations.
+    log_level: str = "info"
+    log_format: str = "console"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``SENDOUT_*`` variables, then apply non-``None`` overrides (CLI options)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("SENDOUT_" + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        updated = replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        updated.check()
+        return updated
+
+    def check(self) -> None:
+        if not self.retry_schedule:
+            raise SettingsError("SENDOUT_RETRY_SCHEDULE: the retry schedule is empty")
+        if self.lease_seconds <= self.delivery_timeout:
+            raise SettingsError(
+                "SENDOUT_LEASE_SECONDS must exceed SENDOUT_DELIVERY_TIMEOUT, or a slow attempt"
+                " could be claimed twice"
+            )
+        if self.log_format not in ("console", "json"):
+            raise SettingsError("SENDOUT_LOG_FORMAT: expected 'console' or 'json'")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"SENDOUT_PORT: {self.port} is not a TCP port")
+        sqlite_path(self.database_url)
+
+
+def _parse(name: str, raw: str) -> Any:
+    env_name = "SENDOUT_" + name.upper()
+    if name == "retry_schedule":
+        return _schedule(raw)
+    if name in ("port", "worker_concurrency", "worker_batch", "max_body_bytes"):
+        return _number(env_name, raw, int, 1)
+    if name in ("delivery_timeout", "lease_seconds", "poll_interval"):
+        return _number(env_name, raw, float, 0.01)
+    return raw
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file path of a ``sqlite:///`` URL, ``None`` for PostgreSQL; refuse anything else."""
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        if not path:
+            raise SettingsError("SENDOUT_DATABASE_URL: sqlite:/// needs a file path")
+        return path
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return None
+    raise SettingsError(
+        "SENDOUT_DATABASE_URL: expected sqlite:///path/to/file.db or postgresql://…,"
+        f" got {database_url!r}"
+    )
