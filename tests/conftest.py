@@ -1,0 +1,121 @@
+"""Shared fixtures: a real sendout process, a real webhook receiver, HTTP clients, the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.receiver import Receiver
+from support.server import (
+    APP_ID,
+    APP_TOKEN,
+    MANAGEMENT_ID,
+    MANAGEMENT_TOKEN,
+    ServerProcess,
+)
+
+SHARED_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` on a laptop; in CI a missing prerequisite is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def spec_dir() -> Path:
+    need(SHARED_SPEC.is_dir(), f"{SHARED_SPEC} is not there (the shared spec folder)")
+    return SHARED_SPEC
+
+
+@pytest.fixture(scope="session")
+def webhook_schema(spec_dir: Path) -> dict[str, Any]:
+    """The lenient schema, rooted at the whole webhook body (``CustomerCustomEventWebhook``)."""
+    schema = json.loads((spec_dir / "custom_event_webhook.lenient.schema.json").read_text())
+    return {**schema, "$ref": "#/$defs/CustomerCustomEventWebhook"}
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("server")).start()
+    yield proc
+    code = proc.stop()
+    log = proc.log_text()
+    assert code in (0, -signal.SIGTERM), f"sendout exited with {code}:\n{log}"
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="session")
+def api(server: ServerProcess) -> Iterator[httpx.Client]:
+    headers = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def mgmt(server: ServerProcess) -> Iterator[httpx.Client]:
+    headers = {"X-Management-Id": MANAGEMENT_ID, "X-Management-Token": MANAGEMENT_TOKEN}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def project_id(mgmt: httpx.Client) -> str:
+    projects = mgmt.get("/management/v1/projects").json()["data"]
+    return str(projects[0]["id"])
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def make_schema(mgmt: httpx.Client, project_id: str) -> Callable[..., dict[str, Any]]:
+    def make(properties: dict[str, Any] | None = None, name: str | None = None) -> dict[str, Any]:
+        body = {"name": name or unique("ev"), "schema": {"properties": properties or {}}}
+        response = mgmt.post(
+            f"/management/v1/projects/{project_id}/custom-event-schemas", json=body
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    return make
+
+
+@pytest.fixture
+def make_distribution(api: httpx.Client) -> Callable[..., dict[str, Any]]:
+    def make(event: str, *urls: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        body = {
+            "name": unique("distribution"),
+            "trigger": {"type": "customer.custom_event", "event": event},
+            "action": {"type": "plain_message"},
+            "channels": [
+                {"type": "webhook", "event_name": f"hook-{i}", "url": url, "headers": headers or {}}
+                for i, url in enumerate(urls)
+            ],
+        }
+        response = api.post("/v1/distributions", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    return make
