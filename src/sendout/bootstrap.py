@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from dataclasses import dataclass, field
 
 from sendout import ids
 from sendout.clock import Clock, isoformat
-from sendout.delivery.sender import Sender, new_session
-from sendout.delivery.signer import SECRET_PREFIX, new_secret
-from sendout.delivery.worker import Worker
+from sendout.delivery.addresses import AddressPolicy
+from sendout.delivery.sender import Sender, new_sender
+from sendout.delivery.signer import SECRET_PREFIX
+from sendout.delivery.worker import Worker, WorkerLimits
 from sendout.outbox.retry import RetryPolicy
+from sendout.projects import new_project
 from sendout.records import Project
 from sendout.settings import Settings, SettingsError, sqlite_path
 from sendout.storage.base import Storage
 from sendout.storage.sqlite import SqliteStorage
 
-__all__ = ["Credentials", "ensure_credentials", "make_storage", "make_worker", "open_storage"]
+__all__ = [
+    "Credentials",
+    "address_policy",
+    "ensure_credentials",
+    "make_storage",
+    "make_worker",
+    "open_storage",
+]
 
 _MANAGEMENT_ID = "management_id"
 _MANAGEMENT_TOKEN = "management_token"
@@ -95,13 +103,12 @@ async def _default_project(
             generated.append("app_token")
         if given_secret is None:
             generated.append("webhook_secret")
-        project = Project(
-            id=ids.project_id(),
-            name="Default project",
-            app_id=settings.app_id or "app_" + ids.secret_token(12),
-            app_token=settings.app_token or ids.secret_token(24),
-            webhook_secret=given_secret or new_secret(secrets.token_bytes(32)),
-            created_at=isoformat(clock.now()),
+        project = new_project(
+            "Default project",
+            isoformat(clock.now()),
+            app_id=settings.app_id,
+            app_token=settings.app_token,
+            webhook_secret=given_secret,
         )
         return await storage.create_project(project, is_default=True)
     wanted = (
@@ -124,17 +131,25 @@ async def ensure_credentials(storage: Storage, settings: Settings, clock: Clock)
     return Credentials(project, management_id, management_token, generated)
 
 
+def address_policy(settings: Settings) -> AddressPolicy:
+    return AddressPolicy(settings.allowed_private_networks)
+
+
 def make_worker(storage: Storage, settings: Settings, clock: Clock) -> tuple[Worker, Sender]:
-    session = new_session(settings.worker_concurrency)
-    sender = Sender(session, settings.delivery_timeout)
-    worker = Worker(
-        storage,
-        sender,
-        RetryPolicy(settings.retry_schedule),
-        clock,
+    sender = new_sender(
+        settings.worker_concurrency, settings.delivery_timeout, address_policy(settings)
+    )
+    policy = RetryPolicy(
+        settings.retry_schedule,
+        throttle_floor=settings.retry_throttle_floor,
+        retry_after_cap=settings.retry_after_max,
+    )
+    limits = WorkerLimits(
         concurrency=settings.worker_concurrency,
         batch=settings.worker_batch,
+        per_destination=settings.destination_concurrency,
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval,
+        pause_after=settings.pause_after_failures,
     )
-    return worker, sender
+    return Worker(storage, sender, policy, clock, limits), sender

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from sendout.errors import InvalidInput
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
+from sendout.outbox.retry import check_schedule
 from sendout.records import Channel
 
 __all__ = [
@@ -123,8 +124,27 @@ def _bad_header(details: str) -> InvalidInput:
     return InvalidInput(details, key="invalid_header", message="Invalid header")
 
 
+def check_retry_schedule(raw: Sequence[Any] | None, where: str) -> tuple[float, ...] | None:
+    if raw is None:
+        return None
+    try:
+        numbers = [float(d) if not isinstance(d, bool) else float("nan") for d in raw]
+        return check_schedule(numbers)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{where}.retry_schedule: {exc}",
+            key="invalid_retry_schedule",
+            message="Invalid retry schedule",
+        ) from None
+
+
 def check_channel(
-    index: int, kind: str, event_name: str, url: str, headers: Mapping[str, str]
+    index: int,
+    kind: str,
+    event_name: str,
+    url: str,
+    headers: Mapping[str, str],
+    retry_schedule: Sequence[Any] | None = None,
 ) -> Channel:
     where = f"channels[{index}]"
     if kind not in CHANNEL_TYPES:
@@ -138,4 +158,5 @@ def check_channel(
         event_name=event_name,
         url=check_url(url, where),
         headers=check_headers(headers, where),
+        retry_schedule=check_retry_schedule(retry_schedule, where),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "InvalidInput", "NotFound", "SendoutError", "Unauthorized"]
+__all__ = ["Conflict", "InvalidInput", "NotFound", "RateLimited", "SendoutError", "Unauthorized"]
 
 
 class SendoutError(Exception):
@@ -34,6 +34,7 @@ class SendoutError(Exception):
             self.status = status
         self.resource_id = resource_id
         self.resource_type = resource_type
+        self.headers: dict[str, str] = {}
 
     def body(self, request_id: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -79,3 +80,13 @@ class Unauthorized(SendoutError):
     status = 401
     key = "unauthorized"
     message = "Unauthorized"
+
+
+class RateLimited(SendoutError):
+    status = 429
+    key = "too_many_requests"
+    message = "Too many requests"
+
+    def __init__(self, details: str, retry_after: str) -> None:
+        super().__init__(details)
+        self.headers["retry-after"] = retry_after

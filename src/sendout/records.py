@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "Attempt",
     "Channel",
+    "ChannelState",
     "ClaimedMessage",
     "Customer",
     "CustomerFields",
@@ -33,6 +34,16 @@ class Project:
     app_token: str
     webhook_secret: str
     created_at: str
+    previous_webhook_secret: str | None = None
+    previous_secret_expires_ms: int | None = None
+
+    def signing_secrets(self, now_ms: int) -> tuple[str, ...]:
+        """The current secret, then the previous one while its grace period lasts."""
+        previous = self.previous_webhook_secret
+        expires = self.previous_secret_expires_ms
+        if previous and expires is not None and expires > now_ms:
+            return (self.webhook_secret, previous)
+        return (self.webhook_secret,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +115,7 @@ class Channel:
     event_name: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)
+    retry_schedule: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +130,14 @@ class Distribution:
     status: str
     created_at: str
     updated_at: str | None
+    channel_states: tuple[ChannelState, ...] = ()
+
+    def state_of(self, index: int) -> ChannelState:
+        return self.channel_states[index] if index < len(self.channel_states) else ChannelState()
+
+    @property
+    def paused(self) -> bool:
+        return self.status == "PAUSED" or any(s.paused_at for s in self.channel_states)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +157,23 @@ class NewMessage:
 class ClaimedMessage:
     id: str
     project_id: str
+    distribution_id: str
+    channel_index: int
     url: str
     headers: dict[str, str]
     body: bytes
     attempts: int
-    webhook_secret: str
+    secrets: tuple[str, ...]  # newest first; more than one during a rotation's grace period
+    retry_schedule: tuple[float, ...] | None = None  # the channel's own, else the default
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """Delivery health of one channel of a distribution."""
+
+    consecutive_failures: int = 0
+    paused_at: str | None = None
+    pause_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +181,8 @@ class Outcome:
     """What one attempt did, and what the message becomes."""
 
     message_id: str
+    distribution_id: str
+    channel_index: int
     attempted_at_ms: int
     status_code: int | None
     latency_ms: float

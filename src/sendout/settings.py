@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from sendout.delivery.addresses import IPNetwork, parse_networks
 from sendout.outbox.retry import VOUCHERIFY_SCHEDULE, parse_schedule
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError", "sqlite_path"]
@@ -48,13 +49,21 @@ class Settings:
     webhook_secret: str | None = None
     # Delivery.
     retry_schedule: tuple[float, ...] = VOUCHERIFY_SCHEDULE
+    retry_throttle_floor: float = 60.0
+    retry_after_max: float = 24 * 3600.0
+    pause_after_failures: int = 12
     delivery_timeout: float = 10.0
     worker_concurrency: int = 256
     worker_batch: int = 128
+    destination_concurrency: int = 32
     lease_seconds: float = 60.0
     poll_interval: float = 1.0
+    allowed_private_networks: tuple[IPNetwork, ...] = ()
+    secret_grace_seconds: float = 24 * 3600.0
     # API.
     max_body_bytes: int = 1024 * 1024
+    rate_limit: float = 0.0  # requests per second per project; 0 = no limit
+    rate_burst: int = 0  # 0 = twice the rate
     # Operations.
     log_level: str = "info"
     log_format: str = "console"
@@ -93,14 +102,39 @@ class Settings:
         sqlite_path(self.database_url)
 
 
+_INTS = {
+    "port": 1,
+    "worker_concurrency": 1,
+    "worker_batch": 1,
+    "max_body_bytes": 1,
+    "pause_after_failures": 1,
+    "destination_concurrency": 1,
+    "rate_burst": 0,
+}
+_FLOATS = {
+    "delivery_timeout": 0.01,
+    "lease_seconds": 0.01,
+    "poll_interval": 0.01,
+    "retry_throttle_floor": 0.0,
+    "retry_after_max": 0.0,
+    "secret_grace_seconds": 0.0,
+    "rate_limit": 0.0,
+}
+
+
 def _parse(name: str, raw: str) -> Any:
     env_name = "SENDOUT_" + name.upper()
     if name == "retry_schedule":
         return _schedule(raw)
-    if name in ("port", "worker_concurrency", "worker_batch", "max_body_bytes"):
-        return _number(env_name, raw, int, 1)
-    if name in ("delivery_timeout", "lease_seconds", "poll_interval"):
-        return _number(env_name, raw, float, 0.01)
+    if name == "allowed_private_networks":
+        try:
+            return parse_networks(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name}: {exc}") from None
+    if name in _INTS:
+        return _number(env_name, raw, int, _INTS[name])
+    if name in _FLOATS:
+        return _number(env_name, raw, float, _FLOATS[name])
     return raw
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,10 @@ class EventTracking:
     metadata: dict[str, Any]
     event_source: dict[str, Any]
     created_at: str
+    view: Callable[[Event, Customer], dict[str, Any]]
+
+    def render(self, event: Event, customer: Customer) -> bytes:
+        return dumps(self.view(event, customer))
 
     def validate(self, schema: EventSchema) -> None:
         problems = metadata_problems(schema.properties, self.metadata)

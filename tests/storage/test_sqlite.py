@@ -33,7 +33,7 @@ NOW_MS = 1_767_225_600_000
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     s = SqliteStorage(str(tmp_path / "s.db"))
     await s.open()
-    assert await s.migrate() == ["0001_initial"]
+    assert (await s.migrate())[0] == "0001_initial"
     assert await s.migrate() == []
     await s.create_project(
         Project("proj_1", "P", "app", "tok", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0", NOW), is_default=True
@@ -66,6 +66,9 @@ class Plan:
     def validate(self, schema: EventSchema) -> None:
         if self.fail:
             raise InvalidInput("nope", key="metadata_validation_failed")
+
+    def render(self, event: Event, customer: Customer) -> bytes:
+        return event.id.encode()
 
     def plan(
         self,
@@ -112,8 +115,10 @@ async def test_tracking_is_all_or_nothing(store: SqliteStorage) -> None:
     with pytest.raises(InvalidInput):
         await store.track_event(command("event_1"), Plan(fail=True))
     assert await store.count_customers("proj_1") == 0
-    event, customer, enqueued = await store.track_event(command("event_2"), Plan())
-    assert enqueued == 1 and customer.source_id == "c1" and customer.name == "N"
+    result = await store.track_event(command("event_2"), Plan())
+    assert result.enqueued == 1 and result.response == b"event_2" and not result.replayed
+    customer = await store.get_customer("proj_1", "c1")
+    assert customer.name == "N"
     events, total = await store.list_events(
         "proj_1", Page(10, 1), customer_id=None, event_name=None
     )
@@ -124,32 +129,34 @@ async def test_two_claimers_never_share_a_message(store: SqliteStorage) -> None:
     for i in range(20):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=5))
     a, b = await asyncio.gather(
-        store.claim_due(NOW_MS, 60, 30_000), store.claim_due(NOW_MS, 60, 30_000)
+        store.claim_due(NOW_MS, 60, 30_000, retries=False), store.claim_due(NOW_MS, 60, 30_000, retries=False)
     )
     ids_a, ids_b = {m.id for m in a}, {m.id for m in b}
     assert not ids_a & ids_b and len(ids_a | ids_b) == 100
-    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+    assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
 
 
 async def test_expired_leases_are_claimed_again(store: SqliteStorage) -> None:
     await store.track_event(command("event_1"), Plan())
-    [first] = await store.claim_due(NOW_MS, 10, 1_000)
-    assert await store.claim_due(NOW_MS + 999, 10, 1_000) == []
+    [first] = await store.claim_due(NOW_MS, 10, 1_000, retries=False)
+    assert await store.claim_due(NOW_MS + 999, 10, 1_000, retries=False) == []
     assert await store.next_due_ms() == NOW_MS + 1_000
-    [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000)
-    assert again.id == first.id and again.webhook_secret.startswith("whsec_")
+    [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000, retries=False)
+    assert again.id == first.id and again.secrets[0].startswith("whsec_")
 
 
 async def test_outcomes_move_messages_through_their_states(store: SqliteStorage) -> None:
     for i in range(3):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
-    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000)
+    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.record_outcomes(
         [
-            Outcome(m1.id, NOW_MS, 200, 1.0, None, "ok", True, None),
-            Outcome(m2.id, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000),
-            Outcome(m3.id, NOW_MS, None, 1.0, "timeout", None, False, None),
-        ]
+            Outcome(m1.id, "distr_1", 0, NOW_MS, 200, 1.0, None, "ok", True, None),
+            Outcome(m2.id, "distr_1", 0, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000),
+            Outcome(m3.id, "distr_1", 0, NOW_MS, None, 1.0, "timeout", None, False, None),
+        ],
+        pause_after=12,
+        now=NOW,
     )
     by_status = {}
     for status in ("delivered", "pending", "failed"):
@@ -158,8 +165,9 @@ async def test_outcomes_move_messages_through_their_states(store: SqliteStorage)
         )
         by_status[status] = [d.id for d in found]
     assert by_status == {"delivered": [m1.id], "pending": [m2.id], "failed": [m3.id]}
-    assert await store.claim_due(NOW_MS + 4_999, 10, 30_000) == []
-    [retry] = await store.claim_due(NOW_MS + 5_000, 10, 30_000)
+    assert await store.claim_due(NOW_MS + 4_999, 10, 30_000, retries=True) == []
+    assert await store.claim_due(NOW_MS + 5_000, 10, 30_000, retries=False) == []
+    [retry] = await store.claim_due(NOW_MS + 5_000, 10, 30_000, retries=True)
     assert retry.id == m2.id and retry.attempts == 1
     delivery = await store.get_delivery("proj_1", m3.id)
     assert delivery.attempts[0].error == "timeout" and delivery.attempts_count == 1
@@ -170,7 +178,7 @@ async def test_paused_and_deleted_distributions_hold_their_messages(store: Sqlit
     d = await store.get_distribution("proj_1", "distr_1")
     paused = Distribution(**{**{f: getattr(d, f) for f in d.__slots__}, "status": "PAUSED"})
     await store.replace_distribution(paused)
-    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+    assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
     assert await store.next_due_ms() is None
     await store.delete_distribution("proj_1", "distr_1", NOW)
     found, _ = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())

@@ -13,6 +13,7 @@ from sendout import __version__
 from sendout.api.context import AppContext, ManagementKey
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
+from sendout.api.ratelimit import TokenBuckets
 from sendout.api.responses import JsonResponse
 from sendout.api.routes import (
     customers,
@@ -38,6 +39,13 @@ DESCRIPTION = """Custom events in, signed Voucherify-compatible `customer.custom
 (`code, key, message, details, request_id`)."""
 
 
+def _rate_limits(settings: Settings) -> TokenBuckets | None:
+    if settings.rate_limit <= 0:
+        return None
+    burst = settings.rate_burst or max(1, int(settings.rate_limit * 2))
+    return TokenBuckets(settings.rate_limit, burst)
+
+
 def create_app(
     settings: Settings, *, run_worker: bool = True, clock: Clock | None = None
 ) -> FastAPI:
@@ -57,6 +65,7 @@ def create_app(
             storage=storage,
             clock=clock,
             management=ManagementKey(creds.management_id, creds.management_token),
+            rate_limits=_rate_limits(settings),
         )
         app.state.ctx = ctx
         stop = asyncio.Event()

@@ -10,7 +10,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from sendout.api.context import context_of
-from sendout.errors import Unauthorized
+from sendout.errors import RateLimited, Unauthorized
 from sendout.records import Project
 
 __all__ = ["AppProject", "app_project", "management_access"]
@@ -44,6 +44,14 @@ async def app_project(request: Request) -> Project:
             ctx.project_cache[app_id] = (project, now + _CACHE_SECONDS)
     if project is None or not _same(token, project.app_token):
         raise Unauthorized("The X-App-Id and X-App-Token do not match any project")
+    if ctx.rate_limits is not None:
+        wait = ctx.rate_limits.take(project.id, now)
+        if wait is not None:
+            raise RateLimited(
+                f"Project {project.id} is over its limit of {ctx.rate_limits.rate:g} requests"
+                " per second (SENDOUT_RATE_LIMIT)",
+                ctx.rate_limits.retry_after_header(wait),
+            )
     return project
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from sendout.api.ratelimit import TokenBuckets
 from sendout.clock import Clock
 from sendout.records import Project
 from sendout.settings import Settings
@@ -30,6 +31,7 @@ class AppContext:
     wake_worker: Callable[[], None] = lambda: None
     # app_id -> (project, expires at monotonic seconds); a short cache in front of the store.
     project_cache: dict[str, tuple[Project, float]] = field(default_factory=dict)
+    rate_limits: TokenBuckets | None = None
 
 
 def context_of(request: Request) -> AppContext:

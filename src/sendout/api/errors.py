@@ -56,7 +56,9 @@ class RequestIdMiddleware:
 
 
 def _error(request: Request, error: SendoutError) -> JsonResponse:
-    headers = {"www-authenticate": "X-App-Token"} if error.status == 401 else None
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers["www-authenticate"] = "X-App-Token"
     return JsonResponse(
         error.body(request_id_of(request)), status_code=error.status, headers=headers
     )

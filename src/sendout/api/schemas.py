@@ -21,8 +21,11 @@ __all__ = [
     "EventSchemaUpdateIn",
     "EventsCreateIn",
     "LoyaltyIn",
+    "ProjectIn",
     "PropertyIn",
     "ReferralIn",
+    "ReplayIn",
+    "RotateSecretIn",
     "SchemaBodyIn",
     "TriggerIn",
 ]
@@ -127,6 +130,10 @@ class ChannelIn(_In):
     event_name: str = Field(min_length=1, max_length=300)
     url: str = Field(min_length=1, max_length=2048)
     headers: dict[str, str] = Field(default_factory=dict)
+    retry_schedule: list[Any] | None = Field(
+        default=None,
+        description="Seconds to wait after each failed attempt (default: the service's schedule).",
+    )
 
 
 class DistributionIn(_In):
@@ -135,6 +142,20 @@ class DistributionIn(_In):
     action: ActionIn
     channels: list[ChannelIn] = Field(min_length=1, max_length=20)
     status: str = "ACTIVE"
+
+
+class ReplayIn(_In):
+    since: dt.datetime = Field(description="Replay deliveries created at or after this time.")
+
+
+class ProjectIn(_In):
+    name: str = Field(min_length=1, max_length=300)
+
+
+class RotateSecretIn(_In):
+    grace_period_seconds: float | None = Field(
+        default=None, ge=0, le=7 * 24 * 3600, description="How long the old secret still signs."
+    )
 
 
 class DistributionPatchIn(_In):

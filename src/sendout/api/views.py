@@ -6,7 +6,16 @@ from typing import Any
 
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.payloads.custom_event import simple_customer
-from sendout.records import Customer, Delivery, Distribution, Event, EventSchema, Project
+from sendout.records import (
+    Channel,
+    ChannelState,
+    Customer,
+    Delivery,
+    Distribution,
+    Event,
+    EventSchema,
+    Project,
+)
 
 __all__ = [
     "customer_view",
@@ -115,13 +124,24 @@ def distribution_view(d: Distribution) -> JSON:
         "name": d.name,
         "trigger": trigger,
         "action": d.action,
-        "channels": [
-            {"type": c.type, "event_name": c.event_name, "url": c.url, "headers": c.headers}
-            for c in d.channels
-        ],
+        "channels": [_channel_view(c, d.state_of(i)) for i, c in enumerate(d.channels)],
         "status": d.status,
         "created_at": d.created_at,
         "updated_at": d.updated_at,
+    }
+
+
+def _channel_view(c: Channel, state: ChannelState) -> JSON:
+    return {
+        "type": c.type,
+        "event_name": c.event_name,
+        "url": c.url,
+        "headers": c.headers,
+        "retry_schedule": None if c.retry_schedule is None else list(c.retry_schedule),
+        "status": "PAUSED" if state.paused_at else "ACTIVE",
+        "paused_at": state.paused_at,
+        "pause_reason": state.pause_reason,
+        "consecutive_failures": state.consecutive_failures,
     }
 
 

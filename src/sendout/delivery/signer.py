@@ -39,11 +39,18 @@ def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) ->
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def signature_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signature_headers(
+    secrets: str | tuple[str, ...], msg_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """Headers for one attempt. With several secrets (newest first, during a rotation) every
+    one signs ``webhook-signature`` and the newest signs ``x-voucherify-signature``."""
+    keys = (secrets,) if isinstance(secrets, str) else secrets
     return {
         "content-type": "application/json",
-        "x-voucherify-signature": voucherify_signature(secret, body),
+        "x-voucherify-signature": voucherify_signature(keys[0], body),
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_signature(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(
+            standard_signature(key, msg_id, timestamp, body) for key in keys
+        ),
     }

@@ -1,33 +1,59 @@
-"""The delivery loop: claim due messages, attempt them concurrently, record what happened."""
+"""The delivery loop: claim due messages, attempt them concurrently, record what happened.
+
+Two lanes share the worker's capacity: first attempts may use all of it, retries at most
+``retry_share`` of it, so a backlog of retries never starves new events. Each destination
+(scheme, host, port) has its own limit on attempts in flight, so a slow or dead receiver holds
+at most that many slots and healthy receivers keep the rest.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 
-from sendout.clock import Clock, to_ms
+from sendout.clock import Clock, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
-from sendout.outbox.retry import RetryPolicy
+from sendout.outbox.destinations import destination_of
+from sendout.outbox.retry import RetryPolicy, parse_retry_after
 from sendout.records import ClaimedMessage, Outcome
 from sendout.storage.base import Storage
 
-__all__ = ["Worker", "outcome_of"]
+__all__ = ["Worker", "WorkerLimits", "outcome_of"]
 
 log = structlog.get_logger("sendout.worker")
 
+_IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+_HOUSEKEEPING_EVERY = 600.0
+
 
 def outcome_of(
-    message: ClaimedMessage, result: AttemptResult, now_ms: int, policy: RetryPolicy
+    message: ClaimedMessage,
+    result: AttemptResult,
+    now: datetime,
+    policy: RetryPolicy,
+    unit: float,
 ) -> Outcome:
-    """Decide what a message becomes after one attempt. Pure."""
+    """Decide what a message becomes after one attempt. Pure (``unit`` is the jitter draw)."""
+    now_ms = to_ms(now)
     next_at: int | None = None
     if not result.delivered:
-        delay = policy.next_delay(message.attempts + 1)
-        next_at = None if delay is None else now_ms + int(delay * 1000)
+        wait = policy.with_delays(message.retry_schedule).wait_after(
+            message.attempts + 1,
+            unit=unit,
+            throttled=result.throttled,
+            retry_after=parse_retry_after(result.retry_after, now),
+        )
+        next_at = None if wait is None else now_ms + int(wait * 1000)
     return Outcome(
         message_id=message.id,
+        distribution_id=message.distribution_id,
+        channel_index=message.channel_index,
         attempted_at_ms=now_ms,
         status_code=result.status_code,
         latency_ms=result.latency_ms,
@@ -38,6 +64,27 @@ def outcome_of(
     )
 
 
+class WorkerLimits:
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        batch: int,
+        per_destination: int,
+        retry_share: float = 0.5,
+        lease_seconds: float,
+        poll_interval: float,
+        pause_after: int,
+    ) -> None:
+        self.concurrency = concurrency
+        self.batch = batch
+        self.per_destination = per_destination
+        self.retry_slots = max(1, int(concurrency * retry_share))
+        self.lease_ms = int(lease_seconds * 1000)
+        self.poll_interval = poll_interval
+        self.pause_after = pause_after
+
+
 class Worker:
     def __init__(
         self,
@@ -45,22 +92,20 @@ class Worker:
         sender: Sender,
         policy: RetryPolicy,
         clock: Clock,
+        limits: WorkerLimits,
         *,
-        concurrency: int,
-        batch: int,
-        lease_seconds: float,
-        poll_interval: float,
+        unit: Callable[[], float] = random.random,
     ) -> None:
         self._storage = storage
         self._sender = sender
         self._policy = policy
         self._clock = clock
-        self._concurrency = concurrency
-        self._batch = batch
-        self._lease_ms = int(lease_seconds * 1000)
-        self._poll = poll_interval
+        self._limits = limits
+        self._unit = unit
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._retries_inflight = 0
+        self._per_destination: Counter[str] = Counter()
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
 
@@ -70,11 +115,13 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         recorder = asyncio.create_task(self._record_loop(stop))
+        housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             while not stop.is_set():
                 self._wake.clear()
-                claimed = await self._claim()
-                if claimed and len(self._inflight) < self._concurrency:
+                started = await self._claim_lane(retries=False)
+                started += await self._claim_lane(retries=True)
+                if started and len(self._inflight) < self._limits.concurrency:
                     continue
                 await self._idle(stop, busy=bool(self._inflight))
         finally:
@@ -82,25 +129,55 @@ class Worker:
             stop.set()
             self._outcome_ready.set()
             await recorder
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
 
-    async def _claim(self) -> int:
-        free = self._concurrency - len(self._inflight)
-        if free <= 0:
+    def _room(self, retries: bool) -> int:
+        free = self._limits.concurrency - len(self._inflight)
+        if retries:
+            free = min(free, self._limits.retry_slots - self._retries_inflight)
+        return min(free, self._limits.batch)
+
+    def _saturated(self) -> list[str]:
+        limit = self._limits.per_destination
+        return [d for d, n in self._per_destination.items() if n >= limit]
+
+    async def _claim_lane(self, *, retries: bool) -> int:
+        room = self._room(retries)
+        if room <= 0:
             return 0
         now_ms = to_ms(self._clock.now())
-        messages = await self._storage.claim_due(now_ms, min(free, self._batch), self._lease_ms)
-        for message in messages:
-            task = asyncio.create_task(self._attempt(message))
-            self._inflight.add(task)
-            task.add_done_callback(self._finished)
-        return len(messages)
+        claimed = await self._storage.claim_due(
+            now_ms, room, self._limits.lease_ms, retries=retries, exclude=self._saturated()
+        )
+        surplus = [m.id for m in claimed if not self._start(m, retries)]
+        if surplus:
+            await self._storage.release(surplus)
+        return len(claimed) - len(surplus)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._inflight.discard(task)
-        self._wake.set()
+    def _start(self, message: ClaimedMessage, retry: bool) -> bool:
+        destination = destination_of(message.url)
+        if self._per_destination[destination] >= self._limits.per_destination:
+            return False
+        self._per_destination[destination] += 1
+        self._retries_inflight += retry
+        task = asyncio.create_task(self._attempt(message))
+        self._inflight.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._inflight.discard(done)
+            self._per_destination[destination] -= 1
+            if self._per_destination[destination] <= 0:
+                del self._per_destination[destination]
+            self._retries_inflight -= retry
+            self._wake.set()
+
+        task.add_done_callback(finished)
+        return True
 
     async def _idle(self, stop: asyncio.Event, *, busy: bool) -> None:
-        timeout = self._poll
+        timeout = self._limits.poll_interval
         if not busy:
             due = await self._storage.next_due_ms()
             if due is not None:
@@ -118,7 +195,7 @@ class Worker:
     async def _attempt(self, message: ClaimedMessage) -> None:
         now = self._clock.now()
         result = await self._sender.attempt(message, int(now.timestamp()))
-        outcome = outcome_of(message, result, to_ms(self._clock.now()), self._policy)
+        outcome = outcome_of(message, result, self._clock.now(), self._policy, self._unit())
         if not outcome.delivered:
             log.info(
                 "delivery.failed",
@@ -144,15 +221,26 @@ class Worker:
             return
         batch, self._outcomes = self._outcomes, []
         try:
-            await self._storage.record_outcomes(batch)
+            await self._storage.record_outcomes(
+                batch, pause_after=self._limits.pause_after, now=isoformat(self._clock.now())
+            )
         except Exception:
             log.exception("delivery.record_failed", count=len(batch))
             self._outcomes.extend(batch)
-            await asyncio.sleep(self._poll)
+            await asyncio.sleep(self._limits.poll_interval)
             self._outcome_ready.set()
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            cutoff = to_ms(self._clock.now()) - _IDEMPOTENCY_TTL_MS
+            try:
+                await self._storage.purge_idempotency_keys(cutoff)
+            except Exception:
+                log.exception("housekeeping.failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _HOUSEKEEPING_EVERY)
 
     async def _drain(self) -> None:
         """Let attempts in flight finish so their outcomes are recorded (graceful stop)."""
         if self._inflight:
-            with contextlib.suppress(Exception):
-                await asyncio.gather(*self._inflight, return_exceptions=True)
+            await asyncio.gather(*self._inflight, return_exceptions=True)

@@ -26,7 +26,15 @@ from sendout.records import (
     PropertyDef,
 )
 
-__all__ = ["CustomerRef", "DeliveryFilter", "Storage", "TrackCommand", "Tracking"]
+__all__ = [
+    "CustomerRef",
+    "DeliveryFilter",
+    "IdempotencyKey",
+    "Storage",
+    "TrackCommand",
+    "TrackResult",
+    "Tracking",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,25 @@ class TrackCommand:
     request_id: str
     created_at: str
     created_at_ms: int
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """An ``Idempotency-Key`` and the hash of the request body it was sent with."""
+
+    route: str
+    key: str
+    request_hash: str
+    not_before_ms: int  # records older than this are expired and ignored
+
+
+@dataclass(frozen=True, slots=True)
+class TrackResult:
+    event_id: str
+    enqueued: int
+    response: bytes  # the rendered 200 body, stored with an idempotency key
+    replayed: bool  # True: an earlier request with the same key answered this, nothing new
 
 
 class Tracking(Protocol):
@@ -66,6 +93,9 @@ class Tracking(Protocol):
         distributions: Sequence[Distribution],
     ) -> list[NewMessage]:
         """The outbox messages the event causes."""
+
+    def render(self, event: Event, customer: Customer) -> bytes:
+        """The response body, rendered inside the transaction so a replay returns it as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +123,9 @@ class Storage(Protocol):
     async def project_by_app_id(self, app_id: str) -> Project | None: ...
     async def get_project(self, project_id: str) -> Project: ...
     async def list_projects(self) -> list[Project]: ...
+    async def rotate_webhook_secret(
+        self, project_id: str, new_secret: str, previous_expires_ms: int
+    ) -> Project: ...
 
     # --- customers -----------------------------------------------------------------------------
     async def upsert_customer(
@@ -126,13 +159,14 @@ class Storage(Protocol):
     async def event_schema_exists(self, project_id: str, name: str) -> bool: ...
 
     # --- events ------------------------------------------------------------------------------
-    async def track_event(
-        self, command: TrackCommand, tracking: Tracking
-    ) -> tuple[Event, Customer, int]:
+    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
         """Upsert the customer, store the event and its outbox messages in one transaction.
 
-        Returns the event, the customer and how many messages were enqueued.
+        With an idempotency key seen before (same body) nothing is written and the first
+        response is returned; with a different body, :class:`sendout.errors.Conflict`.
         """
+
+    async def purge_idempotency_keys(self, before_ms: int) -> int: ...
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
@@ -148,12 +182,46 @@ class Storage(Protocol):
     async def delete_distribution(
         self, project_id: str, distribution_id: str, now: str
     ) -> None: ...
+    async def resume_distribution(
+        self, project_id: str, distribution_id: str, now: str, now_ms: int
+    ) -> Distribution:
+        """Set live: status ACTIVE, paused channels reset, the backlog due now in creation order.
+
+        Raises :class:`sendout.errors.Conflict` when neither it nor a channel is paused."""
 
     # --- outbox and deliveries ---------------------------------------------------------------
-    async def claim_due(self, now_ms: int, limit: int, lease_ms: int) -> list[ClaimedMessage]:
-        """Lease up to ``limit`` due messages; an expired lease makes a message due again."""
+    async def claim_due(
+        self,
+        now_ms: int,
+        limit: int,
+        lease_ms: int,
+        *,
+        retries: bool,
+        exclude: Sequence[str] = (),
+    ) -> list[ClaimedMessage]:
+        """Lease up to ``limit`` due messages of active, unpaused channels.
 
-    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None: ...
+        ``retries`` picks the lane: first attempts (False) or retries (True), so neither starves
+        the other; ``exclude`` names destinations at their concurrency limit. An expired lease
+        makes a message due again."""
+
+    async def release(self, message_ids: Sequence[str]) -> None:
+        """Give back claimed messages that were not attempted."""
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
+    ) -> None:
+        """Record attempts, move messages on, and pause channels that keep failing."""
+
+    async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+        """Make one more attempt of a delivery now (the same message, the same envelope id)."""
+
+    async def replay_deliveries(
+        self, project_id: str, distribution_id: str, since: str, now_ms: int
+    ) -> int:
+        """Make failed deliveries (and pending ones that have failed) of a distribution created
+        at or after ``since`` due now; return how many."""
+
     async def next_due_ms(self) -> int | None:
         """When the earliest pending message falls due (or its lease expires), if any."""
 

@@ -10,6 +10,7 @@ import orjson
 from sendout.records import (
     Attempt,
     Channel,
+    ChannelState,
     Customer,
     Distribution,
     Event,
@@ -20,6 +21,9 @@ from sendout.records import (
 
 __all__ = [
     "attempt",
+    "channel",
+    "channel_dict",
+    "channel_state",
     "channels_json",
     "customer",
     "distribution",
@@ -54,6 +58,8 @@ def project(row: Row) -> Project:
         app_token=row["app_token"],
         webhook_secret=row["webhook_secret"],
         created_at=row["created_at"],
+        previous_webhook_secret=row["previous_webhook_secret"],
+        previous_secret_expires_ms=row["previous_secret_expires_ms"],
     )
 
 
@@ -111,15 +117,39 @@ def event(row: Row) -> Event:
 
 
 def channels_json(channels: tuple[Channel, ...]) -> str:
-    return to_json(
-        [
-            {"type": c.type, "event_name": c.event_name, "url": c.url, "headers": c.headers}
-            for c in channels
-        ]
+    return to_json([channel_dict(c) for c in channels])
+
+
+def channel_dict(c: Channel) -> dict[str, Any]:
+    return {
+        "type": c.type,
+        "event_name": c.event_name,
+        "url": c.url,
+        "headers": c.headers,
+        "retry_schedule": None if c.retry_schedule is None else list(c.retry_schedule),
+    }
+
+
+def channel(raw: dict[str, Any]) -> Channel:
+    schedule = raw.get("retry_schedule")
+    return Channel(
+        type=raw["type"],
+        event_name=raw["event_name"],
+        url=raw["url"],
+        headers=raw.get("headers") or {},
+        retry_schedule=None if schedule is None else tuple(float(d) for d in schedule),
     )
 
 
-def distribution(row: Row) -> Distribution:
+def channel_state(row: Row) -> ChannelState:
+    return ChannelState(
+        consecutive_failures=row["consecutive_failures"],
+        paused_at=row["paused_at"],
+        pause_reason=row["pause_reason"],
+    )
+
+
+def distribution(row: Row, states: tuple[ChannelState, ...] = ()) -> Distribution:
     return Distribution(
         id=row["id"],
         project_id=row["project_id"],
@@ -127,10 +157,11 @@ def distribution(row: Row) -> Distribution:
         trigger_type=row["trigger_type"],
         trigger_event=row["trigger_event"],
         action=from_json(row["action"]),
-        channels=tuple(Channel(**c) for c in from_json(row["channels"])),
+        channels=tuple(channel(c) for c in from_json(row["channels"])),
         status=row["status"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        channel_states=states,
     )
 
 

@@ -18,7 +18,10 @@ from typing import Any, TypeVar
 from sendout import ids
 from sendout.clock import from_ms, isoformat
 from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.outbox.destinations import destination_of
+from sendout.outbox.pause import pause_reason
 from sendout.records import (
+    ChannelState,
     ClaimedMessage,
     Customer,
     CustomerFields,
@@ -32,7 +35,14 @@ from sendout.records import (
     PropertyDef,
 )
 from sendout.storage import rows
-from sendout.storage.base import CustomerRef, DeliveryFilter, TrackCommand, Tracking
+from sendout.storage.base import (
+    CustomerRef,
+    DeliveryFilter,
+    IdempotencyKey,
+    TrackCommand,
+    Tracking,
+    TrackResult,
+)
 from sendout.storage.migrations import migration_scripts
 
 __all__ = ["SqliteStorage"]
@@ -237,6 +247,21 @@ class SqliteStorage:
 
         return await self._read(run)
 
+    async def rotate_webhook_secret(
+        self, project_id: str, new_secret: str, previous_expires_ms: int
+    ) -> Project:
+        def run(conn: Conn) -> Project:
+            row = conn.execute(
+                "UPDATE projects SET previous_webhook_secret = webhook_secret,"
+                " previous_secret_expires_ms = ?, webhook_secret = ? WHERE id = ? RETURNING *",
+                (previous_expires_ms, new_secret, project_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound("project", project_id)
+            return rows.project(row)
+
+        return await self._write(run)
+
     # --- customers -------------------------------------------------------------------------------
     async def upsert_customer(
         self, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
@@ -365,10 +390,15 @@ class SqliteStorage:
         return await self._read(run)
 
     # --- events ----------------------------------------------------------------------------------
-    async def track_event(
-        self, command: TrackCommand, tracking: Tracking
-    ) -> tuple[Event, Customer, int]:
+    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
         return await self._write(_track_event, command, tracking)
+
+    async def purge_idempotency_keys(self, before_ms: int) -> int:
+        def run(conn: Conn) -> int:
+            cursor = conn.execute("DELETE FROM idempotency_keys WHERE created_ms < ?", (before_ms,))
+            return int(cursor.rowcount)
+
+        return await self._write(run)
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
@@ -428,14 +458,16 @@ class SqliteStorage:
                 " LIMIT ? OFFSET ?",
                 (project_id, page.limit, page.offset),
             )
-            return [rows.distribution(r) for r in found], int(total[0])
+            return _with_states(conn, found.fetchall()), int(total[0])
 
         return await self._read(run)
 
     async def replace_distribution(self, distribution: Distribution) -> Distribution:
         def run(conn: Conn) -> Distribution:
             d = distribution
-            _require_distribution(conn, d.project_id, d.id)
+            current = _require_distribution(conn, d.project_id, d.id)
+            if current.channels != d.channels:
+                conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (d.id,))
             conn.execute(
                 "UPDATE distributions SET name = ?, trigger_type = ?, trigger_event = ?,"
                 " action = ?, channels = ?, status = ?, updated_at = ? WHERE id = ?",
@@ -463,23 +495,112 @@ class SqliteStorage:
                 (distribution_id,),
             )
             conn.execute("DELETE FROM distributions WHERE id = ?", (distribution_id,))
+            conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (distribution_id,))
 
         await self._write(run)
 
-    # --- outbox and deliveries -------------------------------------------------------------------
-    async def claim_due(self, now_ms: int, limit: int, lease_ms: int) -> list[ClaimedMessage]:
-        return await self._write(_claim_due, now_ms, limit, lease_ms)
+    async def resume_distribution(
+        self, project_id: str, distribution_id: str, now: str, now_ms: int
+    ) -> Distribution:
+        def run(conn: Conn) -> Distribution:
+            current = _require_distribution(conn, project_id, distribution_id)
+            if not current.paused:
+                raise Conflict(
+                    f"Distribution {distribution_id} is live: it is not paused and none of its"
+                    " channels is",
+                    key="distribution_not_paused",
+                    message="Distribution not paused",
+                    resource_id=distribution_id,
+                    resource_type="distribution",
+                )
+            conn.execute(
+                "UPDATE distributions SET status = 'ACTIVE', updated_at = ? WHERE id = ?",
+                (now, distribution_id),
+            )
+            conn.execute(
+                "UPDATE channel_states SET consecutive_failures = 0, paused_at = NULL,"
+                " pause_reason = NULL WHERE distribution_id = ?",
+                (distribution_id,),
+            )
+            conn.execute(
+                "UPDATE messages SET next_attempt_at = ? WHERE distribution_id = ?"
+                " AND status = 'pending' AND next_attempt_at > ?",
+                (now_ms, distribution_id, now_ms),
+            )
+            return _require_distribution(conn, project_id, distribution_id)
 
-    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        return await self._write(run)
+
+    # --- outbox and deliveries -------------------------------------------------------------------
+    async def claim_due(
+        self,
+        now_ms: int,
+        limit: int,
+        lease_ms: int,
+        *,
+        retries: bool,
+        exclude: Sequence[str] = (),
+    ) -> list[ClaimedMessage]:
+        return await self._write(_claim_due, now_ms, limit, lease_ms, retries, tuple(exclude))
+
+    async def release(self, message_ids: Sequence[str]) -> None:
+        def run(conn: Conn) -> None:
+            conn.executemany(
+                "UPDATE messages SET lease_until = 0 WHERE id = ? AND status = 'pending'",
+                [(m,) for m in message_ids],
+            )
+
+        if message_ids:
+            await self._write(run)
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
+    ) -> None:
         if outcomes:
-            await self._write(_record_outcomes, outcomes)
+            await self._write(_record_outcomes, outcomes, pause_after, now)
+
+    async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+        def run(conn: Conn) -> Delivery:
+            found = conn.execute(
+                "SELECT * FROM messages WHERE project_id = ? AND id = ?", (project_id, delivery_id)
+            ).fetchone()
+            if found is None:
+                raise NotFound("delivery", delivery_id)
+            _refuse_unsendable(conn, found)
+            conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                " WHERE id = ?",
+                (now_ms, delivery_id),
+            )
+            return _with_attempts(
+                conn, conn.execute("SELECT * FROM messages WHERE id = ?", (delivery_id,)).fetchall()
+            )[0]
+
+        return await self._write(run)
+
+    async def replay_deliveries(
+        self, project_id: str, distribution_id: str, since: str, now_ms: int
+    ) -> int:
+        def run(conn: Conn) -> int:
+            _require_distribution(conn, project_id, distribution_id)
+            cursor = conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                " WHERE distribution_id = ? AND created_at >= ?"
+                " AND (status = 'failed' OR (status = 'pending' AND attempts > 0))",
+                (now_ms, distribution_id, since),
+            )
+            return int(cursor.rowcount)
+
+        return await self._write(run)
 
     async def next_due_ms(self) -> int | None:
         def run(conn: Conn) -> int | None:
             row = conn.execute(
                 "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM messages m"
                 " JOIN distributions d ON d.id = m.distribution_id"
-                " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
+                " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+                " AND c.channel_index = m.channel_index"
+                " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
             ).fetchone()
             return None if row[0] is None else int(row[0])
 
@@ -630,10 +751,85 @@ def _require_distribution(conn: Conn, project_id: str, distribution_id: str) -> 
     ).fetchone()
     if row is None:
         raise NotFound("distribution", distribution_id)
-    return rows.distribution(row)
+    return _with_states(conn, [row])[0]
 
 
-def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> tuple[Event, Customer, int]:
+def _with_states(conn: Conn, found: list[Any]) -> list[Distribution]:
+    """Distributions with the health of each of their channels."""
+    if not found:
+        return []
+    ids_ = [r["id"] for r in found]
+    marks = ", ".join("?" for _ in ids_)
+    states: dict[tuple[str, int], ChannelState] = {
+        (r["distribution_id"], r["channel_index"]): rows.channel_state(r)
+        for r in conn.execute(
+            f"SELECT * FROM channel_states WHERE distribution_id IN ({marks})", ids_
+        )
+    }
+    result = []
+    for r in found:
+        count = len(rows.from_json(r["channels"]))
+        per_channel = tuple(states.get((r["id"], i), ChannelState()) for i in range(count))
+        result.append(rows.distribution(r, per_channel))
+    return result
+
+
+def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
+    if message["status"] == "canceled":
+        raise Conflict(
+            f"Delivery {message['id']} was canceled with its distribution",
+            key="delivery_canceled",
+            message="Delivery canceled",
+            resource_id=message["id"],
+            resource_type="delivery",
+        )
+    distribution = _require_distribution(conn, message["project_id"], message["distribution_id"])
+    if distribution.paused:
+        raise Conflict(
+            f"Distribution {distribution.id} or this delivery's channel is paused; resume it"
+            " (POST /v1/distributions/{id}/resume) to deliver",
+            key="distribution_paused",
+            message="Distribution paused",
+            resource_id=distribution.id,
+            resource_type="distribution",
+        )
+
+
+def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
+    row = conn.execute(
+        "SELECT request_hash, response, created_ms FROM idempotency_keys"
+        " WHERE project_id = ? AND route = ? AND key = ?",
+        (project_id, key.route, key.key),
+    ).fetchone()
+    if row is None or row["created_ms"] < key.not_before_ms:
+        return None
+    if row["request_hash"] != key.request_hash:
+        raise Conflict(
+            f"Idempotency-Key {key.key!r} was already used with a different request body;"
+            " use a new key for a different request",
+            key="idempotency_key_reused",
+            message="Idempotency key reused",
+        )
+    return bytes(row["response"])
+
+
+def _remember(
+    conn: Conn, project_id: str, key: IdempotencyKey, response: bytes, now_ms: int
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency_keys (project_id, route, key, request_hash, status_code,"
+        " response, created_ms) VALUES (?, ?, ?, ?, 200, ?, ?)"
+        " ON CONFLICT (project_id, route, key) DO UPDATE SET request_hash = excluded.request_hash,"
+        " response = excluded.response, created_ms = excluded.created_ms",
+        (project_id, key.route, key.key, key.request_hash, response, now_ms),
+    )
+
+
+def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
+    if cmd.idempotency is not None:
+        replay = _idempotent_replay(conn, cmd.project_id, cmd.idempotency)
+        if replay is not None:
+            return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
     schema_row = conn.execute(
         "SELECT * FROM event_schemas WHERE project_id = ? AND name = ?",
         (cmd.project_id, cmd.event_name),
@@ -652,12 +848,51 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> tuple[Eve
     customer = _upsert_customer(
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
+    event = _insert_event(conn, cmd, schema.id, customer.id)
+    candidates = [
+        rows.distribution(r)
+        for r in conn.execute(
+            "SELECT * FROM distributions WHERE project_id = ? AND trigger_event = ?"
+            " AND status = 'ACTIVE'",
+            (cmd.project_id, cmd.event_name),
+        )
+    ]
+    messages = tracking.plan(event, schema, customer, candidates)
+    conn.executemany(
+        "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
+        " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        [
+            (
+                m.id,
+                cmd.project_id,
+                m.distribution_id,
+                event.id,
+                m.channel_index,
+                m.event_name,
+                m.url,
+                destination_of(m.url),
+                rows.to_json(m.headers),
+                m.body,
+                cmd.created_at_ms,
+                cmd.created_at,
+            )
+            for m in messages
+        ],
+    )
+    response = tracking.render(event, customer)
+    if cmd.idempotency is not None:
+        _remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
+    return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
+
+
+def _insert_event(conn: Conn, cmd: TrackCommand, schema_id: str, customer_id: str) -> Event:
     event = Event(
         id=cmd.event_id,
         project_id=cmd.project_id,
         type=cmd.event_name,
-        customer_id=customer.id,
-        schema_id=schema.id,
+        customer_id=customer_id,
+        schema_id=schema_id,
         metadata=cmd.metadata,
         referral=cmd.referral,
         loyalty=cmd.loyalty,
@@ -680,70 +915,70 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> tuple[Eve
             event.created_at,
         ),
     )
-    candidates = [
-        rows.distribution(r)
-        for r in conn.execute(
-            "SELECT * FROM distributions WHERE project_id = ? AND trigger_event = ?"
-            " AND status = 'ACTIVE'",
-            (cmd.project_id, cmd.event_name),
-        )
-    ]
-    messages = tracking.plan(event, schema, customer, candidates)
-    conn.executemany(
-        "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
-        " event_name, url, headers, body, status, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        [
-            (
-                m.id,
-                cmd.project_id,
-                m.distribution_id,
-                event.id,
-                m.channel_index,
-                m.event_name,
-                m.url,
-                rows.to_json(m.headers),
-                m.body,
-                cmd.created_at_ms,
-                cmd.created_at,
-            )
-            for m in messages
-        ],
-    )
-    return event, customer, len(messages)
+    return event
 
 
-def _claim_due(conn: Conn, now_ms: int, limit: int, lease_ms: int) -> list[ClaimedMessage]:
+def _claim_due(
+    conn: Conn, now_ms: int, limit: int, lease_ms: int, retries: bool, exclude: tuple[str, ...]
+) -> list[ClaimedMessage]:
+    lane = "m.attempts > 0" if retries else "m.attempts = 0"
+    skip = ""
+    if exclude:
+        skip = " AND m.destination NOT IN (" + ", ".join("?" for _ in exclude) + ")"
     claimed = conn.execute(
         "UPDATE messages SET lease_until = ? WHERE id IN ("
         " SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id"
+        " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+        " AND c.channel_index = m.channel_index"
         " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
-        " AND d.status = 'ACTIVE' ORDER BY m.next_attempt_at, m.id LIMIT ?)"
-        " RETURNING id, project_id, url, headers, body, attempts",
-        (now_ms + lease_ms, now_ms, now_ms, limit),
+        f" AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}{skip}"
+        " ORDER BY m.next_attempt_at, m.rowid LIMIT ?)"
+        " RETURNING id, project_id, distribution_id, channel_index, url, headers, body, attempts",
+        (now_ms + lease_ms, now_ms, now_ms, *exclude, limit),
     ).fetchall()
     if not claimed:
         return []
-    project_ids = sorted({r["project_id"] for r in claimed})
-    marks = ", ".join("?" for _ in project_ids)
-    secrets = dict(
-        conn.execute(f"SELECT id, webhook_secret FROM projects WHERE id IN ({marks})", project_ids)
-    )
+    secrets = _signing_secrets(conn, {r["project_id"] for r in claimed}, now_ms)
+    schedules = _retry_schedules(conn, {r["distribution_id"] for r in claimed})
     return [
         ClaimedMessage(
             id=r["id"],
             project_id=r["project_id"],
+            distribution_id=r["distribution_id"],
+            channel_index=r["channel_index"],
             url=r["url"],
             headers=rows.from_json(r["headers"]),
             body=bytes(r["body"]),
             attempts=r["attempts"],
-            webhook_secret=secrets[r["project_id"]],
+            secrets=secrets[r["project_id"]],
+            retry_schedule=schedules.get((r["distribution_id"], r["channel_index"])),
         )
         for r in claimed
     ]
 
 
-def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
+def _signing_secrets(conn: Conn, project_ids: set[str], now_ms: int) -> dict[str, tuple[str, ...]]:
+    marks = ", ".join("?" for _ in project_ids)
+    found = conn.execute(f"SELECT * FROM projects WHERE id IN ({marks})", sorted(project_ids))
+    return {r["id"]: rows.project(r).signing_secrets(now_ms) for r in found}
+
+
+def _retry_schedules(
+    conn: Conn, distribution_ids: set[str]
+) -> dict[tuple[str, int], tuple[float, ...]]:
+    marks = ", ".join("?" for _ in distribution_ids)
+    schedules: dict[tuple[str, int], tuple[float, ...]] = {}
+    for r in conn.execute(
+        f"SELECT id, channels FROM distributions WHERE id IN ({marks})", sorted(distribution_ids)
+    ):
+        for index, raw in enumerate(rows.from_json(r["channels"])):
+            channel = rows.channel(raw)
+            if channel.retry_schedule is not None:
+                schedules[(r["id"], index)] = channel.retry_schedule
+    return schedules
+
+
+def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str) -> None:
     updates = []
     attempts = []
     for o in outcomes:
@@ -769,6 +1004,35 @@ def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
         " response_excerpt) VALUES (?, ?, ?, ?, ?, ?)",
         attempts,
     )
+    for o in outcomes:
+        _update_channel_health(conn, o, pause_after, now)
+
+
+def _update_channel_health(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+    key = (outcome.distribution_id, outcome.channel_index)
+    if outcome.delivered:
+        conn.execute(
+            "UPDATE channel_states SET consecutive_failures = 0"
+            " WHERE distribution_id = ? AND channel_index = ? AND consecutive_failures > 0",
+            key,
+        )
+        return
+    row = conn.execute(
+        "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
+        " VALUES (?, ?, 1) ON CONFLICT (distribution_id, channel_index)"
+        " DO UPDATE SET consecutive_failures = consecutive_failures + 1"
+        " RETURNING consecutive_failures, paused_at",
+        key,
+    ).fetchone()
+    if row["paused_at"] is not None:
+        return
+    reason = pause_reason(row["consecutive_failures"], outcome.status_code, pause_after)
+    if reason is not None:
+        conn.execute(
+            "UPDATE channel_states SET paused_at = ?, pause_reason = ?"
+            " WHERE distribution_id = ? AND channel_index = ?",
+            (now, reason, *key),
+        )
 
 
 def _with_attempts(conn: Conn, found: list[sqlite3.Row]) -> list[Delivery]:

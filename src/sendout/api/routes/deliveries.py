@@ -9,6 +9,7 @@ from sendout.api.context import context_of
 from sendout.api.paging import page_of
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.views import delivery_view
+from sendout.clock import to_ms
 from sendout.errors import InvalidInput
 from sendout.storage.base import DeliveryFilter
 
@@ -45,4 +46,20 @@ async def list_deliveries(
 @router.get("/{deliveryId}", summary="Get one delivery", response_class=JsonResponse)
 async def get_delivery(deliveryId: str, request: Request, project: AppProject) -> JsonResponse:
     found = await context_of(request).storage.get_delivery(project.id, deliveryId)
+    return JsonResponse(delivery_view(found))
+
+
+@router.post(
+    "/{deliveryId}/resend",
+    summary="Attempt a delivery again now (same message, same envelope id)",
+    response_class=JsonResponse,
+)
+async def resend_delivery(
+    deliveryId: str,
+    request: Request,
+    project: AppProject,
+) -> JsonResponse:
+    ctx = context_of(request)
+    found = await ctx.storage.resend_delivery(project.id, deliveryId, to_ms(ctx.clock.now()))
+    ctx.wake_worker()
     return JsonResponse(delivery_view(found))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -12,9 +16,18 @@ from sendout.api.context import AppContext, context_of
 from sendout.api.openapi import body_doc
 from sendout.api.paging import page_of
 from sendout.api.responses import JsonResponse, list_body
-from sendout.api.schemas import ActionIn, ChannelIn, DistributionIn, DistributionPatchIn, TriggerIn
+from sendout.api.schemas import (
+    ActionIn,
+    ChannelIn,
+    DistributionIn,
+    DistributionPatchIn,
+    ReplayIn,
+    TriggerIn,
+)
 from sendout.api.views import distribution_view
-from sendout.clock import isoformat
+from sendout.bootstrap import address_policy
+from sendout.clock import isoformat, to_ms
+from sendout.delivery.guard import unsafe_destination
 from sendout.distributions import (
     check_action,
     check_channel,
@@ -22,7 +35,7 @@ from sendout.distributions import (
     check_trigger_type,
 )
 from sendout.errors import InvalidInput
-from sendout.records import Channel, Distribution, Project
+from sendout.records import Channel, Distribution
 
 __all__ = ["router"]
 
@@ -43,10 +56,21 @@ async def _trigger_event(ctx: AppContext, project_id: str, trigger: TriggerIn) -
     return trigger.event
 
 
-def _channels(channels: list[ChannelIn]) -> tuple[Channel, ...]:
-    return tuple(
-        check_channel(i, c.type, c.event_name, c.url, c.headers) for i, c in enumerate(channels)
+async def _channels(ctx: AppContext, channels: list[ChannelIn]) -> tuple[Channel, ...]:
+    checked = tuple(
+        check_channel(i, c.type, c.event_name, c.url, c.headers, c.retry_schedule)
+        for i, c in enumerate(channels)
     )
+    policy = address_policy(ctx.settings)
+    for index, channel in enumerate(checked):
+        parts = urlsplit(channel.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        refusal = await unsafe_destination(parts.hostname or "", port, policy)
+        if refusal is not None:
+            raise InvalidInput(
+                f"channels[{index}].url: {refusal}", key="unsafe_url", message="Unsafe URL"
+            )
+    return checked
 
 
 def _action(action: ActionIn) -> dict[str, object]:
@@ -69,7 +93,7 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         trigger_type=body.trigger.type,
         trigger_event=await _trigger_event(ctx, project.id, body.trigger),
         action=_action(body.action),
-        channels=_channels(body.channels),
+        channels=await _channels(ctx, body.channels),
         status=check_status(body.status),
         created_at=isoformat(ctx.clock.now()),
         updated_at=None,
@@ -125,7 +149,9 @@ async def update_distribution(
             else await _trigger_event(ctx, project.id, body.trigger)
         ),
         action=current.action if body.action is None else _action(body.action),
-        channels=current.channels if body.channels is None else _channels(body.channels),
+        channels=(
+            current.channels if body.channels is None else await _channels(ctx, body.channels)
+        ),
         status=current.status if body.status is None else check_status(body.status),
         created_at=current.created_at,
         updated_at=isoformat(ctx.clock.now()),
@@ -145,41 +171,66 @@ async def delete_distribution(
     return Response(status_code=204)
 
 
-async def _set_status(
-    request: Request, project: Project, distribution_id: str, status: str
-) -> JsonResponse:
-    ctx = context_of(request)
-    current = await ctx.storage.get_distribution(project.id, distribution_id)
-    updated = Distribution(
-        **{
-            **{f: getattr(current, f) for f in current.__slots__},
-            "status": status,
-            "updated_at": isoformat(ctx.clock.now()),
-        }
-    )
-    await ctx.storage.replace_distribution(updated)
-    if status == "ACTIVE":
-        ctx.wake_worker()
-    return JsonResponse(distribution_view(updated))
-
-
 @router.post(
     "/{distributionId}/pause",
     summary="Pause a distribution: it matches no new events and its queued webhooks wait",
     response_class=JsonResponse,
 )
 async def pause_distribution(
-    distributionId: str, request: Request, project: AppProject
+    distributionId: str,
+    request: Request,
+    project: AppProject,
 ) -> JsonResponse:
-    return await _set_status(request, project, distributionId, "PAUSED")
+    ctx = context_of(request)
+    current = await ctx.storage.get_distribution(project.id, distributionId)
+    paused = replace(current, status="PAUSED", updated_at=isoformat(ctx.clock.now()))
+    await ctx.storage.replace_distribution(paused)
+    return JsonResponse(distribution_view(paused))
 
 
 @router.post(
     "/{distributionId}/resume",
-    summary="Resume a distribution (set live): queued webhooks are delivered",
+    summary="Resume (set live): channels unpaused, queued webhooks delivered in order",
     response_class=JsonResponse,
 )
 async def resume_distribution(
-    distributionId: str, request: Request, project: AppProject
+    distributionId: str,
+    request: Request,
+    project: AppProject,
 ) -> JsonResponse:
-    return await _set_status(request, project, distributionId, "ACTIVE")
+    ctx = context_of(request)
+    now = ctx.clock.now()
+    resumed = await ctx.storage.resume_distribution(
+        project.id, distributionId, isoformat(now), to_ms(now)
+    )
+    ctx.wake_worker()
+    return JsonResponse(distribution_view(resumed))
+
+
+@router.post(
+    "/{distributionId}/replay",
+    summary="Deliver again every failed delivery of a distribution created since a time",
+    openapi_extra=body_doc(ReplayIn),
+    response_class=JsonResponse,
+)
+async def replay_distribution(
+    distributionId: str,
+    request: Request,
+    project: AppProject,
+) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, ReplayIn, ctx.settings.max_body_bytes)
+    since = body.since if body.since.tzinfo else body.since.replace(tzinfo=UTC)
+    count = await ctx.storage.replay_deliveries(
+        project.id, distributionId, isoformat(since), to_ms(ctx.clock.now())
+    )
+    if count:
+        ctx.wake_worker()
+    return JsonResponse(
+        {
+            "object": "replay",
+            "distribution_id": distributionId,
+            "since": isoformat(since),
+            "replayed": count,
+        }
+    )

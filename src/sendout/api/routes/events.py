@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from sendout import ids
 from sendout.api.auth import AppProject
-from sendout.api.body import read_model
+from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
+from sendout.api.idempotency import idempotency_key
 from sendout.api.openapi import body_doc
 from sendout.api.paging import page_of
 from sendout.api.responses import JsonResponse, list_body
@@ -30,11 +32,12 @@ router = APIRouter(tags=["events"])
     openapi_extra=body_doc(EventsCreateIn),
     response_class=JsonResponse,
 )
-async def track_event(request: Request, project: AppProject) -> JsonResponse:
+async def track_event(request: Request, project: AppProject) -> Response:
     """Store the event, upsert its customer and enqueue the webhooks of every matching
     distribution, all in one transaction: a 200 means all of it is committed."""
     ctx = context_of(request)
-    body = await read_model(request, EventsCreateIn, ctx.settings.max_body_bytes)
+    raw = await read_json(request, ctx.settings.max_body_bytes)
+    body = parse_model(EventsCreateIn, raw)
     if body.customer.id is None and body.customer.source_id is None:
         raise InvalidInput(
             "customer must carry an id (cust_…) or a source_id",
@@ -59,17 +62,20 @@ async def track_event(request: Request, project: AppProject) -> JsonResponse:
         request_id=request_id,
         created_at=created_at,
         created_at_ms=to_ms(now),
+        idempotency=idempotency_key(request, "events", raw, to_ms(now)),
     )
     tracking = EventTracking(
         project_id=project.id,
         metadata=metadata,
         event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
         created_at=created_at,
+        view=tracked_event_view,
     )
-    event, customer, enqueued = await ctx.storage.track_event(command, tracking)
-    if enqueued:
+    result = await ctx.storage.track_event(command, tracking)
+    if result.enqueued:
         ctx.wake_worker()
-    return JsonResponse(tracked_event_view(event, customer))
+    headers = {"idempotent-replayed": "true"} if result.replayed else None
+    return Response(result.response, media_type="application/json", headers=headers)
 
 
 def _referral_echo(code: str, referrer_id: str | None) -> dict[str, str | None]:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from sendout.api.auth import management_access
+from sendout.api.body import read_model
 from sendout.api.context import context_of
+from sendout.api.openapi import body_doc
 from sendout.api.responses import JsonResponse, list_body
+from sendout.api.schemas import ProjectIn, RotateSecretIn
 from sendout.api.views import project_view
+from sendout.clock import from_ms, isoformat, to_ms
+from sendout.projects import new_project, new_webhook_secret
 
 __all__ = ["router"]
 
@@ -22,6 +27,53 @@ router = APIRouter(
 async def list_projects(request: Request) -> JsonResponse:
     found = await context_of(request).storage.list_projects()
     return JsonResponse(list_body("data", [project_view(p) for p in found], len(found)))
+
+
+@router.post(
+    "",
+    summary="Create a project with its own application keys and webhook secret",
+    openapi_extra=body_doc(ProjectIn),
+    response_class=JsonResponse,
+)
+async def create_project(request: Request) -> JsonResponse:
+    """The response is the only time the new project's keys and secret are shown."""
+    ctx = context_of(request)
+    body = await read_model(request, ProjectIn, ctx.settings.max_body_bytes)
+    project = new_project(body.name, isoformat(ctx.clock.now()))
+    await ctx.storage.create_project(project, is_default=False)
+    view = project_view(project)
+    view["credentials"] = {
+        "app_id": project.app_id,
+        "app_token": project.app_token,
+        "webhook_secret": project.webhook_secret,
+    }
+    return JsonResponse(view)
+
+
+@router.post(
+    "/{projectId}/webhook-secret/rotate",
+    summary="Rotate the webhook secret; the old one keeps signing for a grace period",
+    openapi_extra=body_doc(RotateSecretIn),
+    response_class=JsonResponse,
+)
+async def rotate_webhook_secret(projectId: str, request: Request) -> JsonResponse:
+    ctx = context_of(request)
+    body = RotateSecretIn()
+    if request.headers.get("content-length", "0") != "0":
+        body = await read_model(request, RotateSecretIn, ctx.settings.max_body_bytes)
+    grace = body.grace_period_seconds
+    if grace is None:
+        grace = ctx.settings.secret_grace_seconds
+    expires_ms = to_ms(ctx.clock.now()) + int(grace * 1000)
+    project = await ctx.storage.rotate_webhook_secret(projectId, new_webhook_secret(), expires_ms)
+    return JsonResponse(
+        {
+            "object": "webhook_secret",
+            "project_id": project.id,
+            "webhook_secret": project.webhook_secret,
+            "previous_secret_expires_at": isoformat(from_ms(expires_ms)),
+        }
+    )
 
 
 @router.get("/{projectId}", summary="Get a project", response_class=JsonResponse)

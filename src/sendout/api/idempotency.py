@@ -1,0 +1,36 @@
+"""The ``Idempotency-Key`` request header: read, checked, and tied to the request body."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from sendout.errors import InvalidInput
+from sendout.storage.base import IdempotencyKey
+
+__all__ = ["IDEMPOTENCY_TTL_MS", "idempotency_key"]
+
+IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+_MAX_LENGTH = 255
+
+
+def idempotency_key(
+    request: Request, route: str, body: dict[str, Any], now_ms: int
+) -> IdempotencyKey | None:
+    """The request's key with a hash of its (null-stripped, key-sorted) body, if it sent one."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= _MAX_LENGTH or not key.isprintable() or not key.isascii():
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {_MAX_LENGTH} printable ASCII characters",
+            key="invalid_idempotency_key",
+            message="Invalid idempotency key",
+        )
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return IdempotencyKey(
+        route=route, key=key, request_hash=digest, not_before_ms=now_ms - IDEMPOTENCY_TTL_MS
+    )
