@@ -129,7 +129,8 @@ async def test_two_claimers_never_share_a_message(store: SqliteStorage) -> None:
     for i in range(20):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=5))
     a, b = await asyncio.gather(
-        store.claim_due(NOW_MS, 60, 30_000, retries=False), store.claim_due(NOW_MS, 60, 30_000, retries=False)
+        store.claim_due(NOW_MS, 60, 30_000, retries=False),
+        store.claim_due(NOW_MS, 60, 30_000, retries=False),
     )
     ids_a, ids_b = {m.id for m in a}, {m.id for m in b}
     assert not ids_a & ids_b and len(ids_a | ids_b) == 100

@@ -18,12 +18,21 @@ class Received:
     at: float
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default (5) drops bursts of new connections
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A sender that died mid-request (the crash tests kill it) is not an error here."""
+
+
 class Receiver:
     """Records every POST; answers with scripted statuses per path (200 once the script runs out)."""
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self._scripts: dict[str, deque[int]] = {}
+        self._delays: dict[str, float] = {}
+        self.active = 0
         self._cond = threading.Condition()
         receiver = self
 
@@ -34,28 +43,30 @@ class Receiver:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 status = receiver._next_status(self.path)
-                reply = b'{"ok":true}' if status < 300 else b'{"error":"scripted failure"}'
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                # Recorded on arrival: a sender that dies before reading the reply still sent it.
                 with receiver._cond:
                     receiver.requests.append(
-                        Received(
-                            self.path,
-                            {k.lower(): v for k, v in self.headers.items()},
-                            body,
-                            status,
-                            time.time(),
-                        )
+                        Received(self.path, headers, body, status, time.time())
                     )
+                    receiver.active += 1
                     receiver._cond.notify_all()
+                try:
+                    time.sleep(receiver._delays.get(self.path, 0.0))
+                    reply = b'{"ok":true}' if status < 300 else b'{"error":"scripted failure"}'
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                finally:
+                    with receiver._cond:
+                        receiver.active -= 1
 
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -70,6 +81,11 @@ class Receiver:
     def script(self, path: str, *statuses: int) -> None:
         with self._cond:
             self._scripts[path] = deque(statuses)
+
+    def delay(self, path: str, seconds: float) -> None:
+        """Answer requests to ``path`` only after ``seconds`` (a slow receiver)."""
+        with self._cond:
+            self._delays[path] = seconds
 
     def _next_status(self, path: str) -> int:
         with self._cond:

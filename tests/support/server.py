@@ -56,6 +56,7 @@ class ServerProcess:
                 "SENDOUT_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "SENDOUT_RETRY_SCHEDULE": "0.2,0.2,0.2",
                 "SENDOUT_RETRY_THROTTLE_FLOOR": "0.2",
+                "SENDOUT_PAUSE_AFTER_FAILURES": "5",
                 "SENDOUT_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
                 "SENDOUT_POLL_INTERVAL": "0.1",
                 "SENDOUT_LOG_LEVEL": "info",
