@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
 
 from sendout import ids
 from sendout.api.auth import AppProject
@@ -202,12 +201,15 @@ async def update_campaign(campaignId: str, request: Request, project: AppProject
 
 @router.delete(
     "/{campaignId}",
-    summary="Delete a campaign with its codes, publications, tiers and earning rules",
-    status_code=204,
+    summary="Delete a campaign with its codes, publications, tiers and earning rules (at once;"
+    " the SDK's model needs a JSON body, so the answer is 200 with the deleted id)",
+    response_class=JsonResponse,
 )
-async def delete_campaign(campaignId: str, request: Request, project: AppProject) -> Response:
-    await context_of(request).storage.delete_campaign(project.id, campaignId)
-    return Response(status_code=204)
+async def delete_campaign(campaignId: str, request: Request, project: AppProject) -> JsonResponse:
+    ctx = context_of(request)
+    campaign = await ctx.storage.get_campaign(project.id, campaignId)
+    await ctx.storage.delete_campaign(project.id, campaign.id)
+    return JsonResponse({"id": campaign.id, "object": "campaign", "deleted": True})
 
 
 async def _set_active(request: Request, project_id: str, ref: str, active: bool) -> JsonResponse:
