@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,8 +12,9 @@ import uvicorn
 
 from sendout import __version__
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
-from sendout.clock import SystemClock
+from sendout.clock import SystemClock, isoformat
 from sendout.console import print_credentials
+from sendout.errors import SendoutError
 from sendout.logs import configure_logging
 from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
@@ -158,6 +160,57 @@ def credentials(database_url: DatabaseUrl = None) -> None:
     except SettingsError as exc:
         typer.echo(f"sendout: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@app.command("import-codes")
+def import_codes_command(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or name (default project)")],
+    csv_file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file")
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add the codes of a CSV file (first column; a `code` header is skipped) to a campaign.
+
+    The whole file is checked first; then codes go in by batches of 10,000, one transaction
+    each. Codes already in the project are skipped, so running it again is safe.
+    """
+    from sendout.promotions.csv_import import BATCH, CodeFileError, read_codes
+
+    settings = _settings(database_url=database_url)
+    try:
+        codes = read_codes(csv_file.read_text(encoding="utf-8-sig"))
+    except (CodeFileError, UnicodeDecodeError) as exc:
+        typer.echo(f"sendout: {csv_file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> int:
+        from rich.progress import Progress
+
+        storage = await open_storage(settings)
+        try:
+            project = await storage.default_project()
+            if project is None:
+                raise SettingsError("no project yet: start `sendout serve` once first")
+            target = await storage.get_campaign(project.id, campaign)
+            added = 0
+            with Progress(transient=False) as progress:
+                task = progress.add_task(f"importing into {target.name}", total=len(codes))
+                for start in range(0, len(codes), BATCH):
+                    batch = codes[start : start + BATCH]
+                    now = isoformat(SystemClock().now())
+                    added += await storage.import_codes(project.id, target.id, batch, now)
+                    progress.advance(task, len(batch))
+            return added
+        finally:
+            await storage.close()
+
+    try:
+        added = asyncio.run(run())
+    except (SettingsError, SendoutError) as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"imported {added} code(s); {len(codes) - added} already existed in the project")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from sendout.outbox.retry import check_schedule
 from sendout.records import Channel
 
 __all__ = [
+    "ACTION_TARGETS",
     "ACTION_TYPES",
     "RESERVED_HEADERS",
     "STATUSES",
@@ -22,7 +23,13 @@ __all__ = [
     "check_trigger_type",
 ]
 
-ACTION_TYPES = ("plain_message",)
+ACTION_TYPES = ("plain_message", "notify_promotion", "publish_unique_code")
+# The ids each purpose names (checked to exist when the distribution is saved).
+ACTION_TARGETS = {
+    "plain_message": (),
+    "notify_promotion": ("campaign_id", "promotion_tier_id"),
+    "publish_unique_code": ("campaign_id",),
+}
 STATUSES = ("ACTIVE", "PAUSED")
 CHANNEL_TYPES = ("webhook",)
 # Headers sendout sets itself; a channel may not override them.
@@ -62,7 +69,17 @@ def check_action(action: Mapping[str, Any]) -> dict[str, Any]:
             key="invalid_action",
             message="Invalid action",
         )
-    return {"type": kind}
+    checked: dict[str, Any] = {"type": kind}
+    for name in ACTION_TARGETS[kind]:
+        value = action.get(name)
+        if not isinstance(value, str) or not value:
+            raise InvalidInput(
+                f"action.{name} is required for a {kind} action",
+                key="invalid_action",
+                message="Invalid action",
+            )
+        checked[name] = value
+    return checked
 
 
 def check_status(status: str) -> str:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sendout import ids
+from sendout.actions.purposes import purpose_extras
 from sendout.errors import InvalidInput
 from sendout.events.metadata import metadata_problems
 from sendout.jsonutil import dumps
 from sendout.matching.match import matching_distributions
 from sendout.payloads.custom_event import build_data, build_envelope
+from sendout.promotions.rewards import Rewards, apply_rewards
+from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, Distribution, Event, EventSchema, NewMessage
 
 __all__ = ["EventTracking"]
@@ -42,17 +45,44 @@ class EventTracking:
                 resource_type="custom_event_schema",
             )
 
+    def reward(
+        self,
+        promotions: PromotionTx,
+        customer: Customer,
+        *,
+        event_id: str,
+        event_name: str,
+        referral: dict[str, Any] | None,
+        loyalty: dict[str, Any] | None,
+    ) -> Rewards:
+        """Check the event's referral code and loyalty card; convert and credit them."""
+        return apply_rewards(
+            promotions,
+            customer,
+            event_id=event_id,
+            event_name=event_name,
+            metadata=self.metadata,
+            referral=referral,
+            loyalty=loyalty,
+        )
+
     def plan(
         self,
         event: Event,
         schema: EventSchema,
         customer: Customer,
         distributions: Sequence[Distribution],
+        promotions: PromotionTx,
+        rewards: Rewards,
     ) -> list[NewMessage]:
-        data = build_data(event, schema, customer)
+        base = build_data(event, schema, customer, rewards.data)
         activity = ids.activity_id()
         messages: list[NewMessage] = []
         for distribution in matching_distributions(distributions, event.type):
+            extras = purpose_extras(promotions, distribution, event, customer)
+            if extras is None:
+                continue
+            data = {**base, **extras}
             for index, channel in enumerate(distribution.channels):
                 delivery = ids.delivery_id()
                 envelope = build_envelope(

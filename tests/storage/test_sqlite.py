@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sendout.errors import InvalidInput, NotFound
+from sendout.promotions.rewards import Rewards
+from sendout.promotions.tx import PromotionTx
 from sendout.records import (
     Channel,
     Customer,
@@ -33,7 +36,7 @@ NOW_MS = 1_767_225_600_000
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     s = SqliteStorage(str(tmp_path / "s.db"))
     await s.open()
-    assert (await s.migrate())[0] == "0001_initial"
+    assert (await s.migrate())[:2] == ["0001_initial", "0002_promotions"]
     assert await s.migrate() == []
     await s.create_project(
         Project("proj_1", "P", "app", "tok", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0", NOW), is_default=True
@@ -70,12 +73,17 @@ class Plan:
     def render(self, event: Event, customer: Customer) -> bytes:
         return event.id.encode()
 
+    def reward(self, promotions: PromotionTx, customer: Customer, **event: Any) -> Rewards:
+        return Rewards()
+
     def plan(
         self,
         event: Event,
         schema: EventSchema,
         customer: Customer,
         distributions: Sequence[Distribution],
+        promotions: PromotionTx,
+        rewards: Rewards,
     ) -> list[NewMessage]:
         messages = []
         for d in distributions:

@@ -23,6 +23,7 @@ from sendout.api.routes import (
     events,
     projects,
 )
+from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
 from sendout.console import print_credentials
@@ -98,6 +99,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     for module in (events, customers, event_schemas, projects, distributions, deliveries):
         app.include_router(module.router)
+    install_promotion_routes(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> JsonResponse:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from sendout.errors import InvalidInput, SendoutError
 from sendout.jsonutil import strip_nulls
 
-__all__ = ["parse_model", "read_json", "read_model"]
+__all__ = ["parse_model", "read_json", "read_json_value", "read_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,6 +48,17 @@ def _too_large(limit: int) -> SendoutError:
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object with ``null`` members removed, or a clear 4xx."""
+    value = await read_json_value(request, limit)
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            f"The request body must be a JSON object, got {type(value).__name__}",
+            key="invalid_payload",
+        )
+    return strip_nulls(value)  # type: ignore[no-any-return]
+
+
+async def read_json_value(request: Request, limit: int) -> Any:
+    """The body as any JSON value (checked media type, size and syntax), or a clear 4xx."""
     content_type = request.headers.get("content-type", "")
     if not _is_json(content_type):
         raise SendoutError(
@@ -65,12 +76,7 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
             key="invalid_json",
             message="Malformed JSON",
         ) from None
-    if not isinstance(value, dict):
-        raise InvalidInput(
-            f"The request body must be a JSON object, got {type(value).__name__}",
-            key="invalid_payload",
-        )
-    return strip_nulls(value)  # type: ignore[no-any-return]
+    return value
 
 
 def parse_model(model: type[M], value: dict[str, Any]) -> M:

@@ -11,6 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sendout.promotions.publishing import PublishRequest
+from sendout.promotions.records import (
+    Campaign,
+    EarningRule,
+    LoyaltyTransaction,
+    PromotionOutcome,
+    PromotionTier,
+    Publication,
+    ReferralConversion,
+    Voucher,
+)
+from sendout.promotions.rewards import Rewards
+from sendout.promotions.tx import PromotionTx
 from sendout.records import (
     ClaimedMessage,
     Customer,
@@ -30,6 +43,7 @@ __all__ = [
     "CustomerRef",
     "DeliveryFilter",
     "IdempotencyKey",
+    "PublicationFilter",
     "Storage",
     "TrackCommand",
     "TrackResult",
@@ -85,14 +99,28 @@ class Tracking(Protocol):
     def validate(self, schema: EventSchema) -> None:
         """Raise :class:`sendout.errors.SendoutError` when the event does not fit its schema."""
 
+    def reward(
+        self,
+        promotions: PromotionTx,
+        customer: Customer,
+        *,
+        event_id: str,
+        event_name: str,
+        referral: dict[str, Any] | None,
+        loyalty: dict[str, Any] | None,
+    ) -> Rewards:
+        """Check the event's referral code and loyalty card; convert and credit them."""
+
     def plan(
         self,
         event: Event,
         schema: EventSchema,
         customer: Customer,
         distributions: Sequence[Distribution],
+        promotions: PromotionTx,
+        rewards: Rewards,
     ) -> list[NewMessage]:
-        """The outbox messages the event causes."""
+        """The outbox messages the event causes (publishing codes through ``promotions``)."""
 
     def render(self, event: Event, customer: Customer) -> bytes:
         """The response body, rendered inside the transaction so a replay returns it as it was."""
@@ -103,6 +131,18 @@ class DeliveryFilter:
     distribution_id: str | None = None
     event_id: str | None = None
     status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationFilter:
+    campaign: str | None = None  # name or id
+    customer: str | None = None  # id or source_id
+    voucher: str | None = None  # code
+    result: str | None = None  # SUCCESS | FAILURE
+    voucher_type: str | None = None  # discount | loyalty
+    is_referral_code: bool | None = None
+    source_id: str | None = None
+    order: str = "-created_at"
 
 
 class Storage(Protocol):
@@ -229,3 +269,85 @@ class Storage(Protocol):
         self, project_id: str, page: Page, where: DeliveryFilter
     ) -> tuple[list[Delivery], int]: ...
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery: ...
+
+    # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
+    async def create_campaign(
+        self, campaign: Campaign, tiers: Sequence[PromotionTier], vouchers_count: int
+    ) -> Campaign:
+        """Store the campaign, its tiers and ``vouchers_count`` generated codes, all or nothing."""
+
+    async def get_campaign(self, project_id: str, id_or_name: str) -> Campaign: ...
+    async def list_campaigns(
+        self, project_id: str, page: Page, *, campaign_type: str | None
+    ) -> tuple[list[Campaign], int]: ...
+    async def replace_campaign(self, campaign: Campaign) -> Campaign: ...
+    async def delete_campaign(self, project_id: str, id_or_name: str) -> None:
+        """Delete it with its codes, publications, tiers and rules (409 if a distribution uses it)."""
+
+    async def generate_vouchers(
+        self,
+        project_id: str,
+        id_or_name: str,
+        count: int,
+        code_config: dict[str, Any] | None,
+        now: str,
+    ) -> tuple[Campaign, int]:
+        """Add ``count`` unique generated codes; returns the campaign after and how many."""
+
+    async def add_voucher(
+        self, project_id: str, id_or_name: str, code: str, metadata: dict[str, Any], now: str
+    ) -> tuple[Voucher, Campaign]: ...
+    async def import_codes(
+        self, project_id: str, id_or_name: str, codes: Sequence[str], now: str
+    ) -> int:
+        """Add these codes (one transaction); codes already in the project are skipped."""
+
+    async def get_voucher(self, project_id: str, code: str) -> tuple[Voucher, Campaign]: ...
+    async def list_vouchers(
+        self, project_id: str, page: Page, *, campaign: str | None, holder_id: str | None
+    ) -> tuple[list[tuple[Voucher, Campaign]], int]: ...
+
+    async def publish(
+        self,
+        project_id: str,
+        customer: CustomerRef,
+        fields: CustomerFields,
+        request: PublishRequest,
+        now: str,
+    ) -> tuple[Publication, Campaign, Customer]:
+        """Upsert the customer and publish to them (``request.customer_id`` is filled in)."""
+
+    async def list_publications(
+        self, project_id: str, page: Page, where: PublicationFilter
+    ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]: ...
+
+    async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        """``hierarchy`` <= 0 means "after the last tier of the campaign"."""
+
+    async def get_promotion_tier(self, project_id: str, tier_id: str) -> PromotionTier: ...
+    async def list_promotion_tiers(
+        self, project_id: str, campaign: str | None, page: Page
+    ) -> tuple[list[PromotionTier], int]: ...
+    async def replace_promotion_tier(self, tier: PromotionTier) -> PromotionTier: ...
+    async def delete_promotion_tier(self, project_id: str, tier_id: str) -> None: ...
+
+    async def create_earning_rules(
+        self, project_id: str, campaign: str, rules: Sequence[dict[str, Any]], now: str
+    ) -> list[EarningRule]: ...
+    async def list_earning_rules(
+        self, project_id: str, campaign: str, page: Page
+    ) -> tuple[list[EarningRule], int]: ...
+    async def get_earning_rule(
+        self, project_id: str, campaign: str, rule_id: str
+    ) -> EarningRule: ...
+    async def delete_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> None: ...
+    async def list_loyalty_transactions(
+        self, project_id: str, code: str, page: Page
+    ) -> tuple[list[LoyaltyTransaction], int]: ...
+
+    async def list_referral_conversions(
+        self, project_id: str, page: Page, *, campaign: str | None, referrer_id: str | None
+    ) -> tuple[list[ReferralConversion], int]: ...
+    async def list_distribution_outcomes(
+        self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
+    ) -> tuple[list[PromotionOutcome], int]: ...

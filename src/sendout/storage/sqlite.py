@@ -9,6 +9,7 @@ as the loop takes to come back.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,17 @@ from sendout.clock import from_ms, isoformat
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
+from sendout.promotions.publishing import PublishRequest
+from sendout.promotions.records import (
+    Campaign,
+    EarningRule,
+    LoyaltyTransaction,
+    PromotionOutcome,
+    PromotionTier,
+    Publication,
+    ReferralConversion,
+    Voucher,
+)
 from sendout.records import (
     ChannelState,
     ClaimedMessage,
@@ -35,10 +47,12 @@ from sendout.records import (
     PropertyDef,
 )
 from sendout.storage import rows
+from sendout.storage import sqlite_promotions as promo
 from sendout.storage.base import (
     CustomerRef,
     DeliveryFilter,
     IdempotencyKey,
+    PublicationFilter,
     TrackCommand,
     Tracking,
     TrackResult,
@@ -640,6 +654,129 @@ class SqliteStorage:
 
         return await self._read(run)
 
+    # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
+    async def create_campaign(
+        self, campaign: Campaign, tiers: Sequence[PromotionTier], vouchers_count: int
+    ) -> Campaign:
+        return await self._write(promo.create_campaign, campaign, tiers, vouchers_count)
+
+    async def get_campaign(self, project_id: str, id_or_name: str) -> Campaign:
+        return await self._read(promo.require_campaign, project_id, id_or_name)
+
+    async def list_campaigns(
+        self, project_id: str, page: Page, *, campaign_type: str | None
+    ) -> tuple[list[Campaign], int]:
+        return await self._read(promo.list_campaigns, project_id, page, campaign_type)
+
+    async def replace_campaign(self, campaign: Campaign) -> Campaign:
+        return await self._write(promo.replace_campaign, campaign)
+
+    async def delete_campaign(self, project_id: str, id_or_name: str) -> None:
+        await self._write(promo.delete_campaign, project_id, id_or_name)
+
+    async def generate_vouchers(
+        self,
+        project_id: str,
+        id_or_name: str,
+        count: int,
+        code_config: dict[str, Any] | None,
+        now: str,
+    ) -> tuple[Campaign, int]:
+        return await self._write(
+            promo.generate_into, project_id, id_or_name, count, code_config, now
+        )
+
+    async def add_voucher(
+        self, project_id: str, id_or_name: str, code: str, metadata: dict[str, Any], now: str
+    ) -> tuple[Voucher, Campaign]:
+        return await self._write(promo.add_code_to, project_id, id_or_name, code, metadata, now)
+
+    async def import_codes(
+        self, project_id: str, id_or_name: str, codes: Sequence[str], now: str
+    ) -> int:
+        return await self._write(promo.import_codes, project_id, id_or_name, codes, now)
+
+    async def get_voucher(self, project_id: str, code: str) -> tuple[Voucher, Campaign]:
+        return await self._read(promo.require_voucher, project_id, code)
+
+    async def list_vouchers(
+        self, project_id: str, page: Page, *, campaign: str | None, holder_id: str | None
+    ) -> tuple[list[tuple[Voucher, Campaign]], int]:
+        return await self._read(promo.list_vouchers, project_id, page, campaign, holder_id)
+
+    async def publish(
+        self,
+        project_id: str,
+        customer: CustomerRef,
+        fields: CustomerFields,
+        request: PublishRequest,
+        now: str,
+    ) -> tuple[Publication, Campaign, Customer]:
+        def run(conn: Conn) -> tuple[Publication, Campaign, Customer]:
+            holder = _upsert_customer(conn, project_id, customer, fields, now)
+            wanted = dataclasses.replace(request, customer_id=holder.id)
+            publication, campaign = promo.publish_to(conn, holder, wanted, now)
+            return publication, campaign, holder
+
+        return await self._write(run)
+
+    async def list_publications(
+        self, project_id: str, page: Page, where: PublicationFilter
+    ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
+        return await self._read(promo.list_publications, project_id, page, where)
+
+    async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        def run(conn: Conn) -> PromotionTier:
+            promo.promotion_campaign(conn, tier.project_id, tier.campaign_id)
+            return promo.insert_tier(conn, tier)
+
+        return await self._write(run)
+
+    async def get_promotion_tier(self, project_id: str, tier_id: str) -> PromotionTier:
+        return await self._read(promo.require_tier, project_id, tier_id)
+
+    async def list_promotion_tiers(
+        self, project_id: str, campaign: str | None, page: Page
+    ) -> tuple[list[PromotionTier], int]:
+        return await self._read(promo.list_tiers, project_id, campaign, page)
+
+    async def replace_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        return await self._write(promo.replace_tier, tier)
+
+    async def delete_promotion_tier(self, project_id: str, tier_id: str) -> None:
+        await self._write(promo.delete_tier, project_id, tier_id)
+
+    async def create_earning_rules(
+        self, project_id: str, campaign: str, rules: Sequence[dict[str, Any]], now: str
+    ) -> list[EarningRule]:
+        return await self._write(promo.create_earning_rules, project_id, campaign, rules, now)
+
+    async def list_earning_rules(
+        self, project_id: str, campaign: str, page: Page
+    ) -> tuple[list[EarningRule], int]:
+        return await self._read(promo.list_earning_rules, project_id, campaign, page)
+
+    async def get_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> EarningRule:
+        return await self._read(promo.require_earning_rule, project_id, campaign, rule_id)
+
+    async def delete_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> None:
+        await self._write(promo.delete_earning_rule, project_id, campaign, rule_id)
+
+    async def list_loyalty_transactions(
+        self, project_id: str, code: str, page: Page
+    ) -> tuple[list[LoyaltyTransaction], int]:
+        return await self._read(promo.list_transactions, project_id, code, page)
+
+    async def list_referral_conversions(
+        self, project_id: str, page: Page, *, campaign: str | None, referrer_id: str | None
+    ) -> tuple[list[ReferralConversion], int]:
+        return await self._read(promo.list_conversions, project_id, page, campaign, referrer_id)
+
+    async def list_distribution_outcomes(
+        self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
+    ) -> tuple[list[PromotionOutcome], int]:
+        return await self._read(promo.list_outcomes, project_id, page, distribution_id, result)
+
 
 # --- transaction bodies (run on the connection's own thread) -----------------------------------
 
@@ -848,7 +985,18 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResu
     customer = _upsert_customer(
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
-    event = _insert_event(conn, cmd, schema.id, customer.id)
+    promotions = promo.SqlitePromotionTx(conn, cmd.project_id, cmd.created_at)
+    rewards = tracking.reward(
+        promotions,
+        customer,
+        event_id=cmd.event_id,
+        event_name=cmd.event_name,
+        referral=cmd.referral,
+        loyalty=cmd.loyalty,
+    )
+    event = _insert_event(
+        conn, cmd, schema.id, customer.id, rewards.event_referral, rewards.event_loyalty
+    )
     candidates = [
         rows.distribution(r)
         for r in conn.execute(
@@ -857,7 +1005,7 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResu
             (cmd.project_id, cmd.event_name),
         )
     ]
-    messages = tracking.plan(event, schema, customer, candidates)
+    messages = tracking.plan(event, schema, customer, candidates, promotions, rewards)
     conn.executemany(
         "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
         " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"
@@ -886,7 +1034,14 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResu
     return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 
-def _insert_event(conn: Conn, cmd: TrackCommand, schema_id: str, customer_id: str) -> Event:
+def _insert_event(
+    conn: Conn,
+    cmd: TrackCommand,
+    schema_id: str,
+    customer_id: str,
+    referral: dict[str, Any] | None,
+    loyalty: dict[str, Any] | None,
+) -> Event:
     event = Event(
         id=cmd.event_id,
         project_id=cmd.project_id,
@@ -894,8 +1049,8 @@ def _insert_event(conn: Conn, cmd: TrackCommand, schema_id: str, customer_id: st
         customer_id=customer_id,
         schema_id=schema_id,
         metadata=cmd.metadata,
-        referral=cmd.referral,
-        loyalty=cmd.loyalty,
+        referral=referral,
+        loyalty=loyalty,
         request_id=cmd.request_id,
         created_at=cmd.created_at,
     )

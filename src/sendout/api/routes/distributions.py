@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from sendout import ids
+from sendout.api.action_targets import check_action_targets
 from sendout.api.auth import AppProject
 from sendout.api.body import read_model
 from sendout.api.context import AppContext, context_of
@@ -73,8 +74,8 @@ async def _channels(ctx: AppContext, channels: list[ChannelIn]) -> tuple[Channel
     return checked
 
 
-def _action(action: ActionIn) -> dict[str, object]:
-    return check_action(action.model_dump())
+async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[str, object]:
+    return await check_action_targets(ctx.storage, project_id, check_action(action.model_dump()))
 
 
 @router.post(
@@ -92,7 +93,7 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         name=body.name,
         trigger_type=body.trigger.type,
         trigger_event=await _trigger_event(ctx, project.id, body.trigger),
-        action=_action(body.action),
+        action=await _action(ctx, project.id, body.action),
         channels=await _channels(ctx, body.channels),
         status=check_status(body.status),
         created_at=isoformat(ctx.clock.now()),
@@ -148,7 +149,9 @@ async def update_distribution(
             if body.trigger is None
             else await _trigger_event(ctx, project.id, body.trigger)
         ),
-        action=current.action if body.action is None else _action(body.action),
+        action=(
+            current.action if body.action is None else await _action(ctx, project.id, body.action)
+        ),
         channels=(
             current.channels if body.channels is None else await _channels(ctx, body.channels)
         ),

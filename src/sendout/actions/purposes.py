@@ -1,0 +1,23 @@
+"""Dispatch a distribution's action to its purpose module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sendout.actions import notify_promotion, publish_unique_code
+from sendout.promotions.tx import PromotionTx
+from sendout.records import Customer, Distribution, Event
+
+__all__ = ["purpose_extras"]
+
+
+def purpose_extras(
+    tx: PromotionTx, distribution: Distribution, event: Event, customer: Customer
+) -> dict[str, Any] | None:
+    """Keys the purpose adds to ``data`` (``{}`` for a plain message); ``None``: send nothing."""
+    kind = distribution.action.get("type")
+    if kind == "notify_promotion":
+        return notify_promotion.extras(tx, distribution, event, customer)
+    if kind == "publish_unique_code":
+        return publish_unique_code.extras(tx, distribution, event, customer)
+    return {}

@@ -1,0 +1,130 @@
+"""Request bodies of the promotion routes, as Voucherify (and its SDK) send them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sendout.api.schemas import CustomerIn
+from sendout.promotions.campaigns import MAX_VOUCHERS_COUNT
+
+__all__ = [
+    "CampaignIn",
+    "CampaignUpdateIn",
+    "EarningRuleIn",
+    "PromotionIn",
+    "PublicationCampaignIn",
+    "PublicationIn",
+    "TierIn",
+    "TierUpdateIn",
+    "VoucherTemplateIn",
+    "VouchersCreateIn",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class VoucherTemplateIn(_In):
+    type: str | None = None
+    discount: dict[str, Any] | None = None
+    loyalty_card: dict[str, Any] | None = None
+    redemption: dict[str, Any] | None = None
+    code_config: dict[str, Any] | None = None
+
+
+class TierIn(_In):
+    """``PromotionTierCreateParams``."""
+
+    name: str = Field(min_length=1, max_length=300)
+    banner: str | None = Field(default=None, max_length=1000)
+    action: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    active: bool = True
+    hierarchy: int | None = Field(default=None, ge=1)
+    start_date: dt.datetime | None = None
+    expiration_date: dt.datetime | None = None
+
+
+class TierUpdateIn(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    banner: str | None = Field(default=None, max_length=1000)
+    action: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    active: bool | None = None
+    hierarchy: int | None = Field(default=None, ge=1)
+    start_date: dt.datetime | None = None
+    expiration_date: dt.datetime | None = None
+
+
+class PromotionIn(_In):
+    tiers: list[TierIn] = Field(default_factory=list, max_length=100)
+
+
+class CampaignIn(_In):
+    """``CampaignsCreateRequestBody`` for the four supported campaign types."""
+
+    name: str = Field(min_length=1, max_length=300)
+    campaign_type: str
+    type: str | None = None
+    description: str | None = Field(default=None, max_length=10000)
+    join_once: bool = False
+    auto_join: bool = False
+    vouchers_count: int = Field(default=0, ge=0, le=MAX_VOUCHERS_COUNT)
+    start_date: dt.datetime | None = None
+    expiration_date: dt.datetime | None = None
+    metadata: dict[str, Any] | None = None
+    voucher: VoucherTemplateIn | None = None
+    referral_program: dict[str, Any] | None = None
+    promotion: PromotionIn | None = None
+
+
+class CampaignUpdateIn(_In):
+    """``PUT /v1/campaigns/{id}``: the fields given replace the stored ones."""
+
+    type: str | None = None
+    description: str | None = Field(default=None, max_length=10000)
+    join_once: bool | None = None
+    auto_join: bool | None = None
+    start_date: dt.datetime | None = None
+    expiration_date: dt.datetime | None = None
+    metadata: dict[str, Any] | None = None
+    discount: dict[str, Any] | None = None
+    loyalty_card: dict[str, Any] | None = None
+    referral_program: dict[str, Any] | None = None
+
+
+class VouchersCreateIn(_In):
+    """Body of ``POST /v1/campaigns/{id}/vouchers`` (and ``…/vouchers/{code}``)."""
+
+    code_config: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class PublicationCampaignIn(_In):
+    name: str = Field(min_length=1, max_length=300)
+    count: int = 1
+
+
+class PublicationIn(_In):
+    """``PublicationsCreateRequestBody``: ``campaign`` (object or legacy name) or ``voucher``."""
+
+    customer: CustomerIn
+    campaign: PublicationCampaignIn | str | None = None
+    voucher: str | None = Field(default=None, min_length=1, max_length=1000)
+    source_id: str | None = Field(default=None, min_length=1, max_length=1000)
+    metadata: dict[str, Any] | None = None
+    channel: str | None = Field(default=None, max_length=300)
+
+
+class EarningRuleIn(_In):
+    """One item of ``POST /v1/loyalties/{campaignId}/earning-rules`` (a JSON array)."""
+
+    event: str | None = None
+    custom_event: dict[str, Any] | None = None
+    loyalty: dict[str, Any]
+    active: bool = True
+    metadata: dict[str, Any] | None = None

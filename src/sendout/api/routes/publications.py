@@ -1,0 +1,128 @@
+"""Publications (Voucherify): hand codes to a customer; list them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+
+from sendout.api.auth import AppProject
+from sendout.api.body import read_model
+from sendout.api.context import context_of
+from sendout.api.openapi import body_doc
+from sendout.api.paging import page_of
+from sendout.api.promotion_schemas import PublicationIn
+from sendout.api.promotion_views import publication_created_view, publication_list_item
+from sendout.api.responses import JsonResponse, list_body
+from sendout.clock import isoformat
+from sendout.errors import InvalidInput
+from sendout.promotions.publishing import PublishRequest
+from sendout.storage.base import CustomerRef, PublicationFilter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/publications", tags=["publications"])
+
+ORDERS = (
+    "id",
+    "-id",
+    "created_at",
+    "-created_at",
+    "customer_id",
+    "-customer_id",
+    "channel",
+    "-channel",
+    "tracking_id",
+    "-tracking_id",
+)
+
+
+def _request(body: PublicationIn, join_once: bool) -> PublishRequest:
+    campaign, count = None, 1
+    if isinstance(body.campaign, str):
+        campaign = body.campaign
+    elif body.campaign is not None:
+        campaign, count = body.campaign.name, body.campaign.count
+    return PublishRequest(
+        customer_id="",
+        campaign=campaign,
+        count=count,
+        voucher=body.voucher,
+        join_once=join_once,
+        source_id=body.source_id,
+        channel=body.channel or "API",
+        metadata=body.metadata or {},
+    )
+
+
+@router.post(
+    "",
+    summary="Publish codes of a campaign (or one specific code) to a customer",
+    openapi_extra=body_doc(PublicationIn),
+    response_class=JsonResponse,
+)
+async def create_publication(
+    request: Request,
+    project: AppProject,
+    join_once: bool = Query(False, description="The customer keeps one code of the campaign"),
+) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, PublicationIn, ctx.settings.max_body_bytes)
+    if body.customer.id is None and body.customer.source_id is None:
+        raise InvalidInput(
+            "customer must carry an id (cust_…) or a source_id",
+            key="missing_customer_identifier",
+            message="Missing customer identifier",
+        )
+    publication, campaign, customer = await ctx.storage.publish(
+        project.id,
+        CustomerRef(id=body.customer.id, source_id=body.customer.source_id),
+        body.customer.fields(),
+        _request(body, join_once),
+        isoformat(ctx.clock.now()),
+    )
+    return JsonResponse(publication_created_view(publication, customer, campaign))
+
+
+@router.get("", summary="List publications", response_class=JsonResponse)
+async def list_publications(
+    request: Request,
+    project: AppProject,
+    limit: int = Query(10),
+    page: int = Query(1),
+    order: str = Query("-created_at", description=", ".join(ORDERS)),
+    campaign: str | None = Query(None, description="Campaign name or id"),
+    customer: str | None = Query(None, description="Customer id or source_id"),
+    voucher: str | None = Query(None, description="Voucher code"),
+    result: str | None = Query(None, description="SUCCESS or FAILURE"),
+    voucher_type: str | None = Query(None, description="discount or loyalty"),
+    is_referral_code: bool | None = Query(None),
+    source_id: str | None = Query(None),
+) -> JsonResponse:
+    paging = page_of(limit, page)
+    checks = (
+        (order, ORDERS, "order"),
+        (result, ("SUCCESS", "FAILURE", None), "result"),
+        (voucher_type, ("discount", "loyalty", None), "voucher_type"),
+    )
+    for value, allowed, name in checks:
+        if value not in allowed:
+            shown = ", ".join(a for a in allowed if a is not None)
+            raise InvalidInput(f"{name} must be one of {shown}", key="invalid_query_params")
+    where = PublicationFilter(
+        campaign=campaign,
+        customer=customer,
+        voucher=voucher,
+        result=result,
+        voucher_type=voucher_type,
+        is_referral_code=is_referral_code,
+        source_id=source_id,
+        order=order,
+    )
+    found, total = await context_of(request).storage.list_publications(project.id, paging, where)
+    return JsonResponse(
+        list_body(
+            "publications",
+            [publication_list_item(p, cu, c) for p, cu, c in found],
+            total,
+            offset=paging.offset,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Campaigns, codes, publications, promotion tiers, referral and loyalty (issue 3)."""

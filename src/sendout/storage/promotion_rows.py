@@ -1,0 +1,140 @@
+"""Rows of the promotion tables turned into records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sendout.promotions.records import (
+    Campaign,
+    EarningRule,
+    LoyaltyTransaction,
+    PromotionOutcome,
+    PromotionTier,
+    ReferralConversion,
+    Voucher,
+)
+from sendout.storage.rows import from_json
+
+__all__ = [
+    "campaign",
+    "conversion",
+    "earning_rule",
+    "outcome",
+    "promotion_tier",
+    "transaction",
+    "voucher",
+]
+
+Row = Mapping[str, Any]
+
+
+def campaign(row: Row) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        project_id=row["project_id"],
+        name=row["name"],
+        campaign_type=row["campaign_type"],
+        type=row["type"],
+        description=row["description"],
+        join_once=bool(row["join_once"]),
+        auto_join=bool(row["auto_join"]),
+        active=bool(row["active"]),
+        voucher=from_json(row["voucher"]),
+        referral_program=from_json(row["referral_program"]),
+        metadata=from_json(row["metadata"]) or {},
+        vouchers_count=row["vouchers_count"],
+        start_date=row["start_date"],
+        expiration_date=row["expiration_date"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def voucher(row: Row) -> Voucher:
+    return Voucher(
+        id=row["id"],
+        project_id=row["project_id"],
+        campaign_id=row["campaign_id"],
+        code=row["code"],
+        holder_id=row["holder_id"],
+        active=bool(row["active"]),
+        points=row["points"],
+        balance=row["balance"],
+        metadata=from_json(row["metadata"]) or {},
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def promotion_tier(row: Row) -> PromotionTier:
+    return PromotionTier(
+        id=row["id"],
+        project_id=row["project_id"],
+        campaign_id=row["campaign_id"],
+        name=row["name"],
+        banner=row["banner"],
+        action=from_json(row["action"]),
+        metadata=from_json(row["metadata"]) or {},
+        hierarchy=row["hierarchy"],
+        active=bool(row["active"]),
+        start_date=row["start_date"],
+        expiration_date=row["expiration_date"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def earning_rule(row: Row) -> EarningRule:
+    return EarningRule(
+        id=row["id"],
+        project_id=row["project_id"],
+        campaign_id=row["campaign_id"],
+        event=row["event"],
+        schema_id=row["schema_id"],
+        loyalty=from_json(row["loyalty"]),
+        active=bool(row["active"]),
+        metadata=from_json(row["metadata"]) or {},
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def transaction(row: Row) -> LoyaltyTransaction:
+    return LoyaltyTransaction(
+        id=row["id"],
+        voucher_id=row["voucher_id"],
+        campaign_id=row["campaign_id"],
+        earning_rule_id=row["earning_rule_id"],
+        event_id=row["event_id"],
+        points=row["points"],
+        balance=row["balance"],
+        created_at=row["created_at"],
+    )
+
+
+def conversion(row: Row) -> ReferralConversion:
+    return ReferralConversion(
+        id=row["id"],
+        campaign_id=row["campaign_id"],
+        voucher_id=row["voucher_id"],
+        code=row["code"],
+        referrer_id=row["referrer_id"],
+        referee_id=row["referee_id"],
+        event_id=row["event_id"],
+        created_at=row["created_at"],
+    )
+
+
+def outcome(row: Row) -> PromotionOutcome:
+    return PromotionOutcome(
+        id=row["id"],
+        project_id=row["project_id"],
+        distribution_id=row["distribution_id"],
+        event_id=row["event_id"],
+        customer_id=row["customer_id"],
+        campaign_id=row["campaign_id"],
+        result=row["result"],
+        details=row["details"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,125 @@
+"""Events carrying referral codes and loyalty cards: conversion, points, webhook objects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import jsonschema
+
+from conftest import unique
+from support.promotions import coupons, distribution, ok, track
+from support.receiver import Receiver
+
+
+def referral_program(api: httpx.Client, event: str, reward: str | None = None) -> dict[str, Any]:
+    program: dict[str, Any] = {
+        "conversion_event_type": "custom_event",
+        "custom_event": {"name": event},
+    }
+    if reward is not None:
+        program["referee_reward"] = {"related_object_parent": {"id": reward}}
+    body = {
+        "name": unique("referral"),
+        "campaign_type": "REFERRAL_PROGRAM",
+        "vouchers_count": 2,
+        "referral_program": program,
+        "voucher": {"discount": {"type": "AMOUNT", "amount_off": 1000}},
+    }
+    return dict(ok(api.post("/v1/campaigns", json=body)))
+
+
+def publish(api: httpx.Client, campaign: str, source_id: str) -> dict[str, Any]:
+    body = {"campaign": {"name": campaign, "count": 1}, "customer": {"source_id": source_id}}
+    return dict(ok(api.post("/v1/publications", json=body)))
+
+
+def test_a_referral_converts_once_and_rewards_the_referee(
+    api: httpx.Client, receiver: Receiver, make_schema, webhook_schema
+) -> None:
+    event = make_schema()["name"]
+    reward = coupons(api, 1)
+    program = referral_program(api, event, reward["id"])
+    referrer = unique("referrer")
+    code = publish(api, program["id"], referrer)["voucher"]
+    path = "/" + unique("ref")
+    distribution(api, event, receiver.url(path), {"type": "plain_message"})
+
+    referee = unique("referee")
+    tracked = track(api, event, referee, referral={"code": code["code"]})
+    [received] = receiver.wait_for(path, 1)
+    body = json.loads(received.body)
+    jsonschema.validate(body, webhook_schema)
+    data = body["data"]
+    assert data["event"]["referral"] == {
+        "referrer_id": code["holder_id"],
+        "code": code["code"],
+        "id": code["id"],
+    }
+    assert data["referral"]["referrer"]["id"] == code["holder_id"]
+    assert data["referral"]["voucher"]["code"] == code["code"]
+    assert data["referral"]["voucher"]["is_referral_code"] is True
+    assert data["referral"]["campaign"]["id"] == program["id"]
+
+    conversions = ok(api.get("/v1/referral-conversions", params={"referrer": referrer}))
+    assert conversions["total"] == 1
+    assert conversions["conversions"][0]["event_id"] == tracked["id"]
+    rewarded = ok(api.get("/v1/publications", params={"campaign": reward["id"]}))
+    assert rewarded["total"] == 1
+    assert rewarded["publications"][0]["customer_id"] == data["customer"]["id"]
+    assert rewarded["publications"][0]["metadata"]["source_type"] == "referral"
+
+    track(api, event, referee, referral={"code": code["code"]})  # the same referee again
+    assert ok(api.get("/v1/referral-conversions", params={"referrer": referrer}))["total"] == 1
+    assert ok(api.get("/v1/publications", params={"campaign": reward["id"]}))["total"] == 1
+
+
+def loyalty_program(api: httpx.Client, event: str) -> dict[str, Any]:
+    body = {
+        "name": unique("loyalty"),
+        "campaign_type": "LOYALTY_PROGRAM",
+        "vouchers_count": 2,
+        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
+    }
+    campaign = ok(api.post("/v1/campaigns", json=body))
+    rules = [
+        {"event": event, "loyalty": {"type": "FIXED", "points": 10}},
+        {
+            "event": event,
+            "loyalty": {
+                "type": "PROPORTIONAL",
+                "calculation_type": "CUSTOM_EVENT_METADATA",
+                "custom_event": {"metadata": {"every": 10, "points": 3, "property": "amount"}},
+            },
+        },
+    ]
+    created = ok(api.post(f"/v1/loyalties/{campaign['id']}/earning-rules", json=rules))
+    assert [r["object"] for r in created] == ["earning_rule", "earning_rule"]
+    return dict(campaign)
+
+
+def test_earning_rules_credit_the_loyalty_card(
+    api: httpx.Client, receiver: Receiver, make_schema, webhook_schema
+) -> None:
+    event = make_schema({"amount": {"type": "number", "optional": True}})["name"]
+    campaign = loyalty_program(api, event)
+    holder = unique("member")
+    card = publish(api, campaign["id"], holder)["voucher"]
+    assert card["type"] == "LOYALTY_CARD" and card["loyalty_card"]["balance"] == 5
+    path = "/" + unique("loyal")
+    distribution(api, event, receiver.url(path), {"type": "plain_message"})
+
+    track(api, event, holder, loyalty={"code": card["code"]}, metadata={"amount": 25})
+    [received] = receiver.wait_for(path, 1)
+    body = json.loads(received.body)
+    jsonschema.validate(body, webhook_schema)
+    loyalty = body["data"]["loyalty"]
+    assert body["data"]["event"]["loyalty"] == {"code": card["code"]}
+    assert loyalty["voucher"]["loyalty_card"] == {"points": 21, "balance": 21}
+    assert loyalty["campaign"]["id"] == campaign["id"]
+
+    assert ok(api.get(f"/v1/vouchers/{card['code']}"))["loyalty_card"]["balance"] == 21
+    transactions = ok(api.get(f"/v1/vouchers/{card['code']}/transactions"))
+    assert transactions["total"] == 2
+    assert sorted(t["details"]["balance"]["points"] for t in transactions["data"]) == [6, 10]
