@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from conftest import unique
+from support.promotions import coupons, distribution
 from support.receiver import Receiver
 from support.server import APP_ID, APP_TOKEN, MANAGEMENT_ID, MANAGEMENT_TOKEN, ServerProcess
 
@@ -108,6 +109,12 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, receiver: Receiver) 
             "channels": [{"type": "webhook", "event_name": "crash", "url": receiver.url(path)}],
         },
     )
+    # A second distribution publishes a unique code per event, so the kills also hit claims.
+    codes_path = "/" + unique("codes")
+    with httpx.Client(base_url=server.base_url, headers=APP) as client:
+        campaign = coupons(client, 50, kind="AUTO_UPDATE")
+        action = {"type": "publish_unique_code", "campaign_id": campaign["id"]}
+        distribution(client, name, receiver.url(codes_path), action)
 
     streamer = Streamer(server.base_url, name)
     streamer.start()
@@ -135,6 +142,14 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, receiver: Receiver) 
             time.sleep(0.05)
     finally:
         server.stop()
+
+    holders: dict[str, set[str]] = {}
+    for r in receiver.at(codes_path):
+        data = json.loads(r.body)["data"]
+        holders.setdefault(data["voucher"]["code"], set()).add(data["customer"]["id"])
+    assert all(len(customers) == 1 for customers in holders.values()), (
+        "a code went to two customers"
+    )
 
     got = received_event_ids(receiver, path)
     duplicates = len(got) - len(set(got))

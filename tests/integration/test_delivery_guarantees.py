@@ -303,3 +303,26 @@ def test_channel_schedule_overrides_the_default(
         lambda: deliveries(api, distribution_id=distribution["id"], status="failed")
     )
     assert failed["attempts_count"] == 2, "one retry, as the channel's schedule says"
+
+
+def test_idempotency_key_on_publications(api: httpx.Client) -> None:
+    from support.promotions import coupons
+
+    campaign = coupons(api, 3)
+    body = {
+        "campaign": {"name": campaign["id"], "count": 1},
+        "customer": {"source_id": unique("c")},
+    }
+    key = {"Idempotency-Key": unique("pub")}
+    first = api.post("/v1/publications", json=body, headers=key)
+    again = api.post("/v1/publications", json=body, headers=key)
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    listed = api.get("/v1/publications", params={"campaign": campaign["name"]}).json()
+    assert listed["total"] == 1, "the repeat published nothing"
+
+    other = api.post("/v1/publications", json={**body, "metadata": {"x": 1}}, headers=key)
+    assert other.status_code == 409
+    assert other.json()["key"] == "idempotency_key_reused"
+    assert api.get("/v1/publications", params={"campaign": campaign["name"]}).json()["total"] == 1

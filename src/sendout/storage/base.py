@@ -7,7 +7,7 @@ nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -314,8 +314,13 @@ class Storage(Protocol):
         fields: CustomerFields,
         request: PublishRequest,
         now: str,
-    ) -> tuple[Publication, Campaign, Customer]:
-        """Upsert the customer and publish to them (``request.customer_id`` is filled in)."""
+        render: Callable[[Publication, Campaign, Customer], bytes],
+        idempotency: IdempotencyKey | None = None,
+    ) -> tuple[bytes, bool]:
+        """Upsert the customer and publish to them (``request.customer_id`` is filled in).
+
+        Returns the rendered response and whether it is the replay of an earlier request with
+        the same idempotency key (then nothing was written)."""
 
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter

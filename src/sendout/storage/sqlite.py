@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sendout import ids
-from sendout.clock import from_ms, isoformat
+from sendout.clock import from_ms, isoformat, parse_iso, to_ms
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
@@ -711,12 +711,21 @@ class SqliteStorage:
         fields: CustomerFields,
         request: PublishRequest,
         now: str,
-    ) -> tuple[Publication, Campaign, Customer]:
-        def run(conn: Conn) -> tuple[Publication, Campaign, Customer]:
+        render: Callable[[Publication, Campaign, Customer], bytes],
+        idempotency: IdempotencyKey | None = None,
+    ) -> tuple[bytes, bool]:
+        def run(conn: Conn) -> tuple[bytes, bool]:
+            if idempotency is not None:
+                replay = _idempotent_replay(conn, project_id, idempotency)
+                if replay is not None:
+                    return replay, True
             holder = _upsert_customer(conn, project_id, customer, fields, now)
             wanted = dataclasses.replace(request, customer_id=holder.id)
             publication, campaign = promo.publish_to(conn, holder, wanted, now)
-            return publication, campaign, holder
+            response = render(publication, campaign, holder)
+            if idempotency is not None:
+                _remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
+            return response, False
 
         return await self._write(run)
 

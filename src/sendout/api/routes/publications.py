@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from sendout.api.auth import AppProject
-from sendout.api.body import read_model
+from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
+from sendout.api.idempotency import idempotency_key
 from sendout.api.openapi import body_doc
 from sendout.api.paging import page_of
 from sendout.api.promotion_schemas import PublicationIn
 from sendout.api.promotion_views import publication_created_view, publication_list_item
 from sendout.api.responses import JsonResponse, list_body
-from sendout.clock import isoformat
+from sendout.clock import isoformat, to_ms
 from sendout.errors import InvalidInput
+from sendout.jsonutil import dumps
 from sendout.promotions.publishing import PublishRequest
 from sendout.storage.base import CustomerRef, PublicationFilter
 
@@ -63,23 +66,29 @@ async def create_publication(
     request: Request,
     project: AppProject,
     join_once: bool = Query(False, description="The customer keeps one code of the campaign"),
-) -> JsonResponse:
+) -> Response:
     ctx = context_of(request)
-    body = await read_model(request, PublicationIn, ctx.settings.max_body_bytes)
+    raw = await read_json(request, ctx.settings.max_body_bytes)
+    body = parse_model(PublicationIn, raw)
     if body.customer.id is None and body.customer.source_id is None:
         raise InvalidInput(
             "customer must carry an id (cust_…) or a source_id",
             key="missing_customer_identifier",
             message="Missing customer identifier",
         )
-    publication, campaign, customer = await ctx.storage.publish(
+    now = ctx.clock.now()
+    route = "publications?join_once" if join_once else "publications"
+    response, replayed = await ctx.storage.publish(
         project.id,
         CustomerRef(id=body.customer.id, source_id=body.customer.source_id),
         body.customer.fields(),
         _request(body, join_once),
-        isoformat(ctx.clock.now()),
+        isoformat(now),
+        render=lambda p, campaign, customer: dumps(publication_created_view(p, customer, campaign)),
+        idempotency=idempotency_key(request, route, raw, to_ms(now)),
     )
-    return JsonResponse(publication_created_view(publication, customer, campaign))
+    headers = {"idempotent-replayed": "true"} if replayed else None
+    return Response(response, media_type="application/json", headers=headers)
 
 
 @router.get("", summary="List publications", response_class=JsonResponse)
