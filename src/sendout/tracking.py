@@ -45,7 +45,7 @@ class EventTracking:
                 resource_type="custom_event_schema",
             )
 
-    def reward(
+    async def reward(
         self,
         promotions: PromotionTx,
         customer: Customer,
@@ -56,7 +56,7 @@ class EventTracking:
         loyalty: dict[str, Any] | None,
     ) -> Rewards:
         """Check the event's referral code and loyalty card; convert and credit them."""
-        return apply_rewards(
+        return await apply_rewards(
             promotions,
             customer,
             event_id=event_id,
@@ -66,7 +66,7 @@ class EventTracking:
             loyalty=loyalty,
         )
 
-    def plan(
+    async def plan(
         self,
         event: Event,
         schema: EventSchema,
@@ -79,7 +79,7 @@ class EventTracking:
         activity = ids.activity_id()
         messages: list[NewMessage] = []
         for distribution in matching_distributions(distributions, event.type):
-            extras = purpose_extras(promotions, distribution, event, customer)
+            extras = await purpose_extras(promotions, distribution, event, customer)
             if extras is None:
                 continue
             data = {**base, **extras}

@@ -73,10 +73,10 @@ class Plan:
     def render(self, event: Event, customer: Customer) -> bytes:
         return event.id.encode()
 
-    def reward(self, promotions: PromotionTx, customer: Customer, **event: Any) -> Rewards:
+    async def reward(self, promotions: PromotionTx, customer: Customer, **event: Any) -> Rewards:
         return Rewards()
 
-    def plan(
+    async def plan(
         self,
         event: Event,
         schema: EventSchema,

@@ -14,14 +14,14 @@ __all__ = ["extras"]
 RESULT_INACTIVE = "promotion_tier_inactive"
 
 
-def extras(
+async def extras(
     tx: PromotionTx, distribution: Distribution, event: Event, customer: Customer
 ) -> dict[str, Any] | None:
     """The purpose's keys, or ``None`` (outcome recorded) when the tier or campaign is off."""
-    campaign = tx.campaign(distribution.action["campaign_id"])
-    tier = tx.promotion_tier(distribution.action["promotion_tier_id"])
+    campaign = await tx.campaign(distribution.action["campaign_id"])
+    tier = await tx.promotion_tier(distribution.action["promotion_tier_id"])
     if campaign is None or tier is None or not (campaign.active and tier.active):
-        tx.record_outcome(
+        await tx.record_outcome(
             distribution_id=distribution.id,
             event_id=event.id,
             customer_id=customer.id,

@@ -16,7 +16,7 @@ __all__ = ["CHANNEL", "extras"]
 CHANNEL = "Automation"
 
 
-def extras(
+async def extras(
     tx: PromotionTx, distribution: Distribution, event: Event, customer: Customer
 ) -> dict[str, Any] | None:
     """The purpose's keys, or ``None`` (outcome recorded) when no code can be published."""
@@ -31,14 +31,14 @@ def extras(
         },
     )
     try:
-        campaign = tx.campaign(campaign_id)
+        campaign = await tx.campaign(campaign_id)
         if campaign is None:
             raise NotFound("campaign", campaign_id)
-        publication = publish_from_campaign(
+        publication = await publish_from_campaign(
             tx, campaign, request, distribution_id=distribution.id, event_id=event.id
         )
     except (InvalidInput, NotFound) as refusal:
-        tx.record_outcome(
+        await tx.record_outcome(
             distribution_id=distribution.id,
             event_id=event.id,
             customer_id=customer.id,

@@ -11,13 +11,13 @@ from sendout.records import Customer, Distribution, Event
 __all__ = ["purpose_extras"]
 
 
-def purpose_extras(
+async def purpose_extras(
     tx: PromotionTx, distribution: Distribution, event: Event, customer: Customer
 ) -> dict[str, Any] | None:
     """Keys the purpose adds to ``data`` (``{}`` for a plain message); ``None``: send nothing."""
     kind = distribution.action.get("type")
     if kind == "notify_promotion":
-        return notify_promotion.extras(tx, distribution, event, customer)
+        return await notify_promotion.extras(tx, distribution, event, customer)
     if kind == "publish_unique_code":
-        return publish_unique_code.extras(tx, distribution, event, customer)
+        return await publish_unique_code.extras(tx, distribution, event, customer)
     return {}

@@ -54,11 +54,11 @@ def _check_count(request: PublishRequest) -> None:
         )
 
 
-def _repeat(tx: PromotionTx, request: PublishRequest, campaign_id: str) -> Publication | None:
+async def _repeat(tx: PromotionTx, request: PublishRequest, campaign_id: str) -> Publication | None:
     """The publication a ``source_id`` already names (same customer and campaign), if any."""
     if request.source_id is None:
         return None
-    existing = tx.publication_by_source_id(request.source_id)
+    existing = await tx.publication_by_source_id(request.source_id)
     if existing is None:
         return None
     if existing.customer_id != request.customer_id or existing.campaign_id != campaign_id:
@@ -73,8 +73,8 @@ def _repeat(tx: PromotionTx, request: PublishRequest, campaign_id: str) -> Publi
     return existing
 
 
-def publishable_campaign(tx: PromotionTx, ref: str) -> Campaign:
-    campaign = tx.campaign(ref)
+async def publishable_campaign(tx: PromotionTx, ref: str) -> Campaign:
+    campaign = await tx.campaign(ref)
     if campaign is None:
         raise NotFound("campaign", ref)
     if not campaign.has_codes:
@@ -89,7 +89,7 @@ def publishable_campaign(tx: PromotionTx, ref: str) -> Campaign:
     return campaign
 
 
-def publish_from_campaign(
+async def publish_from_campaign(
     tx: PromotionTx,
     campaign: Campaign,
     request: PublishRequest,
@@ -105,26 +105,26 @@ def publish_from_campaign(
     missing codes are generated first.
     """
     _check_count(request)
-    repeat = _repeat(tx, request, campaign.id)
+    repeat = await _repeat(tx, request, campaign.id)
     if repeat is not None:
         return repeat
     if request.join_once or campaign.join_once:
-        held = tx.publication_of(campaign.id, request.customer_id)
+        held = await tx.publication_of(campaign.id, request.customer_id)
         if held is not None:
             return held
     if not campaign.active:
         raise no_voucher(campaign, "is disabled")
-    vouchers = tx.claim_unpublished(campaign, request.customer_id, request.count)
+    vouchers = await tx.claim_unpublished(campaign, request.customer_id, request.count)
     missing = request.count - len(vouchers)
     if missing and campaign.type == "AUTO_UPDATE":
-        tx.generate(campaign, missing)
-        vouchers += tx.claim_unpublished(campaign, request.customer_id, missing)
+        await tx.generate(campaign, missing)
+        vouchers += await tx.claim_unpublished(campaign, request.customer_id, missing)
         missing = request.count - len(vouchers)
     if missing:
         raise no_voucher(
             campaign, f"has {len(vouchers)} unpublished code(s) left; {request.count} requested"
         )
-    return tx.create_publication(
+    return await tx.create_publication(
         campaign,
         request.customer_id,
         vouchers,
@@ -136,12 +136,12 @@ def publish_from_campaign(
     )
 
 
-def _publish_code(tx: PromotionTx, request: PublishRequest, code: str) -> Publication:
-    voucher = tx.voucher(code)
+async def _publish_code(tx: PromotionTx, request: PublishRequest, code: str) -> Publication:
+    voucher = await tx.voucher(code)
     if voucher is None:
         raise NotFound("voucher", code)
-    campaign = publishable_campaign(tx, voucher.campaign_id)
-    repeat = _repeat(tx, request, campaign.id)
+    campaign = await publishable_campaign(tx, voucher.campaign_id)
+    repeat = await _repeat(tx, request, campaign.id)
     if repeat is not None and voucher.id in [v.id for v in repeat.vouchers]:
         return repeat
     if voucher.holder_id is not None:
@@ -166,14 +166,14 @@ def _publish_code(tx: PromotionTx, request: PublishRequest, code: str) -> Public
             key="duplicate_source_id",
             message="Duplicate source_id",
         )
-    claimed = tx.claim_voucher(voucher.id, request.customer_id)
+    claimed = await tx.claim_voucher(voucher.id, request.customer_id)
     if claimed is None:
         raise InvalidInput(
             f"Voucher {code} is already published",
             key="voucher_already_published",
             message="Voucher already published",
         )
-    return tx.create_publication(
+    return await tx.create_publication(
         campaign,
         request.customer_id,
         [claimed],
@@ -183,11 +183,11 @@ def _publish_code(tx: PromotionTx, request: PublishRequest, code: str) -> Public
     )
 
 
-def publish(tx: PromotionTx, request: PublishRequest) -> tuple[Publication, Campaign]:
+async def publish(tx: PromotionTx, request: PublishRequest) -> tuple[Publication, Campaign]:
     """``POST /v1/publications``: from a campaign or a specific code."""
     if request.voucher is not None:
-        publication = _publish_code(tx, request, request.voucher)
-        campaign = tx.campaign(publication.campaign_id)
+        publication = await _publish_code(tx, request, request.voucher)
+        campaign = await tx.campaign(publication.campaign_id)
         assert campaign is not None
         return publication, campaign
     if request.campaign is None:
@@ -196,5 +196,5 @@ def publish(tx: PromotionTx, request: PublishRequest) -> tuple[Publication, Camp
             key="missing_vouchers",
             message="Missing vouchers",
         )
-    campaign = publishable_campaign(tx, request.campaign)
-    return publish_from_campaign(tx, campaign, request), campaign
+    campaign = await publishable_campaign(tx, request.campaign)
+    return await publish_from_campaign(tx, campaign, request), campaign

@@ -38,11 +38,11 @@ def _refuse(key: str, details: str, code: str) -> InvalidInput:
     )
 
 
-def _code_of(tx: PromotionTx, code: str, kind: str, wanted: str) -> tuple[Voucher, Campaign]:
-    voucher = tx.voucher(code)
+async def _code_of(tx: PromotionTx, code: str, kind: str, wanted: str) -> tuple[Voucher, Campaign]:
+    voucher = await tx.voucher(code)
     if voucher is None:
         raise _refuse(f"{kind}_not_found", f"No {kind.replace('_', ' ')} has the code {code}", code)
-    campaign = tx.campaign(voucher.campaign_id)
+    campaign = await tx.campaign(voucher.campaign_id)
     assert campaign is not None
     if campaign.campaign_type != wanted:
         raise _refuse(
@@ -56,11 +56,11 @@ def _code_of(tx: PromotionTx, code: str, kind: str, wanted: str) -> tuple[Vouche
     return voucher, campaign
 
 
-def _referral(
+async def _referral(
     tx: PromotionTx, customer: Customer, referral: JSON, event_id: str, event_name: str
 ) -> tuple[JSON, JSON]:
     code = referral["code"]
-    voucher, campaign = _code_of(tx, code, "referral_code", "REFERRAL_PROGRAM")
+    voucher, campaign = await _code_of(tx, code, "referral_code", "REFERRAL_PROGRAM")
     if voucher.holder_id is None:
         raise _refuse(
             "referral_code_not_published",
@@ -68,7 +68,7 @@ def _referral(
             code,
         )
     given = referral.get("referrer_id")
-    referrer = tx.customer(voucher.holder_id)
+    referrer = await tx.customer(voucher.holder_id)
     assert referrer is not None
     if given is not None and given not in (referrer.id, referrer.source_id):
         raise _refuse(
@@ -77,7 +77,7 @@ def _referral(
     if referrer.id == customer.id:
         raise _refuse("self_referral", "A customer cannot use their own referral code", code)
     if _converts_on(campaign, event_name):
-        _convert(tx, campaign, voucher, customer, event_id)
+        await _convert(tx, campaign, voucher, customer, event_id)
     echo = {"referrer_id": referrer.id, "code": code, "id": voucher.id}
     return echo, referral_data(referrer, voucher, campaign)
 
@@ -90,11 +90,11 @@ def _converts_on(campaign: Campaign, event_name: str) -> bool:
     return wanted is None or wanted == event_name
 
 
-def _convert(
+async def _convert(
     tx: PromotionTx, campaign: Campaign, voucher: Voucher, referee: Customer, event_id: str
 ) -> None:
     """Count the referee once per program, and hand them the referee reward if there is one."""
-    existing = tx.referral_conversion(campaign.id, referee.id)
+    existing = await tx.referral_conversion(campaign.id, referee.id)
     if existing is not None:
         if existing.referrer_id != voucher.holder_id:
             raise _refuse(
@@ -104,12 +104,12 @@ def _convert(
                 voucher.code,
             )
         return
-    tx.record_conversion(campaign, voucher, referee.id, event_id)
+    await tx.record_conversion(campaign, voucher, referee.id, event_id)
     reward_id = (
         ((campaign.referral_program or {}).get("referee_reward") or {}).get("related_object_parent")
         or {}
     ).get("id")
-    reward = None if reward_id is None else tx.campaign(reward_id)
+    reward = None if reward_id is None else await tx.campaign(reward_id)
     if reward is None:
         return
     request = PublishRequest(
@@ -122,11 +122,11 @@ def _convert(
         },
     )
     try:
-        publish_from_campaign(tx, reward, request, event_id=event_id)
+        await publish_from_campaign(tx, reward, request, event_id=event_id)
     except InvalidInput as refusal:
         if refusal.key != "no_voucher_suitable_for_publication":
             raise
-        tx.record_outcome(
+        await tx.record_outcome(
             distribution_id=None,
             event_id=event_id,
             customer_id=referee.id,
@@ -136,7 +136,7 @@ def _convert(
         )
 
 
-def _loyalty(
+async def _loyalty(
     tx: PromotionTx,
     customer: Customer,
     code: str,
@@ -144,21 +144,21 @@ def _loyalty(
     event_name: str,
     metadata: JSON,
 ) -> JSON:
-    card, campaign = _code_of(tx, code, "loyalty_card", "LOYALTY_PROGRAM")
+    card, campaign = await _code_of(tx, code, "loyalty_card", "LOYALTY_PROGRAM")
     if card.holder_id is not None and card.holder_id != customer.id:
         raise _refuse(
             "loyalty_card_holder_mismatch",
             f"Loyalty card {code} belongs to another customer",
             code,
         )
-    for rule in tx.earning_rules(campaign.id, event_name):
+    for rule in await tx.earning_rules(campaign.id, event_name):
         points = points_for(rule.loyalty, metadata)
         if points > 0:
-            card = tx.credit_points(card, rule, points, event_id)
+            card = await tx.credit_points(card, rule, points, event_id)
     return loyalty_data(card, campaign)
 
 
-def apply_rewards(
+async def apply_rewards(
     tx: PromotionTx,
     customer: Customer,
     *,
@@ -171,7 +171,11 @@ def apply_rewards(
     data: JSON = {}
     event_referral = None
     if referral is not None:
-        event_referral, data["referral"] = _referral(tx, customer, referral, event_id, event_name)
+        event_referral, data["referral"] = await _referral(
+            tx, customer, referral, event_id, event_name
+        )
     if loyalty is not None:
-        data["loyalty"] = _loyalty(tx, customer, loyalty["code"], event_id, event_name, metadata)
+        data["loyalty"] = await _loyalty(
+            tx, customer, loyalty["code"], event_id, event_name, metadata
+        )
     return Rewards(event_referral=event_referral, event_loyalty=loyalty, data=data)

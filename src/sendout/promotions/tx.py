@@ -27,29 +27,31 @@ class PromotionTx(Protocol):
     def now(self) -> str:
         """The request's time (ISO 8601)."""
 
-    def campaign(self, id_or_name: str) -> Campaign | None: ...
-    def voucher(self, code: str) -> Voucher | None: ...
-    def customer(self, customer_id: str) -> Customer | None: ...
-    def promotion_tier(self, tier_id: str) -> PromotionTier | None: ...
-    def publication_of(self, campaign_id: str, customer_id: str) -> Publication | None:
+    async def campaign(self, id_or_name: str) -> Campaign | None: ...
+    async def voucher(self, code: str) -> Voucher | None: ...
+    async def customer(self, customer_id: str) -> Customer | None: ...
+    async def promotion_tier(self, tier_id: str) -> PromotionTier | None: ...
+    async def publication_of(self, campaign_id: str, customer_id: str) -> Publication | None:
         """The customer's earliest publication from this campaign, if any (``join_once``)."""
 
-    def publication_by_source_id(self, source_id: str) -> Publication | None: ...
+    async def publication_by_source_id(self, source_id: str) -> Publication | None: ...
 
-    def claim_unpublished(self, campaign: Campaign, holder_id: str, count: int) -> list[Voucher]:
+    async def claim_unpublished(
+        self, campaign: Campaign, holder_id: str, count: int
+    ) -> list[Voucher]:
         """Give up to ``count`` unpublished active codes of the campaign to ``holder_id``.
 
         Each code is claimed with ``UPDATE … WHERE holder_id IS NULL``: two transactions can
         never both get it.
         """
 
-    def claim_voucher(self, voucher_id: str, holder_id: str) -> Voucher | None:
+    async def claim_voucher(self, voucher_id: str, holder_id: str) -> Voucher | None:
         """Give this one code to ``holder_id``; ``None`` if it was already published."""
 
-    def generate(self, campaign: Campaign, count: int) -> int:
+    async def generate(self, campaign: Campaign, count: int) -> int:
         """Add ``count`` freshly generated codes to the campaign; returns how many."""
 
-    def create_publication(
+    async def create_publication(
         self,
         campaign: Campaign,
         customer_id: str,
@@ -62,23 +64,23 @@ class PromotionTx(Protocol):
         event_id: str | None = None,
     ) -> Publication: ...
 
-    def earning_rules(self, campaign_id: str, event_name: str) -> list[EarningRule]:
+    async def earning_rules(self, campaign_id: str, event_name: str) -> list[EarningRule]:
         """Active earning rules of the campaign keyed on this custom event."""
 
-    def credit_points(
+    async def credit_points(
         self, voucher: Voucher, rule: EarningRule, points: int, event_id: str
     ) -> Voucher:
         """Add ``points`` to the card's balance and record the transaction."""
 
-    def referral_conversion(
+    async def referral_conversion(
         self, campaign_id: str, referee_id: str
     ) -> ReferralConversion | None: ...
 
-    def record_conversion(
+    async def record_conversion(
         self, campaign: Campaign, voucher: Voucher, referee_id: str, event_id: str
     ) -> ReferralConversion: ...
 
-    def record_outcome(
+    async def record_outcome(
         self,
         *,
         distribution_id: str | None,

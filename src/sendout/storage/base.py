@@ -99,7 +99,7 @@ class Tracking(Protocol):
     def validate(self, schema: EventSchema) -> None:
         """Raise :class:`sendout.errors.SendoutError` when the event does not fit its schema."""
 
-    def reward(
+    async def reward(
         self,
         promotions: PromotionTx,
         customer: Customer,
@@ -111,7 +111,7 @@ class Tracking(Protocol):
     ) -> Rewards:
         """Check the event's referral code and loyalty card; convert and credit them."""
 
-    def plan(
+    async def plan(
         self,
         event: Event,
         schema: EventSchema,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +90,7 @@ class SqliteStorage:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._wconn: Conn | None = None
+        self._wloop: asyncio.AbstractEventLoop | None = None
         self._rconn: Conn | None = None
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -111,6 +112,16 @@ class SqliteStorage:
 
         return await self._on(self._writer, run)
 
+    async def _write_async(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A transaction whose body awaits promotion verbs. They never suspend on SQLite (the
+        connection is synchronous), so the body runs to completion on the writer's own loop."""
+
+        def body(conn: Conn) -> T:
+            assert self._wloop is not None
+            return self._wloop.run_until_complete(fn(conn, *args))
+
+        return await self._write(body)
+
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         def run() -> T:
             conn = self._rconn
@@ -130,6 +141,7 @@ class SqliteStorage:
 
         def make_writer() -> None:
             self._wconn = _connect(self._path)
+            self._wloop = asyncio.new_event_loop()
 
         def make_reader() -> None:
             self._rconn = _connect(self._path)
@@ -142,6 +154,9 @@ class SqliteStorage:
             if self._wconn is not None:
                 self._wconn.close()
                 self._wconn = None
+            if self._wloop is not None:
+                self._wloop.close()
+                self._wloop = None
 
         def close_reader() -> None:
             if self._rconn is not None:
@@ -405,7 +420,7 @@ class SqliteStorage:
 
     # --- events ----------------------------------------------------------------------------------
     async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        return await self._write(_track_event, command, tracking)
+        return await self._write_async(_track_event, command, tracking)
 
     async def purge_idempotency_keys(self, before_ms: int) -> int:
         def run(conn: Conn) -> int:
@@ -714,20 +729,20 @@ class SqliteStorage:
         render: Callable[[Publication, Campaign, Customer], bytes],
         idempotency: IdempotencyKey | None = None,
     ) -> tuple[bytes, bool]:
-        def run(conn: Conn) -> tuple[bytes, bool]:
+        async def run(conn: Conn) -> tuple[bytes, bool]:
             if idempotency is not None:
                 replay = _idempotent_replay(conn, project_id, idempotency)
                 if replay is not None:
                     return replay, True
             holder = _upsert_customer(conn, project_id, customer, fields, now)
             wanted = dataclasses.replace(request, customer_id=holder.id)
-            publication, campaign = promo.publish_to(conn, holder, wanted, now)
+            publication, campaign = await promo.publish_to(conn, holder, wanted, now)
             response = render(publication, campaign, holder)
             if idempotency is not None:
                 _remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
             return response, False
 
-        return await self._write(run)
+        return await self._write_async(run)
 
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter
@@ -971,7 +986,7 @@ def _remember(
     )
 
 
-def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
+async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
     if cmd.idempotency is not None:
         replay = _idempotent_replay(conn, cmd.project_id, cmd.idempotency)
         if replay is not None:
@@ -995,7 +1010,7 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResu
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
     promotions = promo.SqlitePromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = tracking.reward(
+    rewards = await tracking.reward(
         promotions,
         customer,
         event_id=cmd.event_id,
@@ -1014,7 +1029,7 @@ def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResu
             (cmd.project_id, cmd.event_name),
         )
     ]
-    messages = tracking.plan(event, schema, customer, candidates, promotions, rewards)
+    messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
     conn.executemany(
         "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
         " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"

@@ -290,23 +290,23 @@ class SqlitePromotionTx:
     def now(self) -> str:
         return self._now
 
-    def campaign(self, id_or_name: str) -> Campaign | None:
+    async def campaign(self, id_or_name: str) -> Campaign | None:
         return find_campaign(self._conn, self._project_id, id_or_name)
 
-    def voucher(self, code: str) -> Voucher | None:
+    async def voucher(self, code: str) -> Voucher | None:
         return find_voucher(self._conn, self._project_id, code)
 
-    def customer(self, customer_id: str) -> Customer | None:
+    async def customer(self, customer_id: str) -> Customer | None:
         row = self._conn.execute(
             "SELECT * FROM customers WHERE project_id = ? AND id = ?",
             (self._project_id, customer_id),
         ).fetchone()
         return None if row is None else rows.customer(row)
 
-    def promotion_tier(self, tier_id: str) -> PromotionTier | None:
+    async def promotion_tier(self, tier_id: str) -> PromotionTier | None:
         return find_tier(self._conn, self._project_id, tier_id)
 
-    def publication_of(self, campaign_id: str, customer_id: str) -> Publication | None:
+    async def publication_of(self, campaign_id: str, customer_id: str) -> Publication | None:
         row = self._conn.execute(
             "SELECT * FROM publications WHERE project_id = ? AND customer_id = ?"
             " AND campaign_id = ? ORDER BY created_at, id LIMIT 1",
@@ -314,14 +314,16 @@ class SqlitePromotionTx:
         ).fetchone()
         return None if row is None else _publication(self._conn, row)
 
-    def publication_by_source_id(self, source_id: str) -> Publication | None:
+    async def publication_by_source_id(self, source_id: str) -> Publication | None:
         row = self._conn.execute(
             "SELECT * FROM publications WHERE project_id = ? AND source_id = ?",
             (self._project_id, source_id),
         ).fetchone()
         return None if row is None else _publication(self._conn, row)
 
-    def claim_unpublished(self, campaign: Campaign, holder_id: str, count: int) -> list[Voucher]:
+    async def claim_unpublished(
+        self, campaign: Campaign, holder_id: str, count: int
+    ) -> list[Voucher]:
         claimed = self._conn.execute(
             "UPDATE vouchers SET holder_id = ?, updated_at = ? WHERE id IN ("
             " SELECT id FROM vouchers WHERE campaign_id = ? AND holder_id IS NULL AND active = 1"
@@ -330,7 +332,7 @@ class SqlitePromotionTx:
         ).fetchall()
         return [prow.voucher(r) for r in claimed]
 
-    def claim_voucher(self, voucher_id: str, holder_id: str) -> Voucher | None:
+    async def claim_voucher(self, voucher_id: str, holder_id: str) -> Voucher | None:
         row = self._conn.execute(
             "UPDATE vouchers SET holder_id = ?, updated_at = ? WHERE id = ?"
             " AND holder_id IS NULL RETURNING *",
@@ -338,11 +340,11 @@ class SqlitePromotionTx:
         ).fetchone()
         return None if row is None else prow.voucher(row)
 
-    def generate(self, campaign: Campaign, count: int) -> int:
+    async def generate(self, campaign: Campaign, count: int) -> int:
         current = require_campaign(self._conn, self._project_id, campaign.id)
         return generate_vouchers(self._conn, current, count, self._now)
 
-    def create_publication(
+    async def create_publication(
         self,
         campaign: Campaign,
         customer_id: str,
@@ -389,7 +391,7 @@ class SqlitePromotionTx:
         )
         return publication
 
-    def earning_rules(self, campaign_id: str, event_name: str) -> list[EarningRule]:
+    async def earning_rules(self, campaign_id: str, event_name: str) -> list[EarningRule]:
         return [
             prow.earning_rule(r)
             for r in self._conn.execute(
@@ -399,7 +401,7 @@ class SqlitePromotionTx:
             )
         ]
 
-    def credit_points(
+    async def credit_points(
         self, voucher: Voucher, rule: EarningRule, points: int, event_id: str
     ) -> Voucher:
         row = self._conn.execute(
@@ -426,14 +428,16 @@ class SqlitePromotionTx:
         )
         return card
 
-    def referral_conversion(self, campaign_id: str, referee_id: str) -> ReferralConversion | None:
+    async def referral_conversion(
+        self, campaign_id: str, referee_id: str
+    ) -> ReferralConversion | None:
         row = self._conn.execute(
             "SELECT * FROM referral_conversions WHERE campaign_id = ? AND referee_id = ?",
             (campaign_id, referee_id),
         ).fetchone()
         return None if row is None else prow.conversion(row)
 
-    def record_conversion(
+    async def record_conversion(
         self, campaign: Campaign, voucher: Voucher, referee_id: str, event_id: str
     ) -> ReferralConversion:
         assert voucher.holder_id is not None
@@ -464,7 +468,7 @@ class SqlitePromotionTx:
         )
         return conversion
 
-    def record_outcome(
+    async def record_outcome(
         self,
         *,
         distribution_id: str | None,
@@ -639,11 +643,11 @@ def list_vouchers(
 # --- publications ------------------------------------------------------------------------------
 
 
-def publish_to(
+async def publish_to(
     conn: Conn, customer: Customer, request: PublishRequest, now: str
 ) -> tuple[Publication, Campaign]:
     tx = SqlitePromotionTx(conn, customer.project_id, now)
-    return publish(tx, request)
+    return await publish(tx, request)
 
 
 def list_publications(
