@@ -40,6 +40,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = DEFAULT_DATABASE_URL
+    db_pool_size: int = 10  # PostgreSQL: connections per process (SQLite ignores it)
     # Credentials: taken from here when set, otherwise generated once and stored.
     app_id: str | None = None
     app_token: str | None = None
@@ -97,7 +98,7 @@ def _parse(name: str, raw: str) -> Any:
     env_name = "SENDOUT_" + name.upper()
     if name == "retry_schedule":
         return _schedule(raw)
-    if name in ("port", "worker_concurrency", "worker_batch", "max_body_bytes"):
+    if name in ("port", "worker_concurrency", "worker_batch", "max_body_bytes", "db_pool_size"):
         return _number(env_name, raw, int, 1)
     if name in ("delivery_timeout", "lease_seconds", "poll_interval"):
         return _number(env_name, raw, float, 0.01)

@@ -7,7 +7,7 @@ nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,6 +81,12 @@ class Storage(Protocol):
     async def close(self) -> None: ...
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""
+
+    async def subscribe(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` when another process enqueues messages (PostgreSQL ``LISTEN``).
+
+        A no-op on SQLite: its one process wakes its worker directly after each commit.
+        """
 
     # --- instance and projects ---------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None: ...
