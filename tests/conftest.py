@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.ci import IN_CI, need
 from support.receiver import Receiver
 from support.server import (
     APP_ID,
@@ -23,16 +23,8 @@ from support.server import (
 )
 
 SHARED_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
-
-def need(condition: bool, reason: str) -> None:
-    """Skip with ``reason`` on a laptop; in CI a missing prerequisite is a failure."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
+__all__ = ["IN_CI", "need"]
 
 
 @pytest.fixture(scope="session")
