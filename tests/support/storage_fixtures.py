@@ -1,9 +1,11 @@
-"""One storage suite, every backend: a fresh database per test (SQLite file or PostgreSQL DB)."""
+"""Fixtures of the storage suite (a pytest plugin named in tests/conftest.py).
+
+``open_store`` and ``store`` work on ``database_url``: a fresh database of each backend per test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
@@ -11,35 +13,9 @@ from sendout.bootstrap import make_storage
 from sendout.records import Project, PropertyDef
 from sendout.settings import Settings
 from sendout.storage.base import Storage
-from support.ci import need
-from support.postgres import create_database, drop_database, unreachable_reason
 from support.storage import NOW, SECRET, distribution
 
 OpenStore = Callable[[], Awaitable[Storage]]
-
-
-@pytest.fixture(scope="session")
-def postgres_reason() -> str | None:
-    return unreachable_reason()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, postgres_reason: str | None) -> str:
-    if request.param == "postgres":
-        need(postgres_reason is None, str(postgres_reason))
-    return str(request.param)
-
-
-@pytest.fixture
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 's.db'}"
-        return
-    url = await create_database()
-    try:
-        yield url
-    finally:
-        await drop_database(url)
 
 
 @pytest.fixture
