@@ -24,11 +24,14 @@ MGMT = {"X-Management-Id": MANAGEMENT_ID, "X-Management-Token": MANAGEMENT_TOKEN
 class WorkerProcess:
     """``sendout worker`` with the same settings as ``api``."""
 
-    def __init__(self, api: ServerProcess, name: str) -> None:
+    def __init__(self, api: ServerProcess, name: str, **env: str) -> None:
         self.log_path = api.workdir / f"{name}.log"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sendout", "worker"], env=api.env(), stdout=log, stderr=log
+                [sys.executable, "-m", "sendout", "worker"],
+                env={**api.env(), **env},
+                stdout=log,
+                stderr=log,
             )
 
     def stop(self) -> int:
@@ -117,6 +120,16 @@ def _track(base_url: str, event: str, count: int) -> None:
             assert response.status_code == 200, response.text
 
 
+def _wait_delivered(base_url: str, count: int) -> None:
+    with httpx.Client(base_url=base_url, headers=APP, timeout=10) as client:
+        for _ in range(300):
+            found = client.get("/v1/deliveries", params={"status": "delivered"}).json()
+            if found["total"] >= count:
+                return
+            threading.Event().wait(0.1)
+    raise AssertionError(f"fewer than {count} deliveries recorded as delivered")
+
+
 def test_two_api_processes_and_two_workers_deliver_each_webhook_once(
     api_only: ServerProcess, database_url: str, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -157,3 +170,22 @@ def test_sigterm_lets_the_attempt_in_flight_finish_and_be_recorded(
         [delivery] = client.get("/v1/deliveries").json()["deliveries"]
     assert delivery["status"] == "delivered", delivery
     assert "Traceback" not in worker.log_text()
+
+
+def test_an_idle_worker_is_woken_by_notify_not_by_polling(
+    api_only: ServerProcess, backend: str, receiver: Receiver
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite serves one process: `serve` wakes its own worker directly")
+    # Polling once an hour: only LISTEN/NOTIFY can bring the webhook within the wait below.
+    worker = WorkerProcess(api_only, "worker", SENDOUT_POLL_INTERVAL="3600")
+    try:
+        path = "/" + unique("notify")
+        event = _setup(api_only.base_url, receiver.url(path))
+        _track(api_only.base_url, event, 1)  # taken by the worker's first look, or a NOTIFY
+        receiver.wait_for(path, 1, timeout=30)
+        _wait_delivered(api_only.base_url, 1)  # recorded: the worker goes idle for an hour now
+        _track(api_only.base_url, event, 3)
+        receiver.wait_for(path, 4, timeout=30)
+    finally:
+        assert worker.stop() == 0, worker.log_text()

@@ -14,11 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.records import CustomerFields, Outcome, Page, Project, PropertyDef
 from sendout.storage.base import CustomerRef, DeliveryFilter, Storage
+from sendout.storage.postgres import LISTENER
 from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
 
 CLAIMER = Path(__file__).resolve().parents[1] / "support" / "claimer.py"
@@ -383,5 +385,29 @@ async def test_enqueueing_wakes_subscribers_of_other_connections(
     worker_side = await open_store()
     woken = asyncio.Event()
     await worker_side.subscribe(woken.set)
+    await store.track_event(command("event_1"), Plan())
+    await asyncio.wait_for(woken.wait(), timeout=10)
+
+
+async def test_a_lost_listener_listens_again(
+    store: Storage, open_store: Any, backend: str, database_url: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite has no listener connection")
+    worker_side = await open_store()
+    woken = asyncio.Event()
+    await worker_side.subscribe(woken.set)
+    killer = await asyncpg.connect(database_url)
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1 AND datname = current_database()",
+            LISTENER,
+        )
+    finally:
+        await killer.close()
+    assert killed == 1
+    await asyncio.wait_for(woken.wait(), timeout=30)  # listening again: wake once to catch up
+    woken.clear()
     await store.track_event(command("event_1"), Plan())
     await asyncio.wait_for(woken.wait(), timeout=10)

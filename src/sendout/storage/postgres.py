@@ -9,6 +9,7 @@ Rows are turned into records by :mod:`sendout.storage.rows`, shared with SQLite.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -36,7 +37,7 @@ from sendout.storage import rows
 from sendout.storage.base import CustomerRef, DeliveryFilter, TrackCommand, Tracking
 from sendout.storage.migrations import current_schema, plan_migrations
 
-__all__ = ["OUTBOX_CHANNEL", "PostgresStorage"]
+__all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
 
 log = structlog.get_logger("sendout.storage.postgres")
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     Conn = PoolConnectionProxy[Record]
 
 OUTBOX_CHANNEL = "sendout_outbox"
+LISTENER = "sendout-listener"  # application_name of the LISTEN connection (pg_stat_activity)
 _MIGRATION_LOCK = 0x53454E44  # "SEND": the advisory lock key that serializes `migrate`
 
 # SQLite sorts NULL first ascending and last descending; PostgreSQL the other way round.
@@ -70,6 +72,8 @@ class PostgresStorage:
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
+        self._wake: Callable[[], None] | None = None
+        self._relisten: asyncio.Task[None] | None = None
 
     # --- plumbing --------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -103,16 +107,19 @@ class PostgresStorage:
             min_size=min(2, self._pool_size),
             max_size=self._pool_size,
             reset=_keep_session,
+            server_settings={"application_name": "sendout"},
         )
 
     async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if self._relisten is not None:
+            self._relisten.cancel()
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close(timeout=5)
             self._listener = None
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        if pool is not None:
+            await pool.close()
 
     async def migrate(self) -> list[str]:
         async with self._tx() as conn:
@@ -133,17 +140,42 @@ class PostgresStorage:
             return plan.names
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` whenever a transaction enqueues messages (``LISTEN sendout_outbox``)."""
+        """Call ``wake`` whenever a transaction enqueues messages (``LISTEN sendout_outbox``).
 
-        def on_notify(*_: object) -> None:
-            wake()
+        The listener has its own connection, outside the pool. When it drops, it is opened again
+        (the worker polls every ``SENDOUT_POLL_INTERVAL`` meanwhile) and ``wake`` is called once,
+        for whatever was enqueued while nobody listened.
+        """
+        self._wake = wake
+        await self._listen()
 
-        def on_lost(_: object) -> None:
-            log.warning("storage.listen_lost", channel=OUTBOX_CHANNEL)
+    async def _listen(self) -> None:
+        conn = await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER})
+        conn.add_termination_listener(self._listener_lost)
+        await conn.add_listener(OUTBOX_CHANNEL, self._notified)
+        self._listener = conn
 
-        self._listener = await asyncpg.connect(self._dsn)
-        self._listener.add_termination_listener(on_lost)
-        await self._listener.add_listener(OUTBOX_CHANNEL, on_notify)
+    def _notified(self, *_: object) -> None:
+        if self._wake is not None:
+            self._wake()
+
+    def _listener_lost(self, _: object) -> None:
+        if self._pool is None:  # closing
+            return
+        log.warning("storage.listen_lost", channel=OUTBOX_CHANNEL)
+        self._listener = None
+        self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        delay = 0.5
+        while self._pool is not None and self._listener is None:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("storage.listen_retry", error=str(exc), in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self._notified()
 
     # --- instance and projects -------------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None:
