@@ -3,7 +3,8 @@
 Every verb takes a connection from an asyncpg pool and runs one transaction (READ COMMITTED) on
 it; multi-statement reads run REPEATABLE READ so a count and its page agree. Where the dialects
 differ the SQL differs: claims lock with ``FOR UPDATE SKIP LOCKED``, races SQLite's single writer
-rules out are settled by ``ON CONFLICT``, and the tracking transaction ``NOTIFY``s idle workers.
+rules out are settled by ``ON CONFLICT``, and a commit that enqueued messages ``NOTIFY``s idle
+workers.
 Rows are turned into records by :mod:`sendout.storage.rows`, shared with SQLite.
 """
 
@@ -74,6 +75,8 @@ class PostgresStorage:
         self._listener: asyncpg.Connection | None = None
         self._wake: Callable[[], None] | None = None
         self._relisten: asyncio.Task[None] | None = None
+        self._notifying: asyncio.Task[None] | None = None
+        self._notify_wanted = False
 
     # --- plumbing --------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -111,6 +114,8 @@ class PostgresStorage:
         )
 
     async def close(self) -> None:
+        if self._notifying is not None:
+            await self._notifying
         pool, self._pool = self._pool, None
         if self._relisten is not None:
             self._relisten.cancel()
@@ -176,6 +181,28 @@ class PostgresStorage:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self._notified()
+
+    def _poke_workers(self) -> None:
+        """NOTIFY listening workers, after the commit and coalesced: one in flight at a time.
+
+        Not inside the tracking transaction: a transaction that NOTIFYs holds a database-wide
+        lock through its commit, fsync included, so every tracking commit would wait in line
+        (about 3x fewer events/s measured). Lost only if the process dies in between; workers
+        then find the messages on their next poll.
+        """
+        self._notify_wanted = True
+        if self._notifying is None or self._notifying.done():
+            self._notifying = asyncio.get_running_loop().create_task(self._send_notifies())
+
+    async def _send_notifies(self) -> None:
+        while self._notify_wanted and self._pool is not None:
+            self._notify_wanted = False
+            try:
+                async with self._pool.acquire() as conn:
+                    await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("storage.notify_failed", error=str(exc))
+                return
 
     # --- instance and projects -------------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None:
@@ -369,7 +396,10 @@ class PostgresStorage:
     async def track_event(
         self, command: TrackCommand, tracking: Tracking
     ) -> tuple[Event, Customer, int]:
-        return await self._write(_track_event, command, tracking)
+        event, customer, enqueued = await self._write(_track_event, command, tracking)
+        if enqueued:
+            self._poke_workers()
+        return event, customer, enqueued
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
@@ -452,8 +482,8 @@ class PostgresStorage:
             )
             if updated is None:
                 raise NotFound("distribution", d.id)
-            if d.status == "ACTIVE":  # a resumed distribution may have messages waiting
-                await _notify(conn)
+        if d.status == "ACTIVE":  # a resumed distribution may have messages waiting
+            self._poke_workers()
         return d
 
     async def delete_distribution(self, project_id: str, distribution_id: str, now: str) -> None:
@@ -562,11 +592,6 @@ RETURNING m.id, m.project_id, m.url, m.headers, m.body, m.attempts, m.next_attem
 
 async def _keep_session(_: asyncpg.Connection) -> None:
     """Skip asyncpg's reset round trip on release: verbs leave no session state behind."""
-
-
-async def _notify(conn: Conn) -> None:
-    """Wake listening workers when this transaction commits (nothing is sent on rollback)."""
-    await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")
 
 
 def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -776,7 +801,6 @@ async def _track_event(
                 for m in messages
             ],
         )
-        await _notify(conn)
     return event, customer, len(messages)
 
 
