@@ -152,12 +152,20 @@ class PostgresStorage:
         for whatever was enqueued while nobody listened.
         """
         self._wake = wake
-        await self._listen()
+        try:
+            await self._listen()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("storage.listen_failed", error=str(exc))
+            self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
 
     async def _listen(self) -> None:
         conn = await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER})
+        try:
+            await conn.add_listener(OUTBOX_CHANNEL, self._notified)
+        except BaseException:
+            conn.terminate()
+            raise
         conn.add_termination_listener(self._listener_lost)
-        await conn.add_listener(OUTBOX_CHANNEL, self._notified)
         self._listener = conn
 
     def _notified(self, *_: object) -> None:
