@@ -80,10 +80,11 @@ class PostgresStorage:
 
     # --- plumbing --------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def _tx(self, isolation: Isolation = "read_committed") -> AsyncIterator[Conn]:
+    async def _conn(self) -> AsyncIterator[Conn]:
+        """A pooled connection in autocommit: enough for a verb that is one statement."""
         assert self._pool is not None, "storage is not open"
         try:
-            async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
+            async with self._pool.acquire() as conn:
                 yield conn
         except _TEXT_ERRORS:
             raise InvalidInput(
@@ -91,16 +92,27 @@ class PostgresStorage:
                 key="invalid_payload",
             ) from None
 
+    @contextlib.asynccontextmanager
+    async def _tx(self, isolation: Isolation = "read_committed") -> AsyncIterator[Conn]:
+        async with self._conn() as conn, conn.transaction(isolation=isolation):
+            yield conn
+
     async def _write(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         async with self._tx() as conn:
             return await fn(conn, *args)
 
     async def _read(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Several statements that must see one snapshot (a count and its page)."""
         async with self._tx("repeatable_read") as conn:
             return await fn(conn, *args)
 
+    async def _one(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """One statement: atomic by itself, so no BEGIN/COMMIT round trips."""
+        async with self._conn() as conn:
+            return await fn(conn, *args)
+
     async def _fetchrow(self, sql: str, *args: Any) -> Record | None:
-        async with self._tx() as conn:
+        async with self._conn() as conn:
             return await conn.fetchrow(sql, *args)
 
     # --- life cycle ------------------------------------------------------------------------------
@@ -269,7 +281,7 @@ class PostgresStorage:
         return rows.project(row)
 
     async def list_projects(self) -> list[Project]:
-        async with self._tx() as conn:
+        async with self._conn() as conn:
             found = await conn.fetch("SELECT * FROM projects ORDER BY created_at, id")
         return [rows.project(r) for r in found]
 
@@ -280,7 +292,7 @@ class PostgresStorage:
         return await self._write(_upsert_customer, project_id, ref, fields, now)
 
     async def get_customer(self, project_id: str, id_or_source_id: str) -> Customer:
-        return await self._read(_require_customer, project_id, id_or_source_id)
+        return await self._one(_require_customer, project_id, id_or_source_id)
 
     async def update_customer(
         self, project_id: str, id_or_source_id: str, fields: CustomerFields, now: str
@@ -348,10 +360,10 @@ class PostgresStorage:
         return rows.event_schema(row)
 
     async def get_event_schema(self, project_id: str, schema_id: str) -> EventSchema:
-        return await self._read(_require_schema, project_id, schema_id)
+        return await self._one(_require_schema, project_id, schema_id)
 
     async def list_event_schemas(self, project_id: str) -> list[EventSchema]:
-        async with self._tx() as conn:
+        async with self._conn() as conn:
             found = await conn.fetch(
                 "SELECT * FROM event_schemas WHERE project_id = $1 ORDER BY created_at, id",
                 project_id,
@@ -451,7 +463,7 @@ class PostgresStorage:
         return d
 
     async def get_distribution(self, project_id: str, distribution_id: str) -> Distribution:
-        return await self._read(_require_distribution, project_id, distribution_id)
+        return await self._one(_require_distribution, project_id, distribution_id)
 
     async def list_distributions(
         self, project_id: str, page: Page
@@ -508,7 +520,7 @@ class PostgresStorage:
 
     # --- outbox and deliveries -------------------------------------------------------------------
     async def claim_due(self, now_ms: int, limit: int, lease_ms: int) -> list[ClaimedMessage]:
-        async with self._tx() as conn:
+        async with self._conn() as conn:
             found = await conn.fetch(_CLAIM_DUE, now_ms + lease_ms, now_ms, limit)
         claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["id"]))
         return [
@@ -749,17 +761,40 @@ def _unknown_event(name: str) -> InvalidInput:
     )
 
 
+# The schema an event names and the active distributions it triggers, in one round trip. The
+# distributions come as JSON objects (not a row-type array, whose decoding asyncpg caches per
+# connection and a later migration could change under a running process).
+_TRACKING_LOOKUP = """
+SELECT s.*, (
+    SELECT COALESCE(json_agg(d ORDER BY d.created_at, d.id), '[]')::text FROM distributions d
+    WHERE d.project_id = s.project_id AND d.trigger_event = s.name AND d.status = 'ACTIVE'
+) AS candidates
+FROM event_schemas s WHERE s.project_id = $1 AND s.name = $2
+"""
+
+# The event and its outbox messages (given as parallel arrays, maybe empty) in one statement.
+_INSERT_EVENT_AND_MESSAGES = """
+WITH event AS (
+    INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,
+                        loyalty, request_id, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+)
+INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index, event_name, url,
+                      headers, body, status, next_attempt_at, created_at)
+SELECT m.id, $2, m.distribution_id, $1, m.channel_index, m.event_name, m.url, m.headers, m.body,
+       'pending', $11, $10
+FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],
+            $18::bytea[]) AS m (id, distribution_id, channel_index, event_name, url, headers, body)
+"""
+
+
 async def _track_event(
     conn: Conn, cmd: TrackCommand, tracking: Tracking
 ) -> tuple[Event, Customer, int]:
-    schema_row = await conn.fetchrow(
-        "SELECT * FROM event_schemas WHERE project_id = $1 AND name = $2",
-        cmd.project_id,
-        cmd.event_name,
-    )
-    if schema_row is None:
+    found = await conn.fetchrow(_TRACKING_LOOKUP, cmd.project_id, cmd.event_name)
+    if found is None:
         raise _unknown_event(cmd.event_name)
-    schema = rows.event_schema(schema_row)
+    schema = rows.event_schema(found)
     tracking.validate(schema)
     customer = await _upsert_customer(
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
@@ -776,46 +811,10 @@ async def _track_event(
         request_id=cmd.request_id,
         created_at=cmd.created_at,
     )
-    await _insert_event(conn, event)
-    candidates = [
-        rows.distribution(r)
-        for r in await conn.fetch(
-            "SELECT * FROM distributions WHERE project_id = $1 AND trigger_event = $2"
-            " AND status = 'ACTIVE'",
-            cmd.project_id,
-            cmd.event_name,
-        )
-    ]
+    candidates = [rows.distribution(d) for d in rows.from_json(found["candidates"])]
     messages = tracking.plan(event, schema, customer, candidates)
-    if messages:
-        await conn.executemany(
-            "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
-            " event_name, url, headers, body, status, next_attempt_at, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)",
-            [
-                (
-                    m.id,
-                    cmd.project_id,
-                    m.distribution_id,
-                    event.id,
-                    m.channel_index,
-                    m.event_name,
-                    m.url,
-                    rows.to_json(m.headers),
-                    m.body,
-                    cmd.created_at_ms,
-                    cmd.created_at,
-                )
-                for m in messages
-            ],
-        )
-    return event, customer, len(messages)
-
-
-async def _insert_event(conn: Conn, event: Event) -> None:
     await conn.execute(
-        "INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,"
-        " loyalty, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        _INSERT_EVENT_AND_MESSAGES,
         event.id,
         event.project_id,
         event.type,
@@ -826,7 +825,16 @@ async def _insert_event(conn: Conn, event: Event) -> None:
         None if event.loyalty is None else rows.to_json(event.loyalty),
         event.request_id,
         event.created_at,
+        cmd.created_at_ms,
+        [m.id for m in messages],
+        [m.distribution_id for m in messages],
+        [m.channel_index for m in messages],
+        [m.event_name for m in messages],
+        [m.url for m in messages],
+        [rows.to_json(m.headers) for m in messages],
+        [m.body for m in messages],
     )
+    return event, customer, len(messages)
 
 
 async def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
