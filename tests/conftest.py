@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import signal
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from support.ci import IN_CI, need
+from support.postgres import create_database, drop_database, unreachable_reason
 from support.receiver import Receiver
 from support.server import (
     APP_ID,
@@ -23,16 +25,11 @@ from support.server import (
 )
 
 SHARED_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
+BACKENDS = ["sqlite", "postgres"]
+pytest_plugins = ["support.storage_fixtures"]
 
-def need(condition: bool, reason: str) -> None:
-    """Skip with ``reason`` on a laptop; in CI a missing prerequisite is a failure."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
+__all__ = ["IN_CI", "need"]
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +53,56 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server")).start()
-    yield proc
-    code = proc.stop()
-    log = proc.log_text()
-    assert code in (0, -signal.SIGTERM), f"sendout exited with {code}:\n{log}"
-    assert "Traceback" not in log, log
+def postgres_reason() -> str | None:
+    """Why no PostgreSQL server answers (``SENDOUT_TEST_POSTGRES_URL``), or ``None``."""
+    return unreachable_reason()
+
+
+def _need_backend(backend: str, postgres_reason: str | None) -> str:
+    if backend == "postgres":
+        need(postgres_reason is None, str(postgres_reason))
+    return backend
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, postgres_reason: str | None) -> str:
+    """Each storage backend in turn, for tests that open their own stores."""
+    return _need_backend(str(request.param), postgres_reason)
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh empty database of ``backend``: a SQLite file, or a PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 's.db'}"
+        return
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_reason: str | None,
+) -> Iterator[ServerProcess]:
+    """A real ``sendout serve`` on each backend in turn: every test using it runs on both."""
+    backend = _need_backend(str(request.param), postgres_reason)
+    url = asyncio.run(create_database()) if backend == "postgres" else None
+    proc = ServerProcess(tmp_path_factory.mktemp(f"server-{backend}"), database_url=url)
+    try:
+        proc.start()
+        yield proc
+        code = proc.stop()
+        log = proc.log_text()
+        assert code in (0, -signal.SIGTERM), f"sendout exited with {code}:\n{log}"
+        assert "Traceback" not in log, log
+    finally:
+        if url is not None:
+            asyncio.run(drop_database(url))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from sendout.projects import new_project
 from sendout.records import Project
 from sendout.settings import Settings, SettingsError, sqlite_path
 from sendout.storage.base import Storage
+from sendout.storage.postgres import PostgresStorage
 from sendout.storage.sqlite import SqliteStorage
 
 __all__ = [
@@ -43,10 +44,7 @@ class Credentials:
 def make_storage(settings: Settings) -> Storage:
     path = sqlite_path(settings.database_url)
     if path is None:
-        raise SettingsError(
-            "SENDOUT_DATABASE_URL: PostgreSQL support is not available in this version;"
-            " use sqlite:///path/to/file.db"
-        )
+        return PostgresStorage(settings.database_url, pool_size=settings.db_pool_size)
     return SqliteStorage(path)
 
 

@@ -41,6 +41,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = DEFAULT_DATABASE_URL
+    db_pool_size: int = 10  # PostgreSQL: connections per process (SQLite ignores it)
     # Credentials: taken from here when set, otherwise generated once and stored.
     app_id: str | None = None
     app_token: str | None = None
@@ -110,6 +111,7 @@ _INTS = {
     "pause_after_failures": 1,
     "destination_concurrency": 1,
     "rate_burst": 0,
+    "db_pool_size": 1,
 }
 _FLOATS = {
     "delivery_timeout": 0.01,

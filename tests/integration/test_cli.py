@@ -24,8 +24,8 @@ def sendout(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_migrate_is_idempotent(tmp_path: Path) -> None:
-    env = {"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/m.db"}
+def test_migrate_is_idempotent(database_url: str) -> None:
+    env = {"SENDOUT_DATABASE_URL": database_url}
     first = sendout("migrate", env=env)
     assert first.returncode == 0, first.stderr
     assert "0001_initial" in first.stdout
@@ -33,8 +33,8 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0 and "up to date" in second.stdout
 
 
-def test_generated_credentials_are_stored_and_shown_again(tmp_path: Path) -> None:
-    env = {"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+def test_generated_credentials_are_stored_and_shown_again(database_url: str) -> None:
+    env = {"SENDOUT_DATABASE_URL": database_url}
     first = sendout("credentials", env=env)
     second = sendout("credentials", env=env)
     assert first.returncode == 0, first.stderr

@@ -29,6 +29,8 @@ def free_port() -> int:
 class ServerProcess:
     workdir: Path
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # None: a SQLite file in workdir (``database_path``); else e.g. a postgresql:// URL.
+    database_url: str | None = None
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -48,7 +50,7 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SENDOUT_")}
         env.update(
             {
-                "SENDOUT_DATABASE_URL": f"sqlite:///{self.database_path}",
+                "SENDOUT_DATABASE_URL": self.database_url or f"sqlite:///{self.database_path}",
                 "SENDOUT_APP_ID": APP_ID,
                 "SENDOUT_APP_TOKEN": APP_TOKEN,
                 "SENDOUT_MANAGEMENT_ID": MANAGEMENT_ID,

@@ -114,6 +114,7 @@ class Worker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self._storage.subscribe(self.wake)  # other processes' commits wake us too
         recorder = asyncio.create_task(self._record_loop(stop))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:

@@ -152,6 +152,12 @@ class Storage(Protocol):
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""
 
+    async def subscribe(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` when another process enqueues messages (PostgreSQL ``LISTEN``).
+
+        A no-op on SQLite: its one process wakes its worker directly after each commit.
+        """
+
     # --- instance and projects ---------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None: ...
     async def put_setting(self, key: str, value: str) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -35,7 +35,11 @@ __all__ = [
     "to_json",
 ]
 
-Row = Mapping[str, Any]
+
+class Row(Protocol):
+    """A row by column name: ``sqlite3.Row``, ``asyncpg.Record`` or a plain mapping."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def to_json(value: Any) -> str:

@@ -57,7 +57,7 @@ from sendout.storage.base import (
     Tracking,
     TrackResult,
 )
-from sendout.storage.migrations import migration_scripts
+from sendout.storage.migrations import current_schema, plan_migrations
 
 __all__ = ["SqliteStorage"]
 
@@ -172,23 +172,19 @@ class SqliteStorage:
         def run() -> list[str]:
             conn = self._wconn
             assert conn is not None
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-            )
-            done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
-            applied: list[str] = []
-            for name, sql in migration_scripts("sqlite"):
-                if name in done:
-                    continue
-                conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{sql}\n"
-                    f"INSERT INTO schema_migrations (name) VALUES ('{name}');\nCOMMIT;"
-                )
-                applied.append(name)
-            return applied
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                names = _migrate(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return names
 
         return await self._on(self._writer, run)
+
+    async def subscribe(self, wake: Callable[[], None]) -> None:
+        """Nothing to listen to: the API wakes the worker of its own process after a commit."""
 
     # --- instance and projects -------------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None:
@@ -803,6 +799,36 @@ class SqliteStorage:
 
 
 # --- transaction bodies (run on the connection's own thread) -----------------------------------
+
+
+def _migrate(conn: Conn) -> list[str]:
+    """Apply what is missing, all in the caller's ``BEGIN IMMEDIATE`` (SQLite DDL is transactional)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    plan = plan_migrations("sqlite", done)
+    scripts = [current_schema("sqlite")] if plan.fresh else [sql for _, sql in plan.steps]
+    for sql in scripts:
+        for statement in _statements(sql):
+            conn.execute(statement)
+    conn.executemany("INSERT INTO schema_migrations (name) VALUES (?)", [(n,) for n in plan.names])
+    return plan.names
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (``executescript`` would commit the open transaction)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    if pending.strip() and not pending.strip().startswith("--"):
+        statements.append(pending)
+    return statements
 
 
 def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:

@@ -1,0 +1,413 @@
+"""Every storage verb, on every backend: the same answers, errors and orderings.
+
+Each test gets a fresh database (a SQLite file, or a new PostgreSQL database dropped afterwards),
+migrated and holding project ``proj_1``, schema ``sign_up`` and active distribution ``distr_1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.records import CustomerFields, Outcome, Page, Project, PropertyDef
+from sendout.storage.base import CustomerRef, DeliveryFilter, Storage
+from sendout.storage.postgres import LISTENER
+from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
+
+CLAIMER = Path(__file__).resolve().parents[1] / "support" / "claimer.py"
+
+
+# --- tracking -------------------------------------------------------------------------------------
+
+
+async def test_tracking_is_all_or_nothing(store: Storage) -> None:
+    with pytest.raises(InvalidInput):
+        await store.track_event(command("event_1"), Plan(fail=True))
+    assert await store.count_customers("proj_1") == 0
+    event, customer, enqueued = await store.track_event(command("event_2"), Plan())
+    assert enqueued == 1 and customer.source_id == "c1" and customer.name == "N"
+    events, total = await store.list_events(
+        "proj_1", Page(10, 1), customer_id=None, event_name=None
+    )
+    assert total == 1 and events[0].id == "event_2"
+    assert events[0].metadata == {"plan": "p"} and events[0].schema_id == "ms_1"
+
+
+async def test_tracking_an_unknown_event_is_refused(store: Storage) -> None:
+    unknown = replace(command("event_1"), event_name="nope")
+    with pytest.raises(InvalidInput) as refused:
+        await store.track_event(unknown, Plan())
+    assert refused.value.key == "unknown_event"
+    assert await store.count_customers("proj_1") == 0
+
+
+async def test_concurrent_tracking_for_one_new_customer_makes_one_customer(
+    store: Storage,
+) -> None:
+    results = await asyncio.gather(
+        *(store.track_event(command(f"event_{i}", "same"), Plan()) for i in range(8))
+    )
+    assert len({customer.id for _, customer, _ in results}) == 1
+    assert await store.count_customers("proj_1") == 1
+
+
+async def test_events_list_newest_first_and_filter(store: Storage) -> None:
+    for i, at in enumerate(("2026-01-01T00:00:01.000Z", "2026-01-01T00:00:02.000Z")):
+        await store.track_event(command(f"event_{i}", f"c{i}", created_at=at), Plan())
+    newest_first, total = await store.list_events(
+        "proj_1", Page(10, 1), customer_id=None, event_name=None
+    )
+    assert [e.id for e in newest_first] == ["event_1", "event_0"] and total == 2
+    c0 = await store.get_customer("proj_1", "c0")
+    mine, total = await store.list_events(
+        "proj_1", Page(10, 1), customer_id=c0.id, event_name="sign_up"
+    )
+    assert [e.id for e in mine] == ["event_0"] and total == 1
+    none, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name="x")
+    assert none == [] and total == 0
+
+
+# --- claims and leases -----------------------------------------------------------------------------
+
+
+async def test_two_claimers_never_share_a_message(store: Storage) -> None:
+    for i in range(20):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=5))
+    a, b = await asyncio.gather(
+        store.claim_due(NOW_MS, 60, 30_000), store.claim_due(NOW_MS, 60, 30_000)
+    )
+    ids_a, ids_b = {m.id for m in a}, {m.id for m in b}
+    assert not ids_a & ids_b and len(ids_a | ids_b) == 100
+    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+
+
+async def test_two_stores_with_their_own_connections_never_share_a_message(
+    store: Storage, open_store: Any
+) -> None:
+    other = await open_store()
+    for i in range(10):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=20))
+
+    async def drain(s: Storage) -> list[str]:
+        claimed: list[str] = []
+        while batch := await s.claim_due(NOW_MS, 3, 30_000):
+            claimed.extend(m.id for m in batch)
+        return claimed
+
+    a, b = await asyncio.gather(drain(store), drain(other))
+    assert not set(a) & set(b) and len(set(a) | set(b)) == 200 == len(a) + len(b)
+
+
+def run_claimers(database_url: str, count: int) -> list[list[str]]:
+    """Start ``count`` claimer processes, let them go at once, collect what each claimed."""
+    claimers = [
+        subprocess.Popen(
+            [sys.executable, str(CLAIMER), database_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    for p in claimers:
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in claimers:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outputs = [p.communicate(timeout=120)[0] for p in claimers]
+    assert [p.returncode for p in claimers] == [0] * count
+    return [json.loads(out) for out in outputs]
+
+
+async def test_worker_processes_never_share_a_message(store: Storage, database_url: str) -> None:
+    for i in range(30):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=20))
+    claimed = await asyncio.to_thread(run_claimers, database_url, 3)
+    every = [m for ids in claimed for m in ids]
+    assert len(every) == len(set(every)) == 600
+
+
+async def test_expired_leases_are_claimed_again(store: Storage) -> None:
+    await store.track_event(command("event_1"), Plan())
+    [first] = await store.claim_due(NOW_MS, 10, 1_000)
+    assert await store.claim_due(NOW_MS + 999, 10, 1_000) == []
+    assert await store.next_due_ms() == NOW_MS + 1_000
+    [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000)
+    assert again.id == first.id and again.webhook_secret == SECRET
+    assert again.body == b"{}" and again.headers == {} and again.attempts == 0
+
+
+async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) -> None:
+    for i in range(5):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    first = await store.claim_due(NOW_MS, 2, 30_000)
+    rest = await store.claim_due(NOW_MS, 10, 30_000)
+    assert [m.id for m in first] == ["whs_event_0_0001", "whs_event_1_0001"]
+    assert [m.id for m in rest] == [f"whs_event_{i}_0001" for i in (2, 3, 4)]
+
+
+async def test_nothing_is_due_before_its_time(store: Storage) -> None:
+    assert await store.next_due_ms() is None
+    await store.track_event(command("event_1"), Plan())
+    assert await store.next_due_ms() == NOW_MS
+    assert await store.claim_due(NOW_MS - 1, 10, 30_000) == []
+
+
+async def test_outcomes_move_messages_through_their_states(store: Storage) -> None:
+    for i in range(3):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000)
+    await store.record_outcomes(
+        [
+            Outcome(m1.id, NOW_MS, 200, 1.0, None, "ok", True, None),
+            Outcome(m2.id, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000),
+            Outcome(m3.id, NOW_MS, None, 1.0, "timeout", None, False, None),
+        ]
+    )
+    await store.record_outcomes([])
+    by_status = {}
+    for status in ("delivered", "pending", "failed"):
+        found, total = await store.list_deliveries(
+            "proj_1", Page(10, 1), DeliveryFilter(status=status)
+        )
+        by_status[status] = [d.id for d in found]
+        assert total == 1
+    assert by_status == {"delivered": [m1.id], "pending": [m2.id], "failed": [m3.id]}
+    assert await store.claim_due(NOW_MS + 4_999, 10, 30_000) == []
+    [retry] = await store.claim_due(NOW_MS + 5_000, 10, 30_000)
+    assert retry.id == m2.id and retry.attempts == 1
+    failed = await store.get_delivery("proj_1", m3.id)
+    assert failed.attempts[0].error == "timeout" and failed.attempts_count == 1
+    assert failed.next_attempt_at is None and failed.delivered_at is None
+    delivered = await store.get_delivery("proj_1", m1.id)
+    assert delivered.delivered_at == NOW and delivered.attempts[0].status_code == 200
+    pending = await store.get_delivery("proj_1", m2.id)
+    assert pending.next_attempt_at == "2026-01-01T00:00:05.000Z"
+
+
+async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> None:
+    for i in range(3):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=2))
+    page, total = await store.list_deliveries("proj_1", Page(4, 2), DeliveryFilter())
+    assert total == 6 and len(page) == 2
+    of_event, total = await store.list_deliveries(
+        "proj_1", Page(10, 1), DeliveryFilter(event_id="event_1", distribution_id="distr_1")
+    )
+    assert total == 2 and {d.event_id for d in of_event} == {"event_1"}
+    assert [d.id for d in of_event] == ["whs_event_1_0002", "whs_event_1_0001"]
+    with pytest.raises(NotFound):
+        await store.get_delivery("proj_1", "whs_nope")
+    with pytest.raises(NotFound):
+        await store.get_delivery("proj_other", of_event[0].id)
+
+
+# --- distributions -------------------------------------------------------------------------------
+
+
+async def test_paused_and_deleted_distributions_hold_their_messages(store: Storage) -> None:
+    await store.track_event(command("event_1"), Plan())
+    d = await store.get_distribution("proj_1", "distr_1")
+    await store.replace_distribution(replace(d, status="PAUSED"))
+    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+    assert await store.next_due_ms() is None
+    await store.delete_distribution("proj_1", "distr_1", NOW)
+    found, _ = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
+    assert [x.status for x in found] == ["canceled"]
+    with pytest.raises(NotFound):
+        await store.get_distribution("proj_1", "distr_1")
+    with pytest.raises(NotFound):
+        await store.delete_distribution("proj_1", "distr_1", NOW)
+
+
+async def test_distributions_round_trip_list_and_replace(store: Storage) -> None:
+    await store.create_distribution(replace(distribution("distr_2"), created_at=NOW + "x"))
+    found, total = await store.list_distributions("proj_1", Page(10, 1))
+    assert [d.id for d in found] == ["distr_1", "distr_2"] and total == 2
+    second, total = await store.list_distributions("proj_1", Page(1, 2))
+    assert [d.id for d in second] == ["distr_2"] and total == 2
+    assert await store.get_distribution("proj_1", "distr_1") == distribution()
+    changed = replace(distribution(), name="renamed", action={"type": "x", "n": [1, 2]})
+    assert await store.replace_distribution(changed) == changed
+    assert await store.get_distribution("proj_1", "distr_1") == changed
+    with pytest.raises(NotFound):
+        await store.replace_distribution(distribution("distr_nope"))
+    with pytest.raises(NotFound):
+        await store.get_distribution("proj_other", "distr_1")
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+async def test_customers_resolve_by_id_or_source_id(store: Storage) -> None:
+    c = await store.upsert_customer(
+        "proj_1", CustomerRef(source_id="s1"), CustomerFields(email="a@b"), NOW
+    )
+    assert (await store.get_customer("proj_1", "s1")).id == c.id
+    assert (await store.get_customer("proj_1", c.id)).email == "a@b"
+    with pytest.raises(NotFound):
+        await store.upsert_customer("proj_1", CustomerRef(id="cust_nope"), CustomerFields(), NOW)
+    with pytest.raises(NotFound):
+        await store.get_customer("proj_other", "s1")
+
+
+async def test_customers_update_and_delete(store: Storage) -> None:
+    c = await store.upsert_customer(
+        "proj_1", CustomerRef(source_id="s1"), CustomerFields(metadata={"b": 1, "a": [2]}), NOW
+    )
+    assert c.metadata == {"b": 1, "a": [2]} and c.updated_at is None and c.address is None
+    same = await store.update_customer("proj_1", "s1", CustomerFields(metadata=c.metadata), "t2")
+    assert same == c, "nothing changed, nothing written"
+    later = "2026-01-02T00:00:00.000Z"
+    updated = await store.update_customer(
+        "proj_1", c.id, CustomerFields(name="Ann", address={"city": "X"}), later
+    )
+    assert (updated.name, updated.address, updated.updated_at) == ("Ann", {"city": "X"}, later)
+    assert await store.get_customer("proj_1", "s1") == updated
+    by_id = await store.upsert_customer(
+        "proj_1", CustomerRef(id=c.id), CustomerFields(phone="1"), later
+    )
+    assert by_id.phone == "1" and by_id.id == c.id
+    await store.delete_customer("proj_1", "s1")
+    with pytest.raises(NotFound):
+        await store.delete_customer("proj_1", c.id)
+    with pytest.raises(NotFound):
+        await store.update_customer("proj_1", c.id, CustomerFields(name="x"), later)
+
+
+async def test_customer_lists_filter_order_and_page_alike(store: Storage) -> None:
+    for source_id, email in (("b", "x@y"), (None, "x@y"), ("A", "z@y"), ("a", None)):
+        await store.upsert_customer(
+            "proj_1", CustomerRef(source_id=source_id), CustomerFields(email=email), NOW
+        )
+    await store.update_customer("proj_1", "a", CustomerFields(name="n"), "2026-02-01")
+
+    async def order(by: str) -> list[str | None]:
+        found, total = await store.list_customers(
+            "proj_1", Page(10, 1), email=None, name=None, order=by
+        )
+        assert total == 4
+        return [c.source_id for c in found]
+
+    assert await order("source_id") == [None, "A", "a", "b"]
+    assert await order("-source_id") == ["b", "a", "A", None]
+    assert (await order("updated_at"))[-1] == "a"
+    assert (await order("-updated_at"))[0] == "a"
+    found, total = await store.list_customers(
+        "proj_1", Page(1, 2), email="x@y", name=None, order="source_id"
+    )
+    assert total == 2 and [c.source_id for c in found] == ["b"]
+    named, total = await store.list_customers(
+        "proj_1", Page(10, 1), email=None, name="n", order="created_at"
+    )
+    assert [c.source_id for c in named] == ["a"] and total == 1
+    assert await store.count_customers("proj_1") == 4
+    assert await store.count_customers("proj_other") == 0
+
+
+# --- custom event schemas ------------------------------------------------------------------------
+
+
+async def test_event_schemas(store: Storage) -> None:
+    props = {"n": PropertyDef("number", optional=True)}
+    created = await store.create_event_schema("proj_1", "ms_2", "order", props, "2026-01-02")
+    assert created.properties == props and created.updated_at is None
+    with pytest.raises(Conflict):
+        await store.create_event_schema("proj_1", "ms_3", "order", {}, NOW)
+    assert [s.name for s in await store.list_event_schemas("proj_1")] == ["sign_up", "order"]
+    assert await store.event_schema_exists("proj_1", "order")
+    assert not await store.event_schema_exists("proj_other", "order")
+    props = {"n": PropertyDef("number", deleted=True)}
+    updated = await store.update_event_schema("proj_1", "ms_2", props, "2026-01-03")
+    assert updated.properties == props and updated.updated_at == "2026-01-03"
+    assert await store.get_event_schema("proj_1", "ms_2") == updated
+    with pytest.raises(Conflict) as in_use:
+        await store.delete_event_schema("proj_1", "ms_1")
+    assert in_use.value.key == "event_schema_in_use"
+    await store.delete_event_schema("proj_1", "ms_2")
+    for missing in (
+        store.get_event_schema("proj_1", "ms_2"),
+        store.update_event_schema("proj_1", "ms_2", {}, NOW),
+        store.delete_event_schema("proj_1", "ms_2"),
+        store.get_event_schema("proj_other", "ms_1"),
+    ):
+        with pytest.raises(NotFound):
+            await missing
+
+
+# --- instance settings and projects ----------------------------------------------------------------
+
+
+async def test_settings_and_projects(store: Storage) -> None:
+    assert await store.get_setting("k") is None
+    await store.put_setting("k", "1")
+    await store.put_setting("k", "2")
+    assert await store.get_setting("k") == "2"
+    default = await store.default_project()
+    assert default is not None and default.id == "proj_1"
+    other = Project("proj_2", "Q", "app2", "tok2", SECRET, "2026-01-02")
+    assert await store.create_project(other, is_default=False) == other
+    assert [p.id for p in await store.list_projects()] == ["proj_1", "proj_2"]
+    assert await store.project_by_app_id("app2") == other
+    assert await store.project_by_app_id("nope") is None
+    assert await store.get_project("proj_2") == other
+    moved = await store.update_project_credentials(
+        "proj_2", app_id="app3", app_token="t3", webhook_secret=SECRET
+    )
+    assert (moved.app_id, moved.app_token) == ("app3", "t3")
+    assert (await store.default_project()) == default
+    with pytest.raises(NotFound):
+        await store.get_project("proj_nope")
+    with pytest.raises(NotFound):
+        await store.update_project_credentials(
+            "proj_nope", app_id="a", app_token="b", webhook_secret="c"
+        )
+
+
+# --- wake-ups --------------------------------------------------------------------------------------
+
+
+async def test_enqueueing_wakes_subscribers_of_other_connections(
+    store: Storage, open_store: Any, backend: str
+) -> None:
+    if backend == "sqlite":
+        await store.subscribe(lambda: None)  # accepted, and nothing to listen to
+        pytest.skip("SQLite serves one process; the API wakes its own worker directly")
+    worker_side = await open_store()
+    woken = asyncio.Event()
+    await worker_side.subscribe(woken.set)
+    await store.track_event(command("event_1"), Plan())
+    await asyncio.wait_for(woken.wait(), timeout=10)
+
+
+async def test_a_lost_listener_listens_again(
+    store: Storage, open_store: Any, backend: str, database_url: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite has no listener connection")
+    worker_side = await open_store()
+    woken = asyncio.Event()
+    await worker_side.subscribe(woken.set)
+    killer = await asyncpg.connect(database_url)
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1 AND datname = current_database()",
+            LISTENER,
+        )
+    finally:
+        await killer.close()
+    assert killed == 1
+    await asyncio.wait_for(woken.wait(), timeout=30)  # listening again: wake once to catch up
+    woken.clear()
+    await store.track_event(command("event_1"), Plan())
+    await asyncio.wait_for(woken.wait(), timeout=10)

@@ -1,0 +1,153 @@
+"""Migrations: an empty database gets ``schema.sql``; one at any earlier step gets the rest.
+
+Both paths must end at the same schema. With one migration the prefixes are "none" and "all";
+every migration added makes another prefix, so the test grows with the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from sendout.bootstrap import make_storage
+from sendout.settings import Settings
+from sendout.storage.base import Storage
+from sendout.storage.migrations import migration_scripts
+from support.postgres import create_database, drop_database
+
+Dump = list[tuple[Any, ...]]
+
+PG_DUMP = {
+    "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default,"
+    " collation_name FROM information_schema.columns WHERE table_schema = 'public'",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "constraints": "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+    " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+    " WHERE n.nspname = 'public'",
+}
+
+
+def _sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite:///")
+
+
+def sqlite_dump(url: str) -> Dump:
+    """Tables' columns, indexes (with their ``WHERE``) and foreign keys, independent of layout."""
+    conn = sqlite3.connect(_sqlite_path(url))
+    try:
+        out: Dump = []
+        objects = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+        for kind, name, table, sql in objects:
+            if kind == "table":
+                out += [
+                    ("column", table, *c[1:]) for c in conn.execute(f"PRAGMA table_xinfo({name})")
+                ]
+                out += [
+                    ("fk", table, *f[2:]) for f in conn.execute(f"PRAGMA foreign_key_list({name})")
+                ]
+            elif kind == "index":
+                where = None if sql is None else " ".join(sql.split()).partition(" WHERE ")[2]
+                cols = [c[2] for c in conn.execute(f"PRAGMA index_info({name})")]
+                out.append(("index", table, name, tuple(cols), where))
+        return sorted(out, key=repr)
+    finally:
+        conn.close()
+
+
+async def postgres_dump(url: str) -> Dump:
+    conn = await asyncpg.connect(url)
+    try:
+        out: Dump = []
+        for kind, sql in PG_DUMP.items():
+            out += [(kind, *r.values()) for r in await conn.fetch(sql)]
+        return sorted(out, key=repr)
+    finally:
+        await conn.close()
+
+
+async def dump(backend: str, url: str) -> Dump:
+    return sqlite_dump(url) if backend == "sqlite" else await postgres_dump(url)
+
+
+RECORD = {  # the bookkeeping table exactly as every sendout version creates it
+    "sqlite": "CREATE TABLE schema_migrations"
+    " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    "postgres": 'CREATE TABLE schema_migrations (name text COLLATE "C" PRIMARY KEY,'
+    " applied_at timestamptz NOT NULL DEFAULT now())",
+}
+
+
+async def apply_by_hand(backend: str, url: str, steps: list[tuple[str, str]]) -> None:
+    """What an older sendout left behind: its migrations, each recorded as applied."""
+    if not steps:
+        return
+    if backend == "sqlite":
+        conn = sqlite3.connect(_sqlite_path(url))
+        conn.executescript(RECORD[backend])
+        for name, sql in steps:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+        conn.commit()
+        conn.close()
+        return
+    pg = await asyncpg.connect(url)
+    try:
+        await pg.execute(RECORD[backend])
+        for name, sql in steps:
+            await pg.execute(sql)
+            await pg.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+    finally:
+        await pg.close()
+
+
+async def test_every_earlier_step_migrates_to_the_fresh_schema(
+    backend: str, database_url: str, tmp_path: Path
+) -> None:
+    steps = migration_scripts(backend)
+    names = [name for name, _ in steps]
+    fresh = await _open(database_url)
+    assert await fresh.migrate() == names
+    await fresh.close()
+    want = await dump(backend, database_url)
+    assert len(want) > 50, "the dump sees the tables"
+    for done in range(len(steps) + 1):
+        url = await _another_database(backend, tmp_path / f"step{done}.db")
+        try:
+            await apply_by_hand(backend, url, steps[:done])
+            store = await _open(url)
+            assert await store.migrate() == names[done:]
+            await store.close()
+            assert await dump(backend, url) == want, f"after {names[:done]} by hand"
+        finally:
+            await _drop(backend, url)
+
+
+async def test_two_processes_migrating_at_once_apply_everything_once(
+    backend: str, database_url: str
+) -> None:
+    first, second = await _open(database_url), await _open(database_url)
+    try:
+        a, b = await asyncio.gather(first.migrate(), second.migrate())
+    finally:
+        await first.close()
+        await second.close()
+    assert sorted([a, b]) == [[], [name for name, _ in migration_scripts(backend)]]
+
+
+async def _open(url: str) -> Storage:
+    storage = make_storage(Settings.from_env({}, database_url=url, db_pool_size=2))
+    await storage.open()
+    return storage
+
+
+async def _another_database(backend: str, sqlite_file: Path) -> str:
+    return f"sqlite:///{sqlite_file}" if backend == "sqlite" else await create_database()
+
+
+async def _drop(backend: str, url: str) -> None:
+    if backend == "postgres":
+        await drop_database(url)
