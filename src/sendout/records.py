@@ -130,7 +130,7 @@ class Distribution:
     status: str
     created_at: str
     updated_at: str | None
-    channel_states: tuple[ChannelState, ...] = ()
+    channel_states: tuple[ChannelState, ...] = field(default=(), compare=False)
 
     def state_of(self, index: int) -> ChannelState:
         return self.channel_states[index] if index < len(self.channel_states) else ChannelState()

@@ -19,7 +19,7 @@ import pytest
 
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.records import CustomerFields, Outcome, Page, Project, PropertyDef
-from sendout.storage.base import CustomerRef, DeliveryFilter, Storage
+from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
 from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
 
@@ -33,8 +33,10 @@ async def test_tracking_is_all_or_nothing(store: Storage) -> None:
     with pytest.raises(InvalidInput):
         await store.track_event(command("event_1"), Plan(fail=True))
     assert await store.count_customers("proj_1") == 0
-    event, customer, enqueued = await store.track_event(command("event_2"), Plan())
-    assert enqueued == 1 and customer.source_id == "c1" and customer.name == "N"
+    result = await store.track_event(command("event_2"), Plan())
+    assert result.enqueued == 1 and result.response == b"event_2" and not result.replayed
+    customer = await store.get_customer("proj_1", "c1")
+    assert customer.source_id == "c1" and customer.name == "N"
     events, total = await store.list_events(
         "proj_1", Page(10, 1), customer_id=None, event_name=None
     )
@@ -53,10 +55,9 @@ async def test_tracking_an_unknown_event_is_refused(store: Storage) -> None:
 async def test_concurrent_tracking_for_one_new_customer_makes_one_customer(
     store: Storage,
 ) -> None:
-    results = await asyncio.gather(
+    await asyncio.gather(
         *(store.track_event(command(f"event_{i}", "same"), Plan()) for i in range(8))
     )
-    assert len({customer.id for _, customer, _ in results}) == 1
     assert await store.count_customers("proj_1") == 1
 
 
@@ -83,11 +84,12 @@ async def test_two_claimers_never_share_a_message(store: Storage) -> None:
     for i in range(20):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=5))
     a, b = await asyncio.gather(
-        store.claim_due(NOW_MS, 60, 30_000), store.claim_due(NOW_MS, 60, 30_000)
+        store.claim_due(NOW_MS, 60, 30_000, retries=False),
+        store.claim_due(NOW_MS, 60, 30_000, retries=False),
     )
     ids_a, ids_b = {m.id for m in a}, {m.id for m in b}
     assert not ids_a & ids_b and len(ids_a | ids_b) == 100
-    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+    assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
 
 
 async def test_two_stores_with_their_own_connections_never_share_a_message(
@@ -99,7 +101,7 @@ async def test_two_stores_with_their_own_connections_never_share_a_message(
 
     async def drain(s: Storage) -> list[str]:
         claimed: list[str] = []
-        while batch := await s.claim_due(NOW_MS, 3, 30_000):
+        while batch := await s.claim_due(NOW_MS, 3, 30_000, retries=False):
             claimed.extend(m.id for m in batch)
         return claimed
 
@@ -139,19 +141,19 @@ async def test_worker_processes_never_share_a_message(store: Storage, database_u
 
 async def test_expired_leases_are_claimed_again(store: Storage) -> None:
     await store.track_event(command("event_1"), Plan())
-    [first] = await store.claim_due(NOW_MS, 10, 1_000)
-    assert await store.claim_due(NOW_MS + 999, 10, 1_000) == []
+    [first] = await store.claim_due(NOW_MS, 10, 1_000, retries=False)
+    assert await store.claim_due(NOW_MS + 999, 10, 1_000, retries=False) == []
     assert await store.next_due_ms() == NOW_MS + 1_000
-    [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000)
-    assert again.id == first.id and again.webhook_secret == SECRET
+    [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000, retries=False)
+    assert again.id == first.id and again.secrets[0] == SECRET
     assert again.body == b"{}" and again.headers == {} and again.attempts == 0
 
 
 async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) -> None:
     for i in range(5):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
-    first = await store.claim_due(NOW_MS, 2, 30_000)
-    rest = await store.claim_due(NOW_MS, 10, 30_000)
+    first = await store.claim_due(NOW_MS, 2, 30_000, retries=False)
+    rest = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     assert [m.id for m in first] == ["whs_event_0_0001", "whs_event_1_0001"]
     assert [m.id for m in rest] == [f"whs_event_{i}_0001" for i in (2, 3, 4)]
 
@@ -160,21 +162,23 @@ async def test_nothing_is_due_before_its_time(store: Storage) -> None:
     assert await store.next_due_ms() is None
     await store.track_event(command("event_1"), Plan())
     assert await store.next_due_ms() == NOW_MS
-    assert await store.claim_due(NOW_MS - 1, 10, 30_000) == []
+    assert await store.claim_due(NOW_MS - 1, 10, 30_000, retries=False) == []
 
 
 async def test_outcomes_move_messages_through_their_states(store: Storage) -> None:
     for i in range(3):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
-    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000)
+    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.record_outcomes(
         [
-            Outcome(m1.id, NOW_MS, 200, 1.0, None, "ok", True, None),
-            Outcome(m2.id, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000),
-            Outcome(m3.id, NOW_MS, None, 1.0, "timeout", None, False, None),
-        ]
+            Outcome(m1.id, "distr_1", 0, NOW_MS, 200, 1.0, None, "ok", True, None),
+            Outcome(m2.id, "distr_1", 0, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000),
+            Outcome(m3.id, "distr_1", 0, NOW_MS, None, 1.0, "timeout", None, False, None),
+        ],
+        pause_after=12,
+        now=NOW,
     )
-    await store.record_outcomes([])
+    await store.record_outcomes([], pause_after=12, now=NOW)
     by_status = {}
     for status in ("delivered", "pending", "failed"):
         found, total = await store.list_deliveries(
@@ -183,8 +187,9 @@ async def test_outcomes_move_messages_through_their_states(store: Storage) -> No
         by_status[status] = [d.id for d in found]
         assert total == 1
     assert by_status == {"delivered": [m1.id], "pending": [m2.id], "failed": [m3.id]}
-    assert await store.claim_due(NOW_MS + 4_999, 10, 30_000) == []
-    [retry] = await store.claim_due(NOW_MS + 5_000, 10, 30_000)
+    assert await store.claim_due(NOW_MS + 4_999, 10, 30_000, retries=True) == []
+    assert await store.claim_due(NOW_MS + 5_000, 10, 30_000, retries=False) == []
+    [retry] = await store.claim_due(NOW_MS + 5_000, 10, 30_000, retries=True)
     assert retry.id == m2.id and retry.attempts == 1
     failed = await store.get_delivery("proj_1", m3.id)
     assert failed.attempts[0].error == "timeout" and failed.attempts_count == 1
@@ -218,7 +223,7 @@ async def test_paused_and_deleted_distributions_hold_their_messages(store: Stora
     await store.track_event(command("event_1"), Plan())
     d = await store.get_distribution("proj_1", "distr_1")
     await store.replace_distribution(replace(d, status="PAUSED"))
-    assert await store.claim_due(NOW_MS, 10, 30_000) == []
+    assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
     assert await store.next_due_ms() is None
     await store.delete_distribution("proj_1", "distr_1", NOW)
     found, _ = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
@@ -411,3 +416,135 @@ async def test_a_lost_listener_listens_again(
     woken.clear()
     await store.track_event(command("event_1"), Plan())
     await asyncio.wait_for(woken.wait(), timeout=10)
+
+
+# --- delivery guarantees: lanes, destinations, pauses, resend, replay ------------------------------
+
+
+def failed(message_id: str, at: int, status: int | None = 500, retry_ms: int = 1_000) -> Outcome:
+    return Outcome(message_id, "distr_1", 0, at, status, 1.0, None, None, False, at + retry_ms)
+
+
+async def test_lanes_and_excluded_destinations(store: Storage) -> None:
+    for i in range(3):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    [m1] = await store.claim_due(NOW_MS, 1, 30_000, retries=False)
+    await store.record_outcomes([failed(m1.id, NOW_MS, retry_ms=0)], pause_after=12, now=NOW)
+    assert [m.id for m in await store.claim_due(NOW_MS, 10, 30_000, retries=True)] == [m1.id]
+    skipped = await store.claim_due(
+        NOW_MS, 10, 30_000, retries=False, exclude=["http://127.0.0.1:1"]
+    )
+    assert skipped == []
+    rest = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    assert len(rest) == 2
+    await store.release([m.id for m in rest])
+    again = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    assert sorted(m.id for m in again) == sorted(m.id for m in rest)
+
+
+async def test_consecutive_failures_pause_the_channel_and_resume_sets_it_live(
+    store: Storage,
+) -> None:
+    for i in range(3):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    claimed = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    outcomes = [failed(m.id, NOW_MS + i) for i, m in enumerate(claimed)]
+    await store.record_outcomes(outcomes, pause_after=3, now=NOW)
+    paused = await store.get_distribution("proj_1", "distr_1")
+    state = paused.state_of(0)
+    assert state.paused_at == NOW and state.pause_reason == "3 consecutive failed attempts"
+    assert paused.paused and paused.status == "ACTIVE"
+    assert await store.claim_due(NOW_MS + 10_000, 10, 30_000, retries=True) == []
+    assert await store.next_due_ms() is None
+    with pytest.raises(Conflict) as refused:
+        await store.resend_delivery("proj_1", claimed[0].id, NOW_MS)
+    assert refused.value.key == "distribution_paused"
+
+    resumed = await store.resume_distribution("proj_1", "distr_1", NOW, NOW_MS + 1)
+    assert not resumed.paused and resumed.state_of(0).consecutive_failures == 0
+    due = await store.claim_due(NOW_MS + 1, 10, 30_000, retries=True)
+    assert [m.id for m in due] == [m.id for m in claimed], "the backlog, in creation order"
+    with pytest.raises(Conflict) as live:
+        await store.resume_distribution("proj_1", "distr_1", NOW, NOW_MS)
+    assert live.value.key == "distribution_not_paused"
+
+
+async def test_a_410_pauses_at_once_and_a_success_resets_the_count(store: Storage) -> None:
+    for i in range(3):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    await store.record_outcomes([failed(m1.id, NOW_MS)], pause_after=3, now=NOW)
+    ok = Outcome(m2.id, "distr_1", 0, NOW_MS + 1, 200, 1.0, None, None, True, None)
+    await store.record_outcomes([ok], pause_after=3, now=NOW)
+    assert (await store.get_distribution("proj_1", "distr_1")).state_of(0).consecutive_failures == 0
+    await store.record_outcomes([failed(m3.id, NOW_MS + 2, status=410)], pause_after=3, now=NOW)
+    state = (await store.get_distribution("proj_1", "distr_1")).state_of(0)
+    assert state.pause_reason == "the receiver answered 410 Gone"
+
+
+async def test_resend_and_replay(store: Storage) -> None:
+    for i in range(2):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    m1, m2 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    exhausted = Outcome(m1.id, "distr_1", 0, NOW_MS, 500, 1.0, None, None, False, None)
+    delivered = Outcome(m2.id, "distr_1", 0, NOW_MS, 200, 1.0, None, None, True, None)
+    await store.record_outcomes([exhausted, delivered], pause_after=12, now=NOW)
+
+    resent = await store.resend_delivery("proj_1", m2.id, NOW_MS + 5)
+    assert resent.status == "pending" and resent.attempts_count == 1
+    [again] = await store.claim_due(NOW_MS + 5, 10, 30_000, retries=True)
+    assert again.id == m2.id
+    assert (
+        await store.replay_deliveries("proj_1", "distr_1", "2999-01-01T00:00:00.000Z", NOW_MS) == 0
+    )
+    assert await store.replay_deliveries("proj_1", "distr_1", NOW, NOW_MS + 6) == 1
+    [replayed] = await store.claim_due(NOW_MS + 6, 10, 30_000, retries=True)
+    assert replayed.id == m1.id
+    with pytest.raises(NotFound):
+        await store.resend_delivery("proj_other", m1.id, NOW_MS)
+    with pytest.raises(NotFound):
+        await store.replay_deliveries("proj_1", "distr_nope", NOW, NOW_MS)
+
+
+async def test_idempotent_tracking_replays_and_refuses_another_body(store: Storage) -> None:
+    key = IdempotencyKey("events", "k1", "hash-a", NOW_MS - 1)
+    first = await store.track_event(replace(command("event_1"), idempotency=key), Plan())
+    again = await store.track_event(replace(command("event_2"), idempotency=key), Plan())
+    assert again.replayed and again.response == first.response == b"event_1"
+    _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert total == 1
+    other = replace(command("event_3"), idempotency=replace(key, request_hash="hash-b"))
+    with pytest.raises(Conflict) as reused:
+        await store.track_event(other, Plan())
+    assert reused.value.key == "idempotency_key_reused"
+    expired = replace(key, not_before_ms=NOW_MS + 1)
+    fresh = await store.track_event(replace(command("event_4"), idempotency=expired), Plan())
+    assert not fresh.replayed
+    assert await store.purge_idempotency_keys(NOW_MS + 1) == 1
+
+
+async def test_concurrent_requests_with_one_key_track_once(store: Storage) -> None:
+    key = IdempotencyKey("events", "same", "hash", NOW_MS - 1)
+    results = await asyncio.gather(
+        *(
+            store.track_event(replace(command(f"event_{i}"), idempotency=key), Plan())
+            for i in range(6)
+        )
+    )
+    assert sum(not r.replayed for r in results) == 1
+    assert len({r.response for r in results}) == 1
+    _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert total == 1
+
+
+async def test_secret_rotation_keeps_the_old_secret_for_its_grace(store: Storage) -> None:
+    rotated = await store.rotate_webhook_secret(
+        "proj_1", "whsec_bmV3bmV3bmV3bmV3bmV3bmV3", NOW_MS + 1_000
+    )
+    assert rotated.previous_webhook_secret == SECRET
+    await store.track_event(command("event_1"), Plan())
+    [m] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    assert m.secrets == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3", SECRET)
+    assert rotated.signing_secrets(NOW_MS + 1_000) == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3",)
+    with pytest.raises(NotFound):
+        await store.rotate_webhook_secret("proj_nope", "whsec_x", NOW_MS)

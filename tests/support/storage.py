@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sendout.errors import InvalidInput
+from sendout.promotions.rewards import Rewards
+from sendout.promotions.tx import PromotionTx
 from sendout.records import (
     Channel,
     Customer,
@@ -48,12 +51,20 @@ class Plan:
         if self.fail:
             raise InvalidInput("nope", key="metadata_validation_failed")
 
-    def plan(
+    def render(self, event: Event, customer: Customer) -> bytes:
+        return event.id.encode()
+
+    async def reward(self, promotions: PromotionTx, customer: Customer, **event: Any) -> Rewards:
+        return Rewards()
+
+    async def plan(
         self,
         event: Event,
         schema: EventSchema,
         customer: Customer,
         distributions: Sequence[Distribution],
+        promotions: PromotionTx,
+        rewards: Rewards,
     ) -> list[NewMessage]:
         messages = []
         for d in distributions:

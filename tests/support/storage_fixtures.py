@@ -38,7 +38,7 @@ async def open_store(database_url: str) -> AsyncIterator[OpenStore]:
 async def store(open_store: OpenStore) -> Storage:
     """A migrated store with project ``proj_1``, schema ``sign_up`` and one active distribution."""
     s = await open_store()
-    assert await s.migrate() == ["0001_initial"]
+    assert (await s.migrate())[0] == "0001_initial"
     assert await s.migrate() == []
     await s.create_project(Project("proj_1", "P", "app", "tok", SECRET, NOW), is_default=True)
     await s.create_event_schema("proj_1", "ms_1", "sign_up", {"plan": PropertyDef("string")}, NOW)

@@ -21,7 +21,10 @@ import structlog
 from sendout import ids
 from sendout.clock import from_ms, isoformat
 from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.outbox.destinations import destination_of
+from sendout.outbox.pause import pause_reason
 from sendout.records import (
+    ChannelState,
     ClaimedMessage,
     Customer,
     CustomerFields,
@@ -35,8 +38,16 @@ from sendout.records import (
     PropertyDef,
 )
 from sendout.storage import rows
-from sendout.storage.base import CustomerRef, DeliveryFilter, TrackCommand, Tracking
+from sendout.storage.base import (
+    CustomerRef,
+    DeliveryFilter,
+    IdempotencyKey,
+    TrackCommand,
+    Tracking,
+    TrackResult,
+)
 from sendout.storage.migrations import current_schema, plan_migrations
+from sendout.storage.postgres_promotions import PgPromotionTx
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
 
@@ -280,6 +291,20 @@ class PostgresStorage:
             raise NotFound("project", project_id)
         return rows.project(row)
 
+    async def rotate_webhook_secret(
+        self, project_id: str, new_secret: str, previous_expires_ms: int
+    ) -> Project:
+        row = await self._fetchrow(
+            "UPDATE projects SET previous_webhook_secret = webhook_secret,"
+            " previous_secret_expires_ms = $1, webhook_secret = $2 WHERE id = $3 RETURNING *",
+            previous_expires_ms,
+            new_secret,
+            project_id,
+        )
+        if row is None:
+            raise NotFound("project", project_id)
+        return rows.project(row)
+
     async def list_projects(self) -> list[Project]:
         async with self._conn() as conn:
             found = await conn.fetch("SELECT * FROM projects ORDER BY created_at, id")
@@ -413,13 +438,21 @@ class PostgresStorage:
         return row is not None
 
     # --- events ----------------------------------------------------------------------------------
-    async def track_event(
-        self, command: TrackCommand, tracking: Tracking
-    ) -> tuple[Event, Customer, int]:
-        event, customer, enqueued = await self._write(_track_event, command, tracking)
-        if enqueued:
+    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
+        try:
+            result = await self._write(_track_event, command, tracking)
+        except _IdempotencyRace:
+            # A concurrent request with the same key committed first: answer as it did.
+            result = await self._write(_track_event, command, tracking)
+        if result.enqueued:
             self._poke_workers()
-        return event, customer, enqueued
+        return result
+
+    async def purge_idempotency_keys(self, before_ms: int) -> int:
+        status = await self._one(
+            _execute, "DELETE FROM idempotency_keys WHERE created_ms < $1", before_ms
+        )
+        return _affected(status)
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
@@ -463,7 +496,7 @@ class PostgresStorage:
         return d
 
     async def get_distribution(self, project_id: str, distribution_id: str) -> Distribution:
-        return await self._one(_require_distribution, project_id, distribution_id)
+        return await self._read(_require_distribution, project_id, distribution_id)
 
     async def list_distributions(
         self, project_id: str, page: Page
@@ -479,13 +512,16 @@ class PostgresStorage:
                 page.limit,
                 page.offset,
             )
-            return [rows.distribution(r) for r in found], int(total)
+            return await _with_states(conn, found), int(total)
 
         return await self._read(run)
 
     async def replace_distribution(self, distribution: Distribution) -> Distribution:
         d = distribution
         async with self._tx() as conn:
+            current = await _require_distribution(conn, d.project_id, d.id, lock=True)
+            if current.channels != d.channels:
+                await conn.execute("DELETE FROM channel_states WHERE distribution_id = $1", d.id)
             updated = await conn.fetchval(
                 "UPDATE distributions SET name = $1, trigger_type = $2, trigger_event = $3,"
                 " action = $4, channels = $5, status = $6, updated_at = $7"
@@ -515,36 +551,88 @@ class PostgresStorage:
                 distribution_id,
             )
             await conn.execute("DELETE FROM distributions WHERE id = $1", distribution_id)
+            await conn.execute(
+                "DELETE FROM channel_states WHERE distribution_id = $1", distribution_id
+            )
 
         await self._write(run)
 
-    # --- outbox and deliveries -------------------------------------------------------------------
-    async def claim_due(self, now_ms: int, limit: int, lease_ms: int) -> list[ClaimedMessage]:
-        async with self._conn() as conn:
-            found = await conn.fetch(_CLAIM_DUE, now_ms + lease_ms, now_ms, limit)
-        claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["id"]))
-        return [
-            ClaimedMessage(
-                id=r["id"],
-                project_id=r["project_id"],
-                url=r["url"],
-                headers=rows.from_json(r["headers"]),
-                body=bytes(r["body"]),
-                attempts=r["attempts"],
-                webhook_secret=r["webhook_secret"],
-            )
-            for r in claimed
-        ]
+    async def resume_distribution(
+        self, project_id: str, distribution_id: str, now: str, now_ms: int
+    ) -> Distribution:
+        resumed = await self._write(_resume_distribution, project_id, distribution_id, now, now_ms)
+        self._poke_workers()
+        return resumed
 
-    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+    # --- outbox and deliveries -------------------------------------------------------------------
+    async def claim_due(
+        self,
+        now_ms: int,
+        limit: int,
+        lease_ms: int,
+        *,
+        retries: bool,
+        exclude: Sequence[str] = (),
+    ) -> list[ClaimedMessage]:
+        async with self._conn() as conn:
+            found = await conn.fetch(
+                _CLAIM_RETRIES if retries else _CLAIM_FIRST,
+                now_ms + lease_ms,
+                now_ms,
+                limit,
+                list(exclude),
+            )
+        claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["seq"]))
+        return [_claimed(r, now_ms) for r in claimed]
+
+    async def release(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            await self._one(
+                _execute,
+                "UPDATE messages SET lease_until = 0 WHERE id = ANY($1::text[])"
+                " AND status = 'pending'",
+                list(message_ids),
+            )
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
+    ) -> None:
         if outcomes:
-            await self._write(_record_outcomes, outcomes)
+            await self._write(_record_outcomes, outcomes, pause_after, now)
+
+    async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+        delivery = await self._write(_resend, project_id, delivery_id, now_ms)
+        self._poke_workers()
+        return delivery
+
+    async def replay_deliveries(
+        self, project_id: str, distribution_id: str, since: str, now_ms: int
+    ) -> int:
+        async def run(conn: Conn) -> int:
+            await _require_distribution(conn, project_id, distribution_id)
+            status = await conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+                " WHERE distribution_id = $2 AND created_at >= $3"
+                " AND (status = 'failed'"
+                " OR (status = 'pending' AND attempts > 0 AND lease_until <= $1))",
+                now_ms,
+                distribution_id,
+                since,
+            )
+            return _affected(status)
+
+        count = await self._write(run)
+        if count:
+            self._poke_workers()
+        return count
 
     async def next_due_ms(self) -> int | None:
         row = await self._fetchrow(
             "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM messages m"
             " JOIN distributions d ON d.id = m.distribution_id"
-            " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
+            " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+            " AND c.channel_index = m.channel_index"
+            " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
         )
         return None if row is None or row["due"] is None else int(row["due"])
 
@@ -590,21 +678,27 @@ class PostgresStorage:
 
 # Lock due rows no other worker holds, lease them, and hand back what a sender needs. A row that
 # another transaction leased after our snapshot is re-checked under its lock and dropped.
-_CLAIM_DUE = """
+_CLAIM = """
 WITH due AS (
     SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id
+    LEFT JOIN channel_states c
+           ON c.distribution_id = m.distribution_id AND c.channel_index = m.channel_index
     WHERE m.status = 'pending' AND m.next_attempt_at <= $2 AND m.lease_until <= $2
-      AND d.status = 'ACTIVE'
-    ORDER BY m.next_attempt_at, m.id
+      AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}
+      AND m.destination <> ALL($4::text[])
+    ORDER BY m.next_attempt_at, m.seq
     LIMIT $3
     FOR UPDATE OF m SKIP LOCKED
 )
 UPDATE messages m SET lease_until = $1
-FROM due, projects p
-WHERE m.id = due.id AND p.id = m.project_id
-RETURNING m.id, m.project_id, m.url, m.headers, m.body, m.attempts, m.next_attempt_at,
-          p.webhook_secret
+FROM due, projects p, distributions d
+WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
+RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
+          m.attempts, m.next_attempt_at, m.seq, p.webhook_secret, p.previous_webhook_secret,
+          p.previous_secret_expires_ms, d.channels
 """
+_CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
+_CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")
 
 
 # --- transaction bodies --------------------------------------------------------------------------
@@ -747,7 +841,130 @@ async def _require_distribution(
     )
     if row is None:
         raise NotFound("distribution", distribution_id)
-    return rows.distribution(row)
+    return (await _with_states(conn, [row]))[0]
+
+
+async def _with_states(conn: Conn, found: Sequence[Record]) -> list[Distribution]:
+    """Distributions with the health of each of their channels."""
+    if not found:
+        return []
+    states: dict[tuple[str, int], ChannelState] = {
+        (r["distribution_id"], r["channel_index"]): rows.channel_state(r)
+        for r in await conn.fetch(
+            "SELECT * FROM channel_states WHERE distribution_id = ANY($1::text[])",
+            [r["id"] for r in found],
+        )
+    }
+    result = []
+    for r in found:
+        count = len(rows.from_json(r["channels"]))
+        per_channel = tuple(states.get((r["id"], i), ChannelState()) for i in range(count))
+        result.append(rows.distribution(r, per_channel))
+    return result
+
+
+async def _execute(conn: Conn, sql: str, *args: Any) -> str:
+    return str(await conn.execute(sql, *args))
+
+
+def _affected(status: str) -> int:
+    """Rows a command touched, from its status tag (``UPDATE 3``, ``DELETE 0``)."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _claimed(r: Record, now_ms: int) -> ClaimedMessage:
+    project = Project(
+        id=r["project_id"],
+        name="",
+        app_id="",
+        app_token="",
+        webhook_secret=r["webhook_secret"],
+        created_at="",
+        previous_webhook_secret=r["previous_webhook_secret"],
+        previous_secret_expires_ms=r["previous_secret_expires_ms"],
+    )
+    channels = rows.from_json(r["channels"])
+    index = r["channel_index"]
+    channel = rows.channel(channels[index]) if index < len(channels) else None
+    return ClaimedMessage(
+        id=r["id"],
+        project_id=r["project_id"],
+        distribution_id=r["distribution_id"],
+        channel_index=index,
+        url=r["url"],
+        headers=rows.from_json(r["headers"]),
+        body=bytes(r["body"]),
+        attempts=r["attempts"],
+        secrets=project.signing_secrets(now_ms),
+        retry_schedule=None if channel is None else channel.retry_schedule,
+    )
+
+
+async def _resume_distribution(
+    conn: Conn, project_id: str, distribution_id: str, now: str, now_ms: int
+) -> Distribution:
+    current = await _require_distribution(conn, project_id, distribution_id, lock=True)
+    if not current.paused:
+        raise Conflict(
+            f"Distribution {distribution_id} is live: it is not paused and none of its channels is",
+            key="distribution_not_paused",
+            message="Distribution not paused",
+            resource_id=distribution_id,
+            resource_type="distribution",
+        )
+    await conn.execute(
+        "UPDATE distributions SET status = 'ACTIVE', updated_at = $1 WHERE id = $2",
+        now,
+        distribution_id,
+    )
+    await conn.execute(
+        "UPDATE channel_states SET consecutive_failures = 0, paused_at = NULL,"
+        " pause_reason = NULL WHERE distribution_id = $1",
+        distribution_id,
+    )
+    await conn.execute(
+        "UPDATE messages SET next_attempt_at = $1 WHERE distribution_id = $2"
+        " AND status = 'pending' AND next_attempt_at > $1",
+        now_ms,
+        distribution_id,
+    )
+    return await _require_distribution(conn, project_id, distribution_id)
+
+
+async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+    found = await conn.fetchrow(
+        "SELECT * FROM messages WHERE project_id = $1 AND id = $2 FOR UPDATE",
+        project_id,
+        delivery_id,
+    )
+    if found is None:
+        raise NotFound("delivery", delivery_id)
+    if found["status"] == "canceled":
+        raise Conflict(
+            f"Delivery {delivery_id} was canceled with its distribution",
+            key="delivery_canceled",
+            message="Delivery canceled",
+            resource_id=delivery_id,
+            resource_type="delivery",
+        )
+    distribution = await _require_distribution(conn, project_id, found["distribution_id"])
+    if distribution.paused:
+        raise Conflict(
+            f"Distribution {distribution.id} or this delivery's channel is paused; resume it"
+            " (POST /v1/distributions/{id}/resume) to deliver",
+            key="distribution_paused",
+            message="Distribution paused",
+            resource_id=distribution.id,
+            resource_type="distribution",
+        )
+    row = await conn.fetchrow(
+        "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+        " WHERE id = $2 RETURNING *",
+        now_ms,
+        delivery_id,
+    )
+    assert row is not None, "locked above"
+    return (await _with_attempts(conn, [row]))[0]
 
 
 def _unknown_event(name: str) -> InvalidInput:
@@ -780,17 +997,66 @@ WITH event AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 )
 INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index, event_name, url,
-                      headers, body, status, next_attempt_at, created_at)
+                      headers, body, status, next_attempt_at, created_at, destination)
 SELECT m.id, $2, m.distribution_id, $1, m.channel_index, m.event_name, m.url, m.headers, m.body,
-       'pending', $11, $10
+       'pending', $11, $10, m.destination
 FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],
-            $18::bytea[]) AS m (id, distribution_id, channel_index, event_name, url, headers, body)
+            $18::bytea[], $19::text[])
+     AS m (id, distribution_id, channel_index, event_name, url, headers, body, destination)
 """
 
 
-async def _track_event(
-    conn: Conn, cmd: TrackCommand, tracking: Tracking
-) -> tuple[Event, Customer, int]:
+async def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
+    row = await conn.fetchrow(
+        "SELECT request_hash, response, created_ms FROM idempotency_keys"
+        " WHERE project_id = $1 AND route = $2 AND key = $3",
+        project_id,
+        key.route,
+        key.key,
+    )
+    if row is None or row["created_ms"] < key.not_before_ms:
+        return None
+    if row["request_hash"] != key.request_hash:
+        raise Conflict(
+            f"Idempotency-Key {key.key!r} was already used with a different request body;"
+            " use a new key for a different request",
+            key="idempotency_key_reused",
+            message="Idempotency key reused",
+        )
+    return bytes(row["response"])
+
+
+async def _remember(
+    conn: Conn, project_id: str, key: IdempotencyKey, response: bytes, now_ms: int
+) -> None:
+    """Store the response; a live record of a concurrent twin means this request must not commit."""
+    stored = await conn.fetchval(
+        "INSERT INTO idempotency_keys (project_id, route, key, request_hash, status_code,"
+        " response, created_ms) VALUES ($1, $2, $3, $4, 200, $5, $6)"
+        " ON CONFLICT (project_id, route, key) DO UPDATE SET request_hash = excluded.request_hash,"
+        " response = excluded.response, created_ms = excluded.created_ms"
+        " WHERE idempotency_keys.created_ms < $7 RETURNING 1",
+        project_id,
+        key.route,
+        key.key,
+        key.request_hash,
+        response,
+        now_ms,
+        key.not_before_ms,
+    )
+    if stored is None:
+        raise _IdempotencyRace
+
+
+class _IdempotencyRace(Exception):
+    """A request with the same idempotency key committed while this one ran: roll back, retry."""
+
+
+async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
+    if cmd.idempotency is not None:
+        replay = await _idempotent_replay(conn, cmd.project_id, cmd.idempotency)
+        if replay is not None:
+            return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
     found = await conn.fetchrow(_TRACKING_LOOKUP, cmd.project_id, cmd.event_name)
     if found is None:
         raise _unknown_event(cmd.event_name)
@@ -799,6 +1065,15 @@ async def _track_event(
     customer = await _upsert_customer(
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
+    promotions = PgPromotionTx(conn, cmd.project_id, cmd.created_at)
+    rewards = await tracking.reward(
+        promotions,
+        customer,
+        event_id=cmd.event_id,
+        event_name=cmd.event_name,
+        referral=cmd.referral,
+        loyalty=cmd.loyalty,
+    )
     event = Event(
         id=cmd.event_id,
         project_id=cmd.project_id,
@@ -806,13 +1081,13 @@ async def _track_event(
         customer_id=customer.id,
         schema_id=schema.id,
         metadata=cmd.metadata,
-        referral=cmd.referral,
-        loyalty=cmd.loyalty,
+        referral=rewards.event_referral,
+        loyalty=rewards.event_loyalty,
         request_id=cmd.request_id,
         created_at=cmd.created_at,
     )
     candidates = [rows.distribution(d) for d in rows.from_json(found["candidates"])]
-    messages = tracking.plan(event, schema, customer, candidates)
+    messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
     await conn.execute(
         _INSERT_EVENT_AND_MESSAGES,
         event.id,
@@ -833,11 +1108,17 @@ async def _track_event(
         [m.url for m in messages],
         [rows.to_json(m.headers) for m in messages],
         [m.body for m in messages],
+        [destination_of(m.url) for m in messages],
     )
-    return event, customer, len(messages)
+    response = tracking.render(event, customer)
+    if cmd.idempotency is not None:
+        await _remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
+    return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 
-async def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
+async def _record_outcomes(
+    conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str
+) -> None:
     updates = []
     attempts = []
     for o in outcomes:
@@ -863,6 +1144,41 @@ async def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
         " response_excerpt) VALUES ($1, $2, $3, $4, $5, $6)",
         attempts,
     )
+    # One channel at a time, in a fixed order, so concurrent workers cannot deadlock.
+    for o in sorted(
+        outcomes, key=lambda o: (o.distribution_id, o.channel_index, o.attempted_at_ms)
+    ):
+        await _update_channel_health(conn, o, pause_after, now)
+
+
+async def _update_channel_health(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+    key = (outcome.distribution_id, outcome.channel_index)
+    if outcome.delivered:
+        await conn.execute(
+            "UPDATE channel_states SET consecutive_failures = 0"
+            " WHERE distribution_id = $1 AND channel_index = $2 AND consecutive_failures > 0",
+            *key,
+        )
+        return
+    row = await conn.fetchrow(
+        "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
+        " VALUES ($1, $2, 1) ON CONFLICT (distribution_id, channel_index)"
+        " DO UPDATE SET consecutive_failures = channel_states.consecutive_failures + 1"
+        " RETURNING consecutive_failures, paused_at",
+        *key,
+    )
+    assert row is not None
+    if row["paused_at"] is not None:
+        return
+    reason = pause_reason(row["consecutive_failures"], outcome.status_code, pause_after)
+    if reason is not None:
+        await conn.execute(
+            "UPDATE channel_states SET paused_at = $1, pause_reason = $2"
+            " WHERE distribution_id = $3 AND channel_index = $4",
+            now,
+            reason,
+            *key,
+        )
 
 
 async def _with_attempts(conn: Conn, found: Sequence[Record]) -> list[Delivery]:

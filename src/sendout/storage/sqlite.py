@@ -611,8 +611,9 @@ class SqliteStorage:
             cursor = conn.execute(
                 "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
                 " WHERE distribution_id = ? AND created_at >= ?"
-                " AND (status = 'failed' OR (status = 'pending' AND attempts > 0))",
-                (now_ms, distribution_id, since),
+                " AND (status = 'failed'"
+                " OR (status = 'pending' AND attempts > 0 AND lease_until <= ?))",
+                (now_ms, distribution_id, since, now_ms),
             )
             return int(cursor.rowcount)
 
