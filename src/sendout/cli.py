@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 import uvicorn
 
@@ -95,12 +96,14 @@ def serve(
 
 
 async def _run_worker(settings: Settings) -> None:
-    storage = await open_storage(settings)
-    worker, sender = make_worker(storage, settings, SystemClock())
+    # Signals first: a SIGTERM while the store opens (or waits on a migration) stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    storage = await open_storage(settings)
+    worker, sender = make_worker(storage, settings, SystemClock())
+    structlog.get_logger("sendout.cli").info("sendout.worker_started")
     try:
         await worker.run(stop)
     finally:

@@ -42,7 +42,7 @@ def test_failing_channel_pauses_and_set_live_delivers_the_backlog(
 ) -> None:
     schema = make_schema()
     path = "/" + unique("down")
-    receiver.script(path, *([500] * 5))
+    receiver.script(path, *([500] * 100))
     distribution = make_distribution(schema["name"], receiver.url(path))
     for _ in range(3):
         assert track(api, schema["name"]).status_code == 200
@@ -53,16 +53,21 @@ def test_failing_channel_pauses_and_set_live_delivers_the_backlog(
 
     state = eventually(paused)["channels"][0]
     assert state["pause_reason"] == "5 consecutive failed attempts"
-    assert state["paused_at"] is not None and state["consecutive_failures"] >= 5
-    assert len(receiver.at(path)) == 5
+    assert state["paused_at"] is not None
+    attempts = len(receiver.at(path))
+    # Attempts already in flight when the fifth failure was recorded may still land (3 at most).
+    assert 5 <= attempts <= 8
+    time.sleep(1.0)  # several retry periods (0.2 s): a paused channel gets no further attempt
+    assert len(receiver.at(path)) == attempts
     pending = deliveries(api, distribution_id=distribution["id"], status="pending")
     assert len(pending) == 3, "messages are kept while the channel is paused"
 
+    receiver.script(path)  # the receiver recovers
     resumed = api.post(f"/v1/distributions/{distribution['id']}/resume").json()
     assert resumed["channels"][0]["status"] == "ACTIVE"
     assert resumed["channels"][0]["consecutive_failures"] == 0
-    got = receiver.wait_for(path, 8)
-    assert [r.status for r in got[5:]] == [200, 200, 200]
+    got = receiver.wait_for(path, attempts + 3)
+    assert [r.status for r in got[attempts:]] == [200, 200, 200]
     assert eventually(
         lambda: len(deliveries(api, distribution_id=distribution["id"], status="delivered")) == 3
     )

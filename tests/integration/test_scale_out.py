@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,14 @@ class WorkerProcess:
                 stdout=log,
                 stderr=log,
             )
+        self._wait_started()
+
+    def _wait_started(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while "sendout.worker_started" not in self.log_text():
+            assert self.process.poll() is None, self.log_text()
+            assert time.monotonic() < deadline, f"worker did not start:\n{self.log_text()}"
+            time.sleep(0.05)
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
