@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import math
 import os
 import platform
@@ -106,10 +107,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time spent busy by the whole machine, all cores (Linux ``/proc/stat``); 0.0 elsewhere."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(v) for v in first]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class SendoutServer:
     """``python -m sendout serve`` on a free loopback port, SQLite in ``workdir``."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log_path = workdir / "sendout.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SENDOUT_")}
@@ -120,7 +132,11 @@ class SendoutServer:
             SENDOUT_MANAGEMENT_ID=MGMT_ID,
             SENDOUT_MANAGEMENT_TOKEN=MGMT_TOKEN,
             SENDOUT_LOG_LEVEL="warning",
+            # Newer sendout refuses loopback webhook URLs (SSRF guard) unless opened; older
+            # versions ignore the variable.
+            SENDOUT_ALLOWED_PRIVATE_NETWORKS="127.0.0.1/32",
         )
+        env.update(extra_env or {})
         command = [sys.executable, "-m", "sendout", "serve", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -218,16 +234,20 @@ def configure(server: SendoutServer, hook_url: str) -> None:
 @contextmanager
 def rig(options: argparse.Namespace) -> Iterator[Rig]:
     with ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sendout-bench-")))
+        parent = getattr(options, "tmp_parent", None)
+        workdir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="sendout-bench-", dir=parent))
+        )
         hooks = Child("receiver", receiver.run)
         stack.callback(hooks.stop)
         receiver_port = int(hooks.receive(30))
-        server = SendoutServer(workdir)
+        server = SendoutServer(workdir, dict(getattr(options, "server_env", [])))
         stack.callback(server.stop)
         try:
             server.wait_healthy()
-            configure(server, f"http://127.0.0.1:{receiver_port}/hook")
-            yield Rig(server, receiver_port, options)
+            bench = Rig(server, receiver_port, options)
+            configure(server, bench.hook_url)
+            yield bench
         except Exception:
             console.print(f"[red]sendout log (last lines):[/red]\n{server.log_tail()}")
             raise
@@ -296,6 +316,8 @@ class RunFigures:
     cpu_sendout: float = math.nan
     cpu_loadgen: float = math.nan
     cpu_receiver: float = math.nan
+    cpu_other: float = math.nan
+    cpu_ms_per_event: float = math.nan
     b_rate: float = math.nan
     b_lag_ms: float = math.nan
     b_p50: float = math.nan
@@ -325,9 +347,20 @@ def measure_baseline(rig: Rig, figures: RunFigures) -> None:
     note_failures(figures, "baseline", result)
 
 
+def cpu_shares(
+    rig: Rig, figures: RunFigures, since: tuple[float, float], gen_cpu: float, wall: float
+) -> None:
+    """CPU of each process over ``wall`` seconds, as % of one core; ``since``: (server, machine)."""
+    figures.cpu_sendout = 100 * (rig.server.cpu() - since[0]) / wall
+    figures.cpu_loadgen = 100 * gen_cpu / wall
+    figures.cpu_receiver = 100 * rig.receiver_cpu_delta / wall
+    busy = 100 * (machine_busy_seconds() - since[1]) / wall
+    figures.cpu_other = busy - figures.cpu_sendout - figures.cpu_loadgen - figures.cpu_receiver
+
+
 def measure_throughput(rig: Rig, figures: RunFigures) -> None:
     rig.take()
-    server_cpu = rig.server.cpu()
+    since = rig.server.cpu(), machine_busy_seconds()
     result = closed(rig, rig.events_target, rig.options.events)
     wait_delivered(rig, result.ok)
     records = rig.take()
@@ -339,9 +372,8 @@ def measure_throughput(rig: Rig, figures: RunFigures) -> None:
     figures.drain_s = last - result.finished
     figures.a_failed, figures.a_missing = result.failed, max(0, result.ok - len(first))
     figures.a_duplicates = len(records) - len(first)
-    figures.cpu_sendout = 100 * (rig.server.cpu() - server_cpu) / wall
-    figures.cpu_loadgen = 100 * result.cpu_seconds / wall
-    figures.cpu_receiver = 100 * rig.receiver_cpu_delta / wall
+    cpu_shares(rig, figures, since, result.cpu_seconds, wall)
+    figures.cpu_ms_per_event = 1000 * (rig.server.cpu() - since[0]) / max(len(first), 1)
     note_failures(figures, "phase A", result)
 
 
@@ -421,9 +453,11 @@ ROWS = [
         meets=lambda v: v >= TARGET_EVENTS_PER_S,
     ),
     Row("A: drain after last 200 (s)", "drain_s", "{:.2f}"),
+    Row("A: sendout CPU ms per event", "cpu_ms_per_event", "{:.2f}"),
     Row("A: CPU % sendout", "cpu_sendout", "{:.0f}"),
     Row("A: CPU % loadgen", "cpu_loadgen", "{:.0f}"),
     Row("A: CPU % receiver", "cpu_receiver", "{:.0f}"),
+    Row("A: CPU % rest of machine", "cpu_other", "{:.0f}"),
     Row("A: non-200 / failed (sum)", "a_failed", "{:.0f}", total=True),
     Row("A: accepted, undelivered (sum)", "a_missing", "{:.0f}", total=True),
     Row("A: duplicate deliveries (sum)", "a_duplicates", "{:.0f}", total=True),
@@ -460,16 +494,12 @@ def verdict(row: Row, value: float) -> str:
     return "[red]MISS[/red]"
 
 
-def report(runs: list[RunFigures], options: argparse.Namespace, load: str) -> None:
+def report(runs: list[RunFigures], options: argparse.Namespace, context: str) -> None:
     table = Table(title=f"sendout ingest → delivery: medians of {len(runs)} run(s)")
-    for name, justify in (
-        ("measure", "left"),
-        ("median", "right"),
-        ("runs", "right"),
-        ("target", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("measure")
+    for name in ("median", "each run", "target"):
+        table.add_column(name, justify="right")
+    table.add_column("")
     for row in ROWS:
         values = [float(getattr(run, row.attr)) for run in runs]
         value = summary(row, values)
@@ -482,8 +512,7 @@ def report(runs: list[RunFigures], options: argparse.Namespace, load: str) -> No
     console.print(
         f"[dim]{os.cpu_count()} CPU(s), Python {platform.python_version()}; events={options.events}"
         f" concurrency={options.concurrency} rate={options.rate:g}/s duration={options.duration:g} s"
-        f" warmup={options.warmup}; load average before start {load}."
-        " Targets are informative only.[/dim]"
+        f" warmup={options.warmup}; {context}. Targets are informative only.[/dim]"
     )
 
 
@@ -508,11 +537,57 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=300.0,
         help="seconds a phase (sending or waiting for deliveries) may take at most",
     )
+    parser.add_argument(
+        "--tmp-parent",
+        metavar="DIR",
+        help="where to make the temp dir holding the database (e.g. /dev/shm to take the disk out) [default: the system's]",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        type=env_pair,
+        default=[],
+        metavar="SENDOUT_X=VALUE",
+        help="extra environment for sendout serve (repeatable), to try a setting",
+    )
     options = parser.parse_args(argv)
     for name in ("events", "concurrency", "rate", "duration", "repeat", "phase_timeout"):
         if getattr(options, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     return options
+
+
+def env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("SENDOUT_"):
+        raise argparse.ArgumentTypeError(f"expected SENDOUT_NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def code_under_test() -> str:
+    """Where ``sendout`` is imported from (as the server will import it) and its git state."""
+    spec = importlib.util.find_spec("sendout")
+    if spec is None or spec.origin is None:
+        return "sendout: not importable"
+    where = Path(spec.origin).parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"sendout from {where}"
+    return f"sendout from {where} (git {head}{', uncommitted changes' if dirty else ''})"
 
 
 def load_average() -> str:
@@ -529,7 +604,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    load = load_average()
+    context = f"{code_under_test()}; load average before start {load_average()}"
+    if options.tmp_parent:
+        context += f"; database under {options.tmp_parent}"
+    if options.server_env:
+        context += "; server env " + " ".join(f"{k}={v}" for k, v in options.server_env)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     try:
@@ -542,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, TimeoutError, OSError) as exc:
         console.print(f"[red]benchmark failed: {exc}[/red]")
         return 1
-    report(runs, options, load)
+    report(runs, options, context)
     return 0
 
 
