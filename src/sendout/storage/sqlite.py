@@ -58,6 +58,7 @@ from sendout.storage.base import (
     TrackResult,
 )
 from sendout.storage.migrations import current_schema, plan_migrations
+from sendout.storage.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SqliteStorage"]
 
@@ -87,10 +88,9 @@ def _connect(path: str) -> Conn:
 class SqliteStorage:
     def __init__(self, path: str) -> None:
         self._path = path
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._writer = GroupCommitWriter(lambda: _connect(path))
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
-        self._wconn: Conn | None = None
-        self._wloop: asyncio.AbstractEventLoop | None = None
+        self._wloop = asyncio.new_event_loop()  # used on the writer thread only
         self._rconn: Conn | None = None
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -98,26 +98,14 @@ class SqliteStorage:
         return await asyncio.get_running_loop().run_in_executor(pool, fn)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        def run() -> T:
-            conn = self._wconn
-            assert conn is not None, "storage is not open"
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn, *args)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return await self._on(self._writer, run)
+        """``fn(conn, *args)`` as one transaction (committed together with concurrent ones)."""
+        return await self._writer.call(lambda conn: fn(conn, *args))
 
     async def _write_async(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """A transaction whose body awaits promotion verbs. They never suspend on SQLite (the
         connection is synchronous), so the body runs to completion on the writer's own loop."""
 
         def body(conn: Conn) -> T:
-            assert self._wloop is not None
             return self._wloop.run_until_complete(fn(conn, *args))
 
         return await self._write(body)
@@ -139,39 +127,25 @@ class SqliteStorage:
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
 
-        def make_writer() -> None:
-            self._wconn = _connect(self._path)
-            self._wloop = asyncio.new_event_loop()
-
         def make_reader() -> None:
             self._rconn = _connect(self._path)
 
-        await self._on(self._writer, make_writer)
+        await self._writer.call(lambda conn: None, transaction=False)  # opens it, or raises
         await self._on(self._reader, make_reader)
 
     async def close(self) -> None:
-        def close_writer() -> None:
-            if self._wconn is not None:
-                self._wconn.close()
-                self._wconn = None
-            if self._wloop is not None:
-                self._wloop.close()
-                self._wloop = None
-
         def close_reader() -> None:
             if self._rconn is not None:
                 self._rconn.close()
                 self._rconn = None
 
-        await self._on(self._writer, close_writer)
+        await self._writer.stop()
+        self._wloop.close()
         await self._on(self._reader, close_reader)
-        self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)
 
     async def migrate(self) -> list[str]:
-        def run() -> list[str]:
-            conn = self._wconn
-            assert conn is not None
+        def run(conn: Conn) -> list[str]:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 names = _migrate(conn)
@@ -181,7 +155,7 @@ class SqliteStorage:
             conn.execute("COMMIT")
             return names
 
-        return await self._on(self._writer, run)
+        return await self._writer.call(run, transaction=False)
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Nothing to listen to: the API wakes the worker of its own process after a commit."""
