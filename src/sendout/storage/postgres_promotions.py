@@ -356,12 +356,17 @@ async def import_codes(
 
 # --- the in-transaction verbs ------------------------------------------------------------------
 
+# Not "WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)": the planner may run that subquery
+# again for every outer row (a semi join), each run locking and returning other rows, so one
+# UPDATE could claim more than n codes. A MATERIALIZED CTE runs exactly once.
 _CLAIM_UNPUBLISHED = """
-UPDATE vouchers SET holder_id = $1, updated_at = $2 WHERE id IN (
+WITH free AS MATERIALIZED (
     SELECT id FROM vouchers WHERE campaign_id = $3 AND holder_id IS NULL AND active
     ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED
-) AND holder_id IS NULL
-RETURNING *
+)
+UPDATE vouchers v SET holder_id = $1, updated_at = $2 FROM free
+WHERE v.id = free.id AND v.holder_id IS NULL
+RETURNING v.*
 """
 
 
