@@ -221,33 +221,65 @@ def _initial_points(campaign: Campaign) -> int:
 _INSERT_CODES = """
 INSERT INTO vouchers (id, project_id, campaign_id, code, points, balance, created_at)
 SELECT v.id, $3, $4, v.code, $5, $5, $6 FROM unnest($1::text[], $2::text[]) AS v (id, code)
-ORDER BY v.code
 ON CONFLICT DO NOTHING
 """
+_COPY_FROM = 10_000  # from this many codes on, try COPY first
+_CODE_COLUMNS = ("id", "project_id", "campaign_id", "code", "points", "balance", "created_at")
+
+
+async def _copy_codes(
+    conn: Conn, campaign: Campaign, voucher_ids: list[str], codes: list[str], now: str
+) -> bool:
+    """All the codes in one ``COPY`` (a savepoint); False, and nothing written, if one exists."""
+    points = _initial_points(campaign)
+    records = [
+        (voucher_id, campaign.project_id, campaign.id, code, points, points, now)
+        for voucher_id, code in zip(voucher_ids, codes, strict=True)
+    ]
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table("vouchers", records=records, columns=_CODE_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
+
+
+async def _insert_new_codes(
+    conn: Conn, campaign: Campaign, voucher_ids: list[str], codes: list[str], now: str
+) -> int:
+    """Insert in batches, skipping codes the project has; returns how many were added."""
+    added = 0
+    for start in range(0, len(codes), _BATCH):
+        end = start + _BATCH
+        status = await conn.execute(
+            _INSERT_CODES,
+            voucher_ids[start:end],
+            codes[start:end],
+            campaign.project_id,
+            campaign.id,
+            _initial_points(campaign),
+            now,
+        )
+        added += _added(status)
+    return added
 
 
 async def insert_codes(conn: Conn, campaign: Campaign, codes: Sequence[str], now: str) -> int:
     """Insert codes; those already in the project are skipped. Returns how many were added.
 
     Sorted codes with sorted ids, so both unique indexes fill in order, and concurrent
-    inserters of one code take their locks in the same order (no deadlock).
+    inserters of one code take their locks in the same order (no deadlock). Many codes go in
+    by ``COPY`` (about twice as fast); should one of them exist, by ``INSERT … ON CONFLICT``.
     """
     ordered = sorted(codes)
     voucher_ids = sorted(pids.voucher_ids(len(ordered)))
-    points = _initial_points(campaign)
-    added = 0
-    for start in range(0, len(ordered), _BATCH):
-        end = start + _BATCH
-        status = await conn.execute(
-            _INSERT_CODES,
-            voucher_ids[start:end],
-            ordered[start:end],
-            campaign.project_id,
-            campaign.id,
-            points,
-            now,
-        )
-        added += _added(status)
+    copied = len(ordered) >= _COPY_FROM and await _copy_codes(
+        conn, campaign, voucher_ids, ordered, now
+    )
+    if copied:
+        added = len(ordered)
+    else:
+        added = await _insert_new_codes(conn, campaign, voucher_ids, ordered, now)
     await conn.execute(
         "UPDATE campaigns SET vouchers_count = vouchers_count + $1 WHERE id = $2",
         added,
