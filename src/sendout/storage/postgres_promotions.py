@@ -345,6 +345,7 @@ async def add_code(
 
 
 async def code_campaign(conn: Conn, project_id: str, ref: str, lock: bool = False) -> Campaign:
+    """The campaign codes go into; ``lock``: held until commit, so it cannot be deleted meanwhile."""
     campaign = await require_campaign(conn, project_id, ref, lock)
     if not campaign.has_codes:
         raise InvalidInput(
@@ -374,7 +375,7 @@ async def generate_into(
 async def add_code_to(
     conn: Conn, project_id: str, ref: str, code: str, metadata: dict[str, Any], now: str
 ) -> tuple[Voucher, Campaign]:
-    campaign = await code_campaign(conn, project_id, ref)
+    campaign = await code_campaign(conn, project_id, ref, lock=True)
     voucher = await add_code(conn, campaign, code, metadata, now)
     return voucher, await require_campaign(conn, project_id, campaign.id)
 
@@ -382,7 +383,7 @@ async def add_code_to(
 async def import_codes(
     conn: Conn, project_id: str, ref: str, codes: Sequence[str], now: str
 ) -> int:
-    campaign = await code_campaign(conn, project_id, ref)
+    campaign = await code_campaign(conn, project_id, ref, lock=True)
     return await insert_codes(conn, campaign, list(dict.fromkeys(codes)), now)
 
 
