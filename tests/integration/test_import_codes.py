@@ -19,7 +19,7 @@ def test_import_codes_adds_new_codes_and_skips_known_ones(
     prefix = unique("IMP")
     csv_file = tmp_path / "codes.csv"
     csv_file.write_text("code\n" + "".join(f"{prefix}-{i},extra\n" for i in range(25)))
-    env = {"SENDOUT_DATABASE_URL": f"sqlite:///{server.database_path}"}
+    env = {"SENDOUT_DATABASE_URL": server.env()["SENDOUT_DATABASE_URL"]}
 
     first = sendout("import-codes", campaign["name"], str(csv_file), env=env)
     assert first.returncode == 0, first.stderr
@@ -47,7 +47,7 @@ def test_a_bad_file_or_campaign_imports_nothing(
     campaign = coupons(api, 0)
     bad = tmp_path / "bad.csv"
     bad.write_text("GOOD-1\n\x07\n")
-    env = {"SENDOUT_DATABASE_URL": f"sqlite:///{server.database_path}"}
+    env = {"SENDOUT_DATABASE_URL": server.env()["SENDOUT_DATABASE_URL"]}
     refused = sendout("import-codes", campaign["id"], str(bad), env=env)
     assert refused.returncode == 2 and "line 2" in refused.stderr
     good = tmp_path / "good.csv"

@@ -23,6 +23,17 @@ from sendout.clock import from_ms, isoformat
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
+from sendout.promotions.publishing import PublishRequest
+from sendout.promotions.records import (
+    Campaign,
+    EarningRule,
+    LoyaltyTransaction,
+    PromotionOutcome,
+    PromotionTier,
+    Publication,
+    ReferralConversion,
+    Voucher,
+)
 from sendout.records import (
     ChannelState,
     ClaimedMessage,
@@ -37,11 +48,13 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
+from sendout.storage import postgres_promotions as pgpromo
 from sendout.storage import rows
 from sendout.storage.base import (
     CustomerRef,
     DeliveryFilter,
     IdempotencyKey,
+    PublicationFilter,
     TrackCommand,
     Tracking,
     TrackResult,
@@ -672,6 +685,127 @@ class PostgresStorage:
             return (await _with_attempts(conn, found))[0]
 
         return await self._read(run)
+
+    # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
+    # Thin wrappers: the transaction bodies are in sendout.storage.postgres_promotions.
+    async def create_campaign(
+        self, campaign: Campaign, tiers: Sequence[PromotionTier], vouchers_count: int
+    ) -> Campaign:
+        return await self._write(pgpromo.create_campaign, campaign, tiers, vouchers_count)
+
+    async def get_campaign(self, project_id: str, id_or_name: str) -> Campaign:
+        return await self._one(pgpromo.require_campaign, project_id, id_or_name)
+
+    async def list_campaigns(
+        self, project_id: str, page: Page, *, campaign_type: str | None
+    ) -> tuple[list[Campaign], int]:
+        return await self._read(pgpromo.list_campaigns, project_id, page, campaign_type)
+
+    async def replace_campaign(self, campaign: Campaign) -> Campaign:
+        return await self._write(pgpromo.replace_campaign, campaign)
+
+    async def delete_campaign(self, project_id: str, id_or_name: str) -> None:
+        await self._write(pgpromo.delete_campaign, project_id, id_or_name)
+
+    async def generate_vouchers(
+        self,
+        project_id: str,
+        id_or_name: str,
+        count: int,
+        code_config: dict[str, Any] | None,
+        now: str,
+    ) -> tuple[Campaign, int]:
+        return await self._write(
+            pgpromo.generate_into, project_id, id_or_name, count, code_config, now
+        )
+
+    async def add_voucher(
+        self, project_id: str, id_or_name: str, code: str, metadata: dict[str, Any], now: str
+    ) -> tuple[Voucher, Campaign]:
+        return await self._write(pgpromo.add_code_to, project_id, id_or_name, code, metadata, now)
+
+    async def import_codes(
+        self, project_id: str, id_or_name: str, codes: Sequence[str], now: str
+    ) -> int:
+        return await self._write(pgpromo.import_codes, project_id, id_or_name, codes, now)
+
+    async def get_voucher(self, project_id: str, code: str) -> tuple[Voucher, Campaign]:
+        return await self._read(pgpromo.require_voucher, project_id, code)
+
+    async def list_vouchers(
+        self, project_id: str, page: Page, *, campaign: str | None, holder_id: str | None
+    ) -> tuple[list[tuple[Voucher, Campaign]], int]:
+        return await self._read(pgpromo.list_vouchers, project_id, page, campaign, holder_id)
+
+    async def publish(
+        self,
+        project_id: str,
+        customer: CustomerRef,
+        fields: CustomerFields,
+        request: PublishRequest,
+        now: str,
+        render: Callable[[Publication, Campaign, Customer], bytes],
+        idempotency: IdempotencyKey | None = None,
+    ) -> tuple[bytes, bool]:
+        async def holder(conn: Conn) -> Customer:
+            return await _upsert_customer(conn, project_id, customer, fields, now)
+
+        return await self._write(
+            pgpromo.publish, project_id, holder, request, now, render, idempotency
+        )
+
+    async def list_publications(
+        self, project_id: str, page: Page, where: PublicationFilter
+    ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
+        return await self._read(pgpromo.list_publications, project_id, page, where)
+
+    async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        return await self._write(pgpromo.create_tier, tier)
+
+    async def get_promotion_tier(self, project_id: str, tier_id: str) -> PromotionTier:
+        return await self._one(pgpromo.require_tier, project_id, tier_id)
+
+    async def list_promotion_tiers(
+        self, project_id: str, campaign: str | None, page: Page
+    ) -> tuple[list[PromotionTier], int]:
+        return await self._read(pgpromo.list_tiers, project_id, campaign, page)
+
+    async def replace_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        return await self._write(pgpromo.replace_tier, tier)
+
+    async def delete_promotion_tier(self, project_id: str, tier_id: str) -> None:
+        await self._write(pgpromo.delete_tier, project_id, tier_id)
+
+    async def create_earning_rules(
+        self, project_id: str, campaign: str, rules: Sequence[dict[str, Any]], now: str
+    ) -> list[EarningRule]:
+        return await self._write(pgpromo.create_earning_rules, project_id, campaign, rules, now)
+
+    async def list_earning_rules(
+        self, project_id: str, campaign: str, page: Page
+    ) -> tuple[list[EarningRule], int]:
+        return await self._read(pgpromo.list_earning_rules, project_id, campaign, page)
+
+    async def get_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> EarningRule:
+        return await self._read(pgpromo.require_earning_rule, project_id, campaign, rule_id)
+
+    async def delete_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> None:
+        await self._write(pgpromo.delete_earning_rule, project_id, campaign, rule_id)
+
+    async def list_loyalty_transactions(
+        self, project_id: str, code: str, page: Page
+    ) -> tuple[list[LoyaltyTransaction], int]:
+        return await self._read(pgpromo.list_transactions, project_id, code, page)
+
+    async def list_referral_conversions(
+        self, project_id: str, page: Page, *, campaign: str | None, referrer_id: str | None
+    ) -> tuple[list[ReferralConversion], int]:
+        return await self._read(pgpromo.list_conversions, project_id, page, campaign, referrer_id)
+
+    async def list_distribution_outcomes(
+        self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
+    ) -> tuple[list[PromotionOutcome], int]:
+        return await self._read(pgpromo.list_outcomes, project_id, page, distribution_id, result)
 
 
 # --- SQL that differs from SQLite's in more than placeholders ----------------------------------

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -14,7 +11,7 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.storage.rows import from_json
+from sendout.storage.rows import Row, from_json
 
 __all__ = [
     "campaign",
@@ -25,8 +22,6 @@ __all__ = [
     "transaction",
     "voucher",
 ]
-
-Row = Mapping[str, Any]
 
 
 def campaign(row: Row) -> Campaign:

@@ -1,0 +1,152 @@
+-- sendout schema, version 2 (PostgreSQL): campaigns, codes, publications, promotion tiers,
+-- loyalty earning rules and transactions, referral conversions, distribution outcomes.
+-- The same tables as sqlite/0002, plus a `seq` identity where SQLite lists in rowid order.
+-- New tables only; nothing in 0001 changes.
+
+CREATE TABLE campaigns (
+    id               text COLLATE "C" PRIMARY KEY,
+    project_id       text COLLATE "C" NOT NULL REFERENCES projects (id),
+    name             text COLLATE "C" NOT NULL,
+    campaign_type    text COLLATE "C" NOT NULL,  -- DISCOUNT_COUPONS | PROMOTION | REFERRAL_PROGRAM | LOYALTY_PROGRAM
+    type             text COLLATE "C" NOT NULL,  -- STATIC | AUTO_UPDATE
+    description      text COLLATE "C",
+    join_once        boolean NOT NULL DEFAULT false,
+    auto_join        boolean NOT NULL DEFAULT false,
+    active           boolean NOT NULL DEFAULT true,
+    voucher          text COLLATE "C",           -- JSON code template
+    referral_program text COLLATE "C",           -- JSON
+    metadata         text COLLATE "C" NOT NULL DEFAULT '{}',
+    vouchers_count   bigint NOT NULL DEFAULT 0,
+    start_date       text COLLATE "C",
+    expiration_date  text COLLATE "C",
+    created_at       text COLLATE "C" NOT NULL,
+    updated_at       text COLLATE "C",
+    UNIQUE (project_id, name)
+);
+CREATE INDEX campaigns_created ON campaigns (project_id, created_at);
+
+-- One row per code. holder_id is set once, when the code is published; the claim is
+-- "UPDATE … WHERE holder_id IS NULL" over rows locked FOR UPDATE SKIP LOCKED, so a code can
+-- never go to two customers. seq: insertion order (SQLite's rowid), for listings and claims.
+-- project_id has no foreign key of its own (unlike SQLite): the campaign's implies it, and a
+-- second per-row check would make bulk code generation about a third slower.
+CREATE TABLE vouchers (
+    id          text COLLATE "C" PRIMARY KEY,
+    seq         bigint GENERATED ALWAYS AS IDENTITY,
+    project_id  text COLLATE "C" NOT NULL,
+    campaign_id text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    code        text COLLATE "C" NOT NULL,
+    holder_id   text COLLATE "C",
+    active      boolean NOT NULL DEFAULT true,
+    points      bigint NOT NULL DEFAULT 0,
+    balance     bigint NOT NULL DEFAULT 0,
+    metadata    text COLLATE "C",
+    created_at  text COLLATE "C" NOT NULL,
+    updated_at  text COLLATE "C",
+    UNIQUE (project_id, code)
+);
+CREATE INDEX vouchers_campaign ON vouchers (campaign_id, seq);
+CREATE INDEX vouchers_unpublished ON vouchers (campaign_id, seq) WHERE holder_id IS NULL;
+CREATE INDEX vouchers_holder ON vouchers (holder_id) WHERE holder_id IS NOT NULL;
+
+CREATE TABLE publications (
+    id              text COLLATE "C" PRIMARY KEY,
+    project_id      text COLLATE "C" NOT NULL REFERENCES projects (id),
+    campaign_id     text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    customer_id     text COLLATE "C" NOT NULL,
+    source_id       text COLLATE "C",
+    channel         text COLLATE "C" NOT NULL,
+    metadata        text COLLATE "C" NOT NULL DEFAULT '{}',
+    distribution_id text COLLATE "C",
+    event_id        text COLLATE "C",
+    created_at      text COLLATE "C" NOT NULL
+);
+CREATE UNIQUE INDEX publications_source_id ON publications (project_id, source_id)
+    WHERE source_id IS NOT NULL;
+CREATE INDEX publications_customer ON publications (project_id, customer_id, campaign_id);
+CREATE INDEX publications_campaign ON publications (campaign_id, created_at);
+CREATE INDEX publications_created ON publications (project_id, created_at);
+
+-- Which codes a publication handed out; a code belongs to at most one publication, ever.
+CREATE TABLE publication_vouchers (
+    publication_id text COLLATE "C" NOT NULL REFERENCES publications (id) ON DELETE CASCADE,
+    voucher_id     text COLLATE "C" NOT NULL UNIQUE REFERENCES vouchers (id) ON DELETE CASCADE,
+    position       integer NOT NULL,
+    PRIMARY KEY (publication_id, position)
+);
+
+CREATE TABLE promotion_tiers (
+    id              text COLLATE "C" PRIMARY KEY,
+    project_id      text COLLATE "C" NOT NULL REFERENCES projects (id),
+    campaign_id     text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    name            text COLLATE "C" NOT NULL,
+    banner          text COLLATE "C",
+    action          text COLLATE "C",
+    metadata        text COLLATE "C" NOT NULL DEFAULT '{}',
+    hierarchy       integer NOT NULL,
+    active          boolean NOT NULL DEFAULT true,
+    start_date      text COLLATE "C",
+    expiration_date text COLLATE "C",
+    created_at      text COLLATE "C" NOT NULL,
+    updated_at      text COLLATE "C"
+);
+CREATE INDEX promotion_tiers_campaign ON promotion_tiers (campaign_id, hierarchy);
+
+CREATE TABLE earning_rules (
+    id          text COLLATE "C" PRIMARY KEY,
+    project_id  text COLLATE "C" NOT NULL REFERENCES projects (id),
+    campaign_id text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    event       text COLLATE "C" NOT NULL,
+    schema_id   text COLLATE "C" NOT NULL,
+    loyalty     text COLLATE "C" NOT NULL,
+    active      boolean NOT NULL DEFAULT true,
+    metadata    text COLLATE "C" NOT NULL DEFAULT '{}',
+    created_at  text COLLATE "C" NOT NULL,
+    updated_at  text COLLATE "C"
+);
+CREATE INDEX earning_rules_campaign ON earning_rules (campaign_id, event);
+
+CREATE TABLE loyalty_transactions (
+    id              text COLLATE "C" PRIMARY KEY,
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
+    project_id      text COLLATE "C" NOT NULL REFERENCES projects (id),
+    voucher_id      text COLLATE "C" NOT NULL REFERENCES vouchers (id) ON DELETE CASCADE,
+    campaign_id     text COLLATE "C" NOT NULL,
+    earning_rule_id text COLLATE "C" NOT NULL,
+    event_id        text COLLATE "C" NOT NULL,
+    points          bigint NOT NULL,
+    balance         bigint NOT NULL,
+    created_at      text COLLATE "C" NOT NULL
+);
+CREATE INDEX loyalty_transactions_voucher ON loyalty_transactions (voucher_id, created_at);
+
+-- A customer is referred at most once per referral campaign.
+CREATE TABLE referral_conversions (
+    id          text COLLATE "C" PRIMARY KEY,
+    project_id  text COLLATE "C" NOT NULL REFERENCES projects (id),
+    campaign_id text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    voucher_id  text COLLATE "C" NOT NULL,
+    code        text COLLATE "C" NOT NULL,
+    referrer_id text COLLATE "C" NOT NULL,
+    referee_id  text COLLATE "C" NOT NULL,
+    event_id    text COLLATE "C" NOT NULL,
+    created_at  text COLLATE "C" NOT NULL,
+    UNIQUE (campaign_id, referee_id)
+);
+CREATE INDEX referral_conversions_referrer ON referral_conversions (project_id, referrer_id);
+
+-- Why an event caused no webhook for a distribution (e.g. no_voucher_suitable_for_publication).
+CREATE TABLE distribution_outcomes (
+    id              text COLLATE "C" PRIMARY KEY,
+    project_id      text COLLATE "C" NOT NULL REFERENCES projects (id),
+    distribution_id text COLLATE "C",
+    event_id        text COLLATE "C" NOT NULL,
+    customer_id     text COLLATE "C" NOT NULL,
+    campaign_id     text COLLATE "C",
+    result          text COLLATE "C" NOT NULL,
+    details         text COLLATE "C" NOT NULL,
+    created_at      text COLLATE "C" NOT NULL
+);
+CREATE INDEX distribution_outcomes_distribution
+    ON distribution_outcomes (project_id, distribution_id, created_at);
+CREATE INDEX distribution_outcomes_created ON distribution_outcomes (project_id, created_at);
