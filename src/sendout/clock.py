@@ -19,9 +19,9 @@ class SystemClock:
 
 def isoformat(moment: datetime) -> str:
     """``2024-03-14T11:47:24.598Z``: UTC, milliseconds, ``Z``; sorts as text."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:

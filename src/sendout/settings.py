@@ -56,7 +56,7 @@ class Settings:
     delivery_timeout: float = 10.0
     worker_concurrency: int = 256
     worker_batch: int = 128
-    destination_concurrency: int = 64
+    destination_concurrency: int = 128
     lease_seconds: float = 60.0
     poll_interval: float = 1.0
     allowed_private_networks: tuple[IPNetwork, ...] = ()

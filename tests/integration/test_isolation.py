@@ -123,3 +123,67 @@ def test_writes_to_another_projects_resources_change_nothing(
     mine = api.get(f"/v1/customers/{customer_id}").json()
     assert mine["name"] is None
     assert api.get(f"/v1/distributions/{distribution_id}").json()["status"] == "ACTIVE"
+
+
+def test_another_projects_campaigns_codes_publications_and_tiers_are_out_of_reach(
+    api: httpx.Client, other: httpx.Client
+) -> None:
+    from support.promotions import coupons, promotion
+
+    campaign = coupons(api, 3)
+    promo_campaign, tier = promotion(api)
+    published = api.post(
+        "/v1/publications",
+        json={
+            "campaign": {"name": campaign["id"], "count": 1},
+            "customer": {"source_id": unique("c")},
+        },
+    ).json()
+    code = published["voucher"]["code"]
+    cid, tid = campaign["id"], tier["id"]
+    refused = [
+        other.get(f"/v1/campaigns/{cid}"),
+        other.get(f"/v1/campaigns/{campaign['name']}"),
+        other.put(f"/v1/campaigns/{cid}", json={"description": "stolen"}),
+        other.post(f"/v1/campaigns/{cid}/disable"),
+        other.post(f"/v1/campaigns/{cid}/enable"),
+        other.post(f"/v1/campaigns/{cid}/vouchers", params={"vouchers_count": 1}),
+        other.post(f"/v1/campaigns/{cid}/vouchers/STOLEN-1"),
+        other.delete(f"/v1/campaigns/{cid}"),
+        other.get(f"/v1/vouchers/{code}"),
+        other.get(f"/v1/vouchers/{code}/transactions"),
+        other.post(
+            "/v1/publications",
+            json={"campaign": {"name": cid, "count": 1}, "customer": {"source_id": "x"}},
+        ),
+        other.post("/v1/publications", json={"voucher": code, "customer": {"source_id": "x"}}),
+        other.get(f"/v1/promotions/{promo_campaign['id']}/tiers"),
+        other.post(f"/v1/promotions/{promo_campaign['id']}/tiers", json={"name": "stolen"}),
+        other.get(f"/v1/promotions/tiers/{tid}"),
+        other.put(f"/v1/promotions/tiers/{tid}", json={"name": "stolen"}),
+        other.post(f"/v1/promotions/tiers/{tid}/disable"),
+        other.delete(f"/v1/promotions/tiers/{tid}"),
+        other.get(f"/v1/loyalties/{cid}/earning-rules"),
+    ]
+    for response in refused:
+        assert response.status_code in (400, 404), (response.request.url, response.text)
+        assert response.json()["key"] in (
+            "not_found",
+            "no_voucher_suitable_for_publication",
+            "voucher_not_found",
+        ), response.text
+    listed = [
+        other.get("/v1/campaigns", params={"limit": 100}).json()["campaigns"],
+        other.get("/v1/vouchers", params={"limit": 100}).json()["vouchers"],
+        other.get("/v1/publications", params={"limit": 100}).json()["publications"],
+        other.get("/v1/promotions/tiers", params={"limit": 100}).json()["tiers"],
+    ]
+    assert all(
+        item.get("id") not in (cid, tid, published["id"]) for items in listed for item in items
+    )
+    assert all(item.get("code") != code for item in listed[1])
+    mine = api.get(f"/v1/campaigns/{cid}").json()
+    assert mine["active"] is True
+    assert mine.get("description") != "stolen"
+    assert api.get(f"/v1/promotions/tiers/{tid}").json()["name"] == tier["name"]
+    assert api.get(f"/v1/vouchers/{code}").json()["code"] == code

@@ -201,3 +201,24 @@ def test_delivery_by_id(
     assert found["id"] == delivery_id and found["status"] == "delivered"
     assert found["target_url"] == receiver.url(path)
     assert api.get("/v1/deliveries/whs_nope").status_code == 404
+
+
+def test_prometheus_metrics(
+    server, api: httpx.Client, receiver: Receiver, make_schema, make_distribution
+) -> None:
+    schema = make_schema()
+    path = "/" + unique("metrics")
+    make_distribution(schema["name"], receiver.url(path))
+    api.post("/v1/events", json={"event": schema["name"], "customer": {"source_id": unique("c")}})
+    receiver.wait_for(path, 1)
+    import time
+
+    for _ in range(100):
+        text = httpx.get(server.base_url + "/metrics").text
+        if 'sendout_delivery_attempts_total{result="delivered"}' in text:
+            break
+        time.sleep(0.05)
+    assert "sendout_events_tracked_total" in text
+    assert "sendout_webhooks_enqueued_total" in text
+    assert 'sendout_delivery_attempts_total{result="delivered"}' in text
+    assert "sendout_delivery_attempt_seconds_bucket" in text

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from starlette.responses import Response
 
-from sendout import __version__
+from sendout import __version__, metrics
 from sendout.api.context import AppContext, ManagementKey
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
@@ -93,6 +94,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=JsonResponse,
+        # sendout exports Prometheus metrics itself; skip FastAPI's per-request OpenTelemetry.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     install_openapi(app)
@@ -104,5 +107,14 @@ def create_app(
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> JsonResponse:
         return JsonResponse({"status": "ok"})
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics of this process",
+        response_class=Response,
+    )
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
 
     return app

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import structlog
 
+from sendout import metrics
 from sendout.clock import Clock, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
@@ -64,6 +65,12 @@ def outcome_of(
     )
 
 
+def _result_label(outcome: Outcome) -> str:
+    if outcome.delivered:
+        return "delivered"
+    return "failed" if outcome.next_attempt_at_ms is None else "retry"
+
+
 class WorkerLimits:
     def __init__(
         self,
@@ -80,6 +87,7 @@ class WorkerLimits:
         self.batch = batch
         self.per_destination = per_destination
         self.retry_slots = max(1, int(concurrency * retry_share))
+        self.min_room = max(1, min(batch, concurrency) // 8)
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_interval = poll_interval
         self.pause_after = pause_after
@@ -120,9 +128,11 @@ class Worker:
         try:
             while not stop.is_set():
                 self._wake.clear()
+                asked = self._room(retries=False)
                 started = await self._claim_lane(retries=False)
-                started += await self._claim_lane(retries=True)
-                if started and len(self._inflight) < self._limits.concurrency:
+                if started < asked:  # first attempts left room: retries may use it
+                    started += await self._claim_lane(retries=True)
+                if started and self._room(retries=False) >= self._limits.min_room:
                     continue
                 await self._idle(stop, busy=bool(self._inflight))
         finally:
@@ -146,7 +156,8 @@ class Worker:
 
     async def _claim_lane(self, *, retries: bool) -> int:
         room = self._room(retries)
-        if room <= 0:
+        # While busy, wait for a few slots to free up: one claim for many, not one for each.
+        if room <= 0 or (self._inflight and room < self._limits.min_room):
             return 0
         now_ms = to_ms(self._clock.now())
         claimed = await self._storage.claim_due(
@@ -197,6 +208,8 @@ class Worker:
         now = self._clock.now()
         result = await self._sender.attempt(message, int(now.timestamp()))
         outcome = outcome_of(message, result, self._clock.now(), self._policy, self._unit())
+        metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
+        metrics.ATTEMPTS.labels(_result_label(outcome)).inc()
         if not outcome.delivered:
             log.info(
                 "delivery.failed",

@@ -48,8 +48,9 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
+from sendout.storage import postgres_keys as keys
 from sendout.storage import postgres_promotions as pgpromo
-from sendout.storage import rows
+from sendout.storage import refusals, rows
 from sendout.storage.base import (
     CustomerRef,
     DeliveryFilter,
@@ -394,7 +395,7 @@ class PostgresStorage:
             now,
         )
         if row is None:
-            raise _duplicate_schema(name)
+            raise refusals.duplicate_schema(name)
         return rows.event_schema(row)
 
     async def get_event_schema(self, project_id: str, schema_id: str) -> EventSchema:
@@ -452,11 +453,7 @@ class PostgresStorage:
 
     # --- events ----------------------------------------------------------------------------------
     async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        try:
-            result = await self._write(_track_event, command, tracking)
-        except _IdempotencyRace:
-            # A concurrent request with the same key committed first: answer as it did.
-            result = await self._write(_track_event, command, tracking)
+        result = await self._write(_track_event, command, tracking)
         if result.enqueued:
             self._poke_workers()
         return result
@@ -944,14 +941,6 @@ async def _apply_customer_fields(
     return rows.customer(row)
 
 
-def _duplicate_schema(name: str) -> Conflict:
-    return Conflict(
-        f"A custom event schema named '{name}' already exists",
-        resource_type="custom_event_schema",
-        resource_id=name,
-    )
-
-
 async def _require_schema(
     conn: Conn, project_id: str, schema_id: str, lock: bool = False
 ) -> EventSchema:
@@ -1039,13 +1028,7 @@ async def _resume_distribution(
 ) -> Distribution:
     current = await _require_distribution(conn, project_id, distribution_id, lock=True)
     if not current.paused:
-        raise Conflict(
-            f"Distribution {distribution_id} is live: it is not paused and none of its channels is",
-            key="distribution_not_paused",
-            message="Distribution not paused",
-            resource_id=distribution_id,
-            resource_type="distribution",
-        )
+        raise refusals.distribution_not_paused(distribution_id)
     await conn.execute(
         "UPDATE distributions SET status = 'ACTIVE', updated_at = $1 WHERE id = $2",
         now,
@@ -1074,23 +1057,10 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     if found is None:
         raise NotFound("delivery", delivery_id)
     if found["status"] == "canceled":
-        raise Conflict(
-            f"Delivery {delivery_id} was canceled with its distribution",
-            key="delivery_canceled",
-            message="Delivery canceled",
-            resource_id=delivery_id,
-            resource_type="delivery",
-        )
+        raise refusals.delivery_canceled(delivery_id)
     distribution = await _require_distribution(conn, project_id, found["distribution_id"])
     if distribution.paused:
-        raise Conflict(
-            f"Distribution {distribution.id} or this delivery's channel is paused; resume it"
-            " (POST /v1/distributions/{id}/resume) to deliver",
-            key="distribution_paused",
-            message="Distribution paused",
-            resource_id=distribution.id,
-            resource_type="distribution",
-        )
+        raise refusals.distribution_paused(distribution.id)
     row = await conn.fetchrow(
         "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
         " WHERE id = $2 RETURNING *",
@@ -1099,17 +1069,6 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     )
     assert row is not None, "locked above"
     return (await _with_attempts(conn, [row]))[0]
-
-
-def _unknown_event(name: str) -> InvalidInput:
-    return InvalidInput(
-        f"No custom event schema named '{name}' exists in this project;"
-        " define it with POST /management/v1/projects/{projectId}/custom-event-schemas",
-        key="unknown_event",
-        message="Unknown custom event",
-        resource_id=name,
-        resource_type="custom_event_schema",
-    )
 
 
 # The schema an event names and the active distributions it triggers, in one round trip. The
@@ -1140,60 +1099,14 @@ FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17:
 """
 
 
-async def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
-    row = await conn.fetchrow(
-        "SELECT request_hash, response, created_ms FROM idempotency_keys"
-        " WHERE project_id = $1 AND route = $2 AND key = $3",
-        project_id,
-        key.route,
-        key.key,
-    )
-    if row is None or row["created_ms"] < key.not_before_ms:
-        return None
-    if row["request_hash"] != key.request_hash:
-        raise Conflict(
-            f"Idempotency-Key {key.key!r} was already used with a different request body;"
-            " use a new key for a different request",
-            key="idempotency_key_reused",
-            message="Idempotency key reused",
-        )
-    return bytes(row["response"])
-
-
-async def _remember(
-    conn: Conn, project_id: str, key: IdempotencyKey, response: bytes, now_ms: int
-) -> None:
-    """Store the response; a live record of a concurrent twin means this request must not commit."""
-    stored = await conn.fetchval(
-        "INSERT INTO idempotency_keys (project_id, route, key, request_hash, status_code,"
-        " response, created_ms) VALUES ($1, $2, $3, $4, 200, $5, $6)"
-        " ON CONFLICT (project_id, route, key) DO UPDATE SET request_hash = excluded.request_hash,"
-        " response = excluded.response, created_ms = excluded.created_ms"
-        " WHERE idempotency_keys.created_ms < $7 RETURNING 1",
-        project_id,
-        key.route,
-        key.key,
-        key.request_hash,
-        response,
-        now_ms,
-        key.not_before_ms,
-    )
-    if stored is None:
-        raise _IdempotencyRace
-
-
-class _IdempotencyRace(Exception):
-    """A request with the same idempotency key committed while this one ran: roll back, retry."""
-
-
 async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
     if cmd.idempotency is not None:
-        replay = await _idempotent_replay(conn, cmd.project_id, cmd.idempotency)
+        replay = await keys.idempotent_replay(conn, cmd.project_id, cmd.idempotency)
         if replay is not None:
             return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
     found = await conn.fetchrow(_TRACKING_LOOKUP, cmd.project_id, cmd.event_name)
     if found is None:
-        raise _unknown_event(cmd.event_name)
+        raise refusals.unknown_event(cmd.event_name)
     schema = rows.event_schema(found)
     tracking.validate(schema)
     customer = await _upsert_customer(
@@ -1246,7 +1159,7 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
     )
     response = tracking.render(event, customer)
     if cmd.idempotency is not None:
-        await _remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
+        await keys.remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
     return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 

@@ -42,6 +42,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import Customer, EventSchema, Page
+from sendout.storage import postgres_keys as keys
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.base import IdempotencyKey, PublicationFilter
@@ -97,11 +98,6 @@ class _Where:
 def _added(status: str) -> int:
     """The row count of an ``INSERT 0 n`` / ``UPDATE n`` status."""
     return int(status.rsplit(" ", 1)[-1])
-
-
-async def _serialize(conn: Conn, *key: str) -> None:
-    """Wait for any other transaction holding this key, then hold it until commit."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "\x1f".join(key))
 
 
 # --- lookups -----------------------------------------------------------------------------------
@@ -434,7 +430,7 @@ class PgPromotionTx:
 
     async def publication_of(self, campaign_id: str, customer_id: str) -> Publication | None:
         # join_once: a racing publish for the same customer and campaign waits, then finds ours.
-        await _serialize(self._conn, "join_once", campaign_id, customer_id)
+        await keys.serialize(self._conn, "join_once", campaign_id, customer_id)
         row = await self._conn.fetchrow(
             "SELECT * FROM publications WHERE project_id = $1 AND customer_id = $2"
             " AND campaign_id = $3 ORDER BY created_at, id LIMIT 1",
@@ -445,7 +441,7 @@ class PgPromotionTx:
         return await _publication(self._conn, row)
 
     async def publication_by_source_id(self, source_id: str) -> Publication | None:
-        await _serialize(self._conn, "publication", self._project_id, source_id)
+        await keys.serialize(self._conn, "publication", self._project_id, source_id)
         row = await self._conn.fetchrow(
             "SELECT * FROM publications WHERE project_id = $1 AND source_id = $2",
             self._project_id,
@@ -568,7 +564,7 @@ class PgPromotionTx:
         self, campaign_id: str, referee_id: str
     ) -> ReferralConversion | None:
         # A referee's racing events take turns: the second finds the first's conversion.
-        await _serialize(self._conn, "referral", campaign_id, referee_id)
+        await keys.serialize(self._conn, "referral", campaign_id, referee_id)
         row = await self._conn.fetchrow(
             "SELECT * FROM referral_conversions WHERE campaign_id = $1 AND referee_id = $2",
             campaign_id,
@@ -778,49 +774,6 @@ async def list_vouchers(
 # --- publications ------------------------------------------------------------------------------
 
 
-async def _pg_idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
-    """The stored response of an earlier request with this key, if any (and the same body).
-
-    Takes the key's advisory lock first: a concurrent request with the same key waits for this
-    transaction and then replays its response, instead of doing the work a second time.
-    """
-    await _serialize(conn, "idempotency", project_id, key.route, key.key)
-    row = await conn.fetchrow(
-        "SELECT request_hash, response, created_ms FROM idempotency_keys"
-        " WHERE project_id = $1 AND route = $2 AND key = $3",
-        project_id,
-        key.route,
-        key.key,
-    )
-    if row is None or row["created_ms"] < key.not_before_ms:
-        return None
-    if row["request_hash"] != key.request_hash:
-        raise Conflict(
-            f"Idempotency-Key {key.key!r} was already used with a different request body;"
-            " use a new key for a different request",
-            key="idempotency_key_reused",
-            message="Idempotency key reused",
-        )
-    return bytes(row["response"])
-
-
-async def _pg_remember(
-    conn: Conn, project_id: str, key: IdempotencyKey, response: bytes, now_ms: int
-) -> None:
-    await conn.execute(
-        "INSERT INTO idempotency_keys (project_id, route, key, request_hash, status_code,"
-        " response, created_ms) VALUES ($1, $2, $3, $4, 200, $5, $6)"
-        " ON CONFLICT (project_id, route, key) DO UPDATE SET request_hash = excluded.request_hash,"
-        " response = excluded.response, created_ms = excluded.created_ms",
-        project_id,
-        key.route,
-        key.key,
-        key.request_hash,
-        response,
-        now_ms,
-    )
-
-
 Holder = Callable[["Conn"], Awaitable[Customer]]
 Render = Callable[[Publication, Campaign, Customer], bytes]
 
@@ -836,7 +789,7 @@ async def publish(
 ) -> tuple[bytes, bool]:
     """``POST /v1/publications``: ``holder`` upserts the customer in this transaction."""
     if idempotency is not None:
-        replay = await _pg_idempotent_replay(conn, project_id, idempotency)
+        replay = await keys.idempotent_replay(conn, project_id, idempotency)
         if replay is not None:
             return replay, True
     customer = await holder(conn)
@@ -845,7 +798,7 @@ async def publish(
     publication, campaign = await publish_request(tx, wanted)
     response = render(publication, campaign, customer)
     if idempotency is not None:
-        await _pg_remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
+        await keys.remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
     return response, False
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sendout import ids
 from sendout.clock import from_ms, isoformat, parse_iso, to_ms
-from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.errors import Conflict, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
 from sendout.promotions.publishing import PublishRequest
@@ -46,7 +46,7 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
-from sendout.storage import rows
+from sendout.storage import refusals, rows
 from sendout.storage import sqlite_promotions as promo
 from sendout.storage.base import (
     CustomerRef,
@@ -75,6 +75,17 @@ _CUSTOMER_ORDERS = {
 }
 
 
+def _drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends to its result, without an event loop."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coro.close()
+    raise RuntimeError("a SQLite transaction body awaited something that suspends")
+
+
 def _connect(path: str) -> Conn:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
     conn.row_factory = sqlite3.Row
@@ -95,7 +106,6 @@ class SqliteStorage:
         self._path = path
         self._writer = GroupCommitWriter(lambda: _connect(path))
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
-        self._wloop = asyncio.new_event_loop()  # used on the writer thread only
         self._rconn: Conn | None = None
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -106,14 +116,10 @@ class SqliteStorage:
         """``fn(conn, *args)`` as one transaction (committed together with concurrent ones)."""
         return await self._writer.call(lambda conn: fn(conn, *args))
 
-    async def _write_async(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    async def _write_async(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """A transaction whose body awaits promotion verbs. They never suspend on SQLite (the
-        connection is synchronous), so the body runs to completion on the writer's own loop."""
-
-        def body(conn: Conn) -> T:
-            return self._wloop.run_until_complete(fn(conn, *args))
-
-        return await self._write(body)
+        connection is synchronous), so the coroutine is driven to its end in one step."""
+        return await self._write(lambda conn: _drive(fn(conn, *args)))
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         def run() -> T:
@@ -145,7 +151,6 @@ class SqliteStorage:
                 self._rconn = None
 
         await self._writer.stop()
-        self._wloop.close()
         await self._on(self._reader, close_reader)
         self._reader.shutdown(wait=True)
 
@@ -333,7 +338,7 @@ class SqliteStorage:
                     (schema_id, project_id, name, rows.properties_json(properties), now),
                 ).fetchone()
             except sqlite3.IntegrityError:
-                raise _duplicate_schema(name) from None
+                raise refusals.duplicate_schema(name) from None
             return rows.event_schema(row)
 
         return await self._write(run)
@@ -509,14 +514,7 @@ class SqliteStorage:
         def run(conn: Conn) -> Distribution:
             current = _require_distribution(conn, project_id, distribution_id)
             if not current.paused:
-                raise Conflict(
-                    f"Distribution {distribution_id} is live: it is not paused and none of its"
-                    " channels is",
-                    key="distribution_not_paused",
-                    message="Distribution not paused",
-                    resource_id=distribution_id,
-                    resource_type="distribution",
-                )
+                raise refusals.distribution_not_paused(distribution_id)
             conn.execute(
                 "UPDATE distributions SET status = 'ACTIVE', updated_at = ? WHERE id = ?",
                 (now, distribution_id),
@@ -894,14 +892,6 @@ def _apply_customer_fields(
     return rows.customer(row)
 
 
-def _duplicate_schema(name: str) -> Conflict:
-    return Conflict(
-        f"A custom event schema named '{name}' already exists",
-        resource_type="custom_event_schema",
-        resource_id=name,
-    )
-
-
 def _require_schema(conn: Conn, project_id: str, schema_id: str) -> EventSchema:
     row = conn.execute(
         "SELECT * FROM event_schemas WHERE project_id = ? AND id = ?", (project_id, schema_id)
@@ -943,23 +933,10 @@ def _with_states(conn: Conn, found: list[Any]) -> list[Distribution]:
 
 def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
     if message["status"] == "canceled":
-        raise Conflict(
-            f"Delivery {message['id']} was canceled with its distribution",
-            key="delivery_canceled",
-            message="Delivery canceled",
-            resource_id=message["id"],
-            resource_type="delivery",
-        )
+        raise refusals.delivery_canceled(message["id"])
     distribution = _require_distribution(conn, message["project_id"], message["distribution_id"])
     if distribution.paused:
-        raise Conflict(
-            f"Distribution {distribution.id} or this delivery's channel is paused; resume it"
-            " (POST /v1/distributions/{id}/resume) to deliver",
-            key="distribution_paused",
-            message="Distribution paused",
-            resource_id=distribution.id,
-            resource_type="distribution",
-        )
+        raise refusals.distribution_paused(distribution.id)
 
 
 def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
@@ -971,12 +948,7 @@ def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> byte
     if row is None or row["created_ms"] < key.not_before_ms:
         return None
     if row["request_hash"] != key.request_hash:
-        raise Conflict(
-            f"Idempotency-Key {key.key!r} was already used with a different request body;"
-            " use a new key for a different request",
-            key="idempotency_key_reused",
-            message="Idempotency key reused",
-        )
+        raise refusals.idempotency_key_reused(key.key)
     return bytes(row["response"])
 
 
@@ -1002,14 +974,7 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
         (cmd.project_id, cmd.event_name),
     ).fetchone()
     if schema_row is None:
-        raise InvalidInput(
-            f"No custom event schema named '{cmd.event_name}' exists in this project;"
-            " define it with POST /management/v1/projects/{projectId}/custom-event-schemas",
-            key="unknown_event",
-            message="Unknown custom event",
-            resource_id=cmd.event_name,
-            resource_type="custom_event_schema",
-        )
+        raise refusals.unknown_event(cmd.event_name)
     schema = rows.event_schema(schema_row)
     tracking.validate(schema)
     customer = _upsert_customer(
@@ -1189,19 +1154,19 @@ def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, 
         " response_excerpt) VALUES (?, ?, ?, ?, ?, ?)",
         attempts,
     )
+    delivered = {(o.distribution_id, o.channel_index) for o in outcomes if o.delivered}
+    conn.executemany(
+        "UPDATE channel_states SET consecutive_failures = 0"
+        " WHERE distribution_id = ? AND channel_index = ? AND consecutive_failures > 0",
+        sorted(delivered),
+    )
     for o in outcomes:
-        _update_channel_health(conn, o, pause_after, now)
+        if not o.delivered:
+            _count_failure(conn, o, pause_after, now)
 
 
-def _update_channel_health(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
     key = (outcome.distribution_id, outcome.channel_index)
-    if outcome.delivered:
-        conn.execute(
-            "UPDATE channel_states SET consecutive_failures = 0"
-            " WHERE distribution_id = ? AND channel_index = ? AND consecutive_failures > 0",
-            key,
-        )
-        return
     row = conn.execute(
         "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
         " VALUES (?, ?, 1) ON CONFLICT (distribution_id, channel_index)"
