@@ -73,10 +73,9 @@ def create_codes(bench: Rig, count: int, n: int) -> float:
 
 
 def set_status(bench: Rig, distribution_id: str, status: str) -> None:
-    verb = "resume" if status == "ACTIVE" else "pause"
-    expect(
-        bench.server.port, "POST", f"/v1/distributions/{distribution_id}/{verb}", APP_HEADERS, {}
-    )
+    """Switch a distribution on or off (``resume`` refuses one that is live, so PUT it)."""
+    path = f"/v1/distributions/{distribution_id}"
+    expect(bench.server.port, "PUT", path, APP_HEADERS, {"status": status})
 
 
 def publishing_setup(bench: Rig, pool: int) -> tuple[str, str]:

@@ -201,6 +201,7 @@ class Sendout:
             SENDOUT_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             SENDOUT_LOG_LEVEL="warning",
             SENDOUT_POLL_INTERVAL="0.05",
+            SENDOUT_ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8",  # the receivers are on loopback
         )
         command = [sys.executable, "-m", "sendout", *args]
         if args[0] == "serve":
