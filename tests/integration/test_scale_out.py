@@ -181,11 +181,10 @@ def test_sigterm_lets_the_attempt_in_flight_finish_and_be_recorded(
     assert "Traceback" not in worker.log_text()
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite: serve wakes its own
 def test_an_idle_worker_is_woken_by_notify_not_by_polling(
     api_only: ServerProcess, backend: str, receiver: Receiver
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite serves one process: `serve` wakes its own worker directly")
     # Polling once an hour: only LISTEN/NOTIFY can bring the webhook within the wait below.
     worker = WorkerProcess(api_only, "worker", SENDOUT_POLL_INTERVAL="3600")
     try:

@@ -381,12 +381,17 @@ async def test_settings_and_projects(store: Storage) -> None:
 # --- wake-ups --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_accepts_a_subscriber_and_has_nothing_to_listen_to(store: Storage) -> None:
+    """SQLite serves one process: the API wakes its own worker directly."""
+    await store.subscribe(lambda: None)
+    await store.track_event(command("event_1"), Plan())
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # LISTEN/NOTIFY
 async def test_enqueueing_wakes_subscribers_of_other_connections(
     store: Storage, open_store: Any, backend: str
 ) -> None:
-    if backend == "sqlite":
-        await store.subscribe(lambda: None)  # accepted, and nothing to listen to
-        pytest.skip("SQLite serves one process; the API wakes its own worker directly")
     worker_side = await open_store()
     woken = asyncio.Event()
     await worker_side.subscribe(woken.set)
@@ -394,11 +399,10 @@ async def test_enqueueing_wakes_subscribers_of_other_connections(
     await asyncio.wait_for(woken.wait(), timeout=10)
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no listener
 async def test_a_lost_listener_listens_again(
     store: Storage, open_store: Any, backend: str, database_url: str
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite has no listener connection")
     worker_side = await open_store()
     woken = asyncio.Event()
     await worker_side.subscribe(woken.set)
