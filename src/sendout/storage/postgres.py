@@ -19,7 +19,6 @@ import asyncpg
 import structlog
 
 from sendout import ids
-from sendout.clock import from_ms, isoformat
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
@@ -35,7 +34,6 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import (
-    ChannelState,
     ClaimedMessage,
     Customer,
     CustomerFields,
@@ -971,19 +969,11 @@ async def _with_states(conn: Conn, found: Sequence[Record]) -> list[Distribution
     """Distributions with the health of each of their channels."""
     if not found:
         return []
-    states: dict[tuple[str, int], ChannelState] = {
-        (r["distribution_id"], r["channel_index"]): rows.channel_state(r)
-        for r in await conn.fetch(
-            "SELECT * FROM channel_states WHERE distribution_id = ANY($1::text[])",
-            [r["id"] for r in found],
-        )
-    }
-    result = []
-    for r in found:
-        count = len(rows.from_json(r["channels"]))
-        per_channel = tuple(states.get((r["id"], i), ChannelState()) for i in range(count))
-        result.append(rows.distribution(r, per_channel))
-    return result
+    states = await conn.fetch(
+        "SELECT * FROM channel_states WHERE distribution_id = ANY($1::text[])",
+        [r["id"] for r in found],
+    )
+    return rows.distributions_with_states(found, states)
 
 
 async def _execute(conn: Conn, sql: str, *args: Any) -> str:
@@ -1166,20 +1156,7 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
 async def _record_outcomes(
     conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str
 ) -> None:
-    updates = []
-    attempts = []
-    for o in outcomes:
-        at = isoformat(from_ms(o.attempted_at_ms))
-        if o.delivered:
-            status, next_at, delivered_at = "delivered", o.attempted_at_ms, at
-        elif o.next_attempt_at_ms is None:
-            status, next_at, delivered_at = "failed", o.attempted_at_ms, None
-        else:
-            status, next_at, delivered_at = "pending", o.next_attempt_at_ms, None
-        updates.append((status, next_at, delivered_at, o.status_code, o.message_id))
-        attempts.append(
-            (o.message_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
-        )
+    updates, attempts = rows.outcome_params(outcomes)
     await conn.executemany(
         "UPDATE messages SET status = $1, attempts = attempts + 1, lease_until = 0,"
         " next_attempt_at = $2, delivered_at = COALESCE($3, delivered_at),"
@@ -1237,23 +1214,4 @@ async def _with_attempts(conn: Conn, found: Sequence[Record]) -> list[Delivery]:
         "SELECT * FROM attempts WHERE message_id = ANY($1::text[]) ORDER BY id", message_ids
     ):
         by_message[r["message_id"]].append(rows.attempt(r))
-    return [
-        Delivery(
-            id=r["id"],
-            project_id=r["project_id"],
-            distribution_id=r["distribution_id"],
-            event_id=r["event_id"],
-            channel_index=r["channel_index"],
-            event_name=r["event_name"],
-            url=r["url"],
-            status=r["status"],
-            attempts_count=r["attempts"],
-            next_attempt_at=(
-                isoformat(from_ms(r["next_attempt_at"])) if r["status"] == "pending" else None
-            ),
-            created_at=r["created_at"],
-            delivered_at=r["delivered_at"],
-            attempts=tuple(by_message[r["id"]]),
-        )
-        for r in found
-    ]
+    return [rows.delivery(r, by_message[r["id"]]) for r in found]

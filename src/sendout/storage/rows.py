@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
 
+from sendout.clock import from_ms, isoformat
 from sendout.records import (
     Attempt,
     Channel,
     ChannelState,
     Customer,
+    Delivery,
     Distribution,
     Event,
     EventSchema,
+    Outcome,
     Project,
     PropertyDef,
 )
@@ -26,10 +29,13 @@ __all__ = [
     "channel_state",
     "channels_json",
     "customer",
+    "delivery",
     "distribution",
+    "distributions_with_states",
     "event",
     "event_schema",
     "from_json",
+    "outcome_params",
     "project",
     "properties_json",
     "to_json",
@@ -177,3 +183,56 @@ def attempt(row: Row) -> Attempt:
         error=row["error"],
         response_excerpt=row["response_excerpt"],
     )
+
+
+def distributions_with_states(found: Sequence[Row], states: Iterable[Row]) -> list[Distribution]:
+    """Distribution rows with the ``channel_states`` rows of their channels (missing: healthy)."""
+    by_key = {(r["distribution_id"], r["channel_index"]): channel_state(r) for r in states}
+    result = []
+    for r in found:
+        count = len(from_json(r["channels"]))
+        per_channel = tuple(by_key.get((r["id"], i), ChannelState()) for i in range(count))
+        result.append(distribution(r, per_channel))
+    return result
+
+
+def delivery(row: Row, attempts: Sequence[Attempt]) -> Delivery:
+    pending = row["status"] == "pending"
+    return Delivery(
+        id=row["id"],
+        project_id=row["project_id"],
+        distribution_id=row["distribution_id"],
+        event_id=row["event_id"],
+        channel_index=row["channel_index"],
+        event_name=row["event_name"],
+        url=row["url"],
+        status=row["status"],
+        attempts_count=row["attempts"],
+        next_attempt_at=isoformat(from_ms(row["next_attempt_at"])) if pending else None,
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
+        attempts=tuple(attempts),
+    )
+
+
+def outcome_params(
+    outcomes: Iterable[Outcome],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Per outcome, the message update ``(status, next_attempt_at, delivered_at,
+    last_status_code, id)`` and the attempt row ``(message_id, attempted_at, status_code,
+    latency_ms, error, response_excerpt)``."""
+    updates = []
+    attempts = []
+    for o in outcomes:
+        at = isoformat(from_ms(o.attempted_at_ms))
+        if o.delivered:
+            status, next_at, delivered_at = "delivered", o.attempted_at_ms, at
+        elif o.next_attempt_at_ms is None:
+            status, next_at, delivered_at = "failed", o.attempted_at_ms, None
+        else:
+            status, next_at, delivered_at = "pending", o.next_attempt_at_ms, None
+        updates.append((status, next_at, delivered_at, o.status_code, o.message_id))
+        attempts.append(
+            (o.message_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
+        )
+    return updates, attempts

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sendout import ids
-from sendout.clock import from_ms, isoformat, parse_iso, to_ms
+from sendout.clock import parse_iso, to_ms
 from sendout.errors import Conflict, NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import pause_reason
@@ -33,7 +33,6 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import (
-    ChannelState,
     ClaimedMessage,
     Customer,
     CustomerFields,
@@ -917,18 +916,8 @@ def _with_states(conn: Conn, found: list[Any]) -> list[Distribution]:
         return []
     ids_ = [r["id"] for r in found]
     marks = ", ".join("?" for _ in ids_)
-    states: dict[tuple[str, int], ChannelState] = {
-        (r["distribution_id"], r["channel_index"]): rows.channel_state(r)
-        for r in conn.execute(
-            f"SELECT * FROM channel_states WHERE distribution_id IN ({marks})", ids_
-        )
-    }
-    result = []
-    for r in found:
-        count = len(rows.from_json(r["channels"]))
-        per_channel = tuple(states.get((r["id"], i), ChannelState()) for i in range(count))
-        result.append(rows.distribution(r, per_channel))
-    return result
+    states = conn.execute(f"SELECT * FROM channel_states WHERE distribution_id IN ({marks})", ids_)
+    return rows.distributions_with_states(found, states)
 
 
 def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
@@ -1129,20 +1118,7 @@ def _retry_schedules(
 
 
 def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str) -> None:
-    updates = []
-    attempts = []
-    for o in outcomes:
-        at = isoformat(from_ms(o.attempted_at_ms))
-        if o.delivered:
-            status, next_at, delivered_at = "delivered", o.attempted_at_ms, at
-        elif o.next_attempt_at_ms is None:
-            status, next_at, delivered_at = "failed", o.attempted_at_ms, None
-        else:
-            status, next_at, delivered_at = "pending", o.next_attempt_at_ms, None
-        updates.append((status, next_at, delivered_at, o.status_code, o.message_id))
-        attempts.append(
-            (o.message_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
-        )
+    updates, attempts = rows.outcome_params(outcomes)
     conn.executemany(
         "UPDATE messages SET status = ?, attempts = attempts + 1, lease_until = 0,"
         " next_attempt_at = ?, delivered_at = COALESCE(?, delivered_at), last_status_code = ?"
@@ -1195,23 +1171,4 @@ def _with_attempts(conn: Conn, found: list[sqlite3.Row]) -> list[Delivery]:
         f"SELECT * FROM attempts WHERE message_id IN ({marks}) ORDER BY id", message_ids
     ):
         by_message[r["message_id"]].append(rows.attempt(r))
-    return [
-        Delivery(
-            id=r["id"],
-            project_id=r["project_id"],
-            distribution_id=r["distribution_id"],
-            event_id=r["event_id"],
-            channel_index=r["channel_index"],
-            event_name=r["event_name"],
-            url=r["url"],
-            status=r["status"],
-            attempts_count=r["attempts"],
-            next_attempt_at=(
-                isoformat(from_ms(r["next_attempt_at"])) if r["status"] == "pending" else None
-            ),
-            created_at=r["created_at"],
-            delivered_at=r["delivered_at"],
-            attempts=tuple(by_message[r["id"]]),
-        )
-        for r in found
-    ]
+    return [rows.delivery(r, by_message[r["id"]]) for r in found]
