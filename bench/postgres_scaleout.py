@@ -394,6 +394,29 @@ def print_table(results: dict[tuple[str, str, int], list[Run]]) -> None:
             f"{kind:9} {backend:9} {n:>5} {median:>9.0f} {median / baseline[kind]:>5.2f}{against:<13} {each} | {cpu}"
         )
     print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()}")
+    print_delivery_budget(results.get(("delivery", "postgres", 1)))
+
+
+def print_delivery_budget(runs: list[Run] | None, wanted: float = 1.6) -> None:
+    """Cores that ``wanted`` x one worker's rate would take at one worker's CPU per webhook."""
+    if not runs:
+        return
+    rate = statistics.median(r.per_second for r in runs)
+    per_hook = {
+        k: statistics.median(r.cpu.get(k, 0.0) / r.per_second * 1000 for r in runs)
+        for k in runs[0].cpu
+    }
+    total_ms = sum(per_hook.values())
+    parts = ", ".join(f"{k} {v:.3f}" for k, v in per_hook.items())
+    print(
+        f"where the time goes with 1 PostgreSQL worker: CPU ms per webhook: {parts};"
+        f" {total_ms:.3f} ms in all"
+    )
+    need = wanted * rate * total_ms / 1000
+    print(
+        f"{wanted}x one worker ({wanted * rate:.0f} webhooks/s) at that cost needs {need:.2f}"
+        f" cores; this machine has {os.cpu_count()}"
+    )
 
 
 def main() -> None:

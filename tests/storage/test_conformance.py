@@ -77,6 +77,104 @@ async def test_events_list_newest_first_and_filter(store: Storage) -> None:
     assert none == [] and total == 0
 
 
+async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) -> None:
+    """Concurrent events (which PostgreSQL looks up and writes in batches where it can) get
+    exactly the answers and leave exactly the rows they would one at a time."""
+    await store.track_event(command("event_0", "known"), Plan())
+    known = await store.get_customer("proj_1", "known")
+    calls = {
+        "event_a": (command("event_a", "known"), Plan()),  # known customer, nothing changes
+        "event_b": (command("event_b", "fresh"), Plan()),  # a new customer...
+        "event_c": (  # ...renamed by the next event in the same burst
+            replace(command("event_c", "fresh"), customer_fields=CustomerFields(name="M")),
+            Plan(),
+        ),
+        "event_d": (replace(command("event_d"), event_name="nope"), Plan()),
+        "event_e": (replace(command("event_e"), customer=CustomerRef(id="cust_nobody")), Plan()),
+        "event_f": (command("event_f", "invalid"), Plan(fail=True)),
+        "event_g": (
+            replace(
+                command("event_g"),
+                customer=CustomerRef(id=known.id),
+                customer_fields=CustomerFields(),
+            ),
+            Plan(),
+        ),
+    }
+    answers = dict(
+        zip(
+            calls,
+            await asyncio.gather(
+                *(store.track_event(c, p) for c, p in calls.values()), return_exceptions=True
+            ),
+            strict=True,
+        )
+    )
+    for ok in ("event_a", "event_b", "event_c", "event_g"):
+        answer = answers[ok]
+        assert not isinstance(answer, BaseException), (ok, answer)
+        assert answer.response == ok.encode() and answer.enqueued == 1
+    assert (
+        isinstance(answers["event_d"], InvalidInput) and answers["event_d"].key == "unknown_event"
+    )
+    assert isinstance(answers["event_e"], NotFound)
+    assert isinstance(answers["event_f"], InvalidInput)
+    assert await store.count_customers("proj_1") == 2  # known, fresh: nothing of the refused
+    fresh = await store.get_customer("proj_1", "fresh")
+    assert fresh.name == "M"
+    events, total = await store.list_events(
+        "proj_1", Page(10, 1), customer_id=None, event_name=None
+    )
+    owners = {e.id: e.customer_id for e in events}
+    assert total == 5 and owners == {
+        "event_0": known.id,
+        "event_a": known.id,
+        "event_b": fresh.id,
+        "event_c": fresh.id,
+        "event_g": known.id,
+    }
+    claimed = await store.claim_due(NOW_MS, 100, 30_000, retries=False)
+    # Plan names each message whs_<event id>_<n>: one message per stored event, no other.
+    assert sorted(m.id.removeprefix("whs_").rsplit("_", 1)[0] for m in claimed) == sorted(owners)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
+async def test_a_customer_created_elsewhere_meanwhile_takes_the_event(
+    store: Storage, backend: str, database_url: str
+) -> None:
+    """The batch plans to create customer ``racer``; another transaction creates it first: the
+    event falls back to the tracking transaction and lands on that customer."""
+    other = await asyncpg.connect(database_url)
+    try:
+        creating = other.transaction()
+        await creating.start()
+        await other.execute(
+            "INSERT INTO customers (id, project_id, source_id, created_at)"
+            " VALUES ('cust_other', 'proj_1', 'racer', $1)",
+            NOW,
+        )
+        tracking = asyncio.create_task(store.track_event(command("event_1", "racer"), Plan()))
+        for _ in range(500):  # until the batch's insert waits for our uncommitted row
+            waiting = await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        await creating.commit()
+        result = await asyncio.wait_for(tracking, timeout=10)
+    finally:
+        await other.close()
+    assert result.response == b"event_1"
+    assert await store.count_customers("proj_1") == 1
+    racer = await store.get_customer("proj_1", "racer")
+    assert racer.id == "cust_other" and racer.name == "N"  # the event's fields applied to it
+    events, _ = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert [(e.id, e.customer_id) for e in events] == [("event_1", "cust_other")]
+
+
 # --- claims and leases -----------------------------------------------------------------------------
 
 

@@ -8,7 +8,14 @@ from sendout.actions import notify_promotion, publish_unique_code
 from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, Distribution, Event
 
-__all__ = ["purpose_extras"]
+__all__ = ["purpose_extras", "uses_promotions"]
+
+_PROMOTION_PURPOSES = frozenset({"notify_promotion", "publish_unique_code"})
+
+
+def uses_promotions(distribution: Distribution) -> bool:
+    """Does this purpose read or write campaigns (so it needs the tracking transaction)?"""
+    return distribution.action.get("type") in _PROMOTION_PURPOSES
 
 
 async def purpose_extras(

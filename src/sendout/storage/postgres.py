@@ -58,8 +58,10 @@ from sendout.storage.base import (
     Tracking,
     TrackResult,
 )
+from sendout.storage.batcher import MicroBatcher
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.postgres_promotions import PgPromotionTx
+from sendout.storage.postgres_tracking import batchable, track_batch
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
 
@@ -100,6 +102,9 @@ class PostgresStorage:
         self._relisten: asyncio.Task[None] | None = None
         self._notifying: asyncio.Task[None] | None = None
         self._notify_wanted = False
+        self._tracker: MicroBatcher[tuple[TrackCommand, Tracking], TrackResult | None] = (
+            MicroBatcher(self._track_batch)
+        )
 
     # --- plumbing --------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -149,6 +154,7 @@ class PostgresStorage:
         )
 
     async def close(self) -> None:
+        await self._tracker.close()
         if self._notifying is not None:
             await self._notifying
         pool, self._pool = self._pool, None
@@ -451,10 +457,20 @@ class PostgresStorage:
 
     # --- events ----------------------------------------------------------------------------------
     async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        result = await self._write(_track_event, command, tracking)
+        result = None
+        if batchable(command):
+            result = await self._tracker.submit((command, tracking))
+        if result is None:
+            result = await self._write(_track_event, command, tracking)
         if result.enqueued:
             self._poke_workers()
         return result
+
+    async def _track_batch(
+        self, items: list[tuple[TrackCommand, Tracking]]
+    ) -> list[TrackResult | None]:
+        async with self._conn() as conn:
+            return await track_batch(conn, items)
 
     async def purge_idempotency_keys(self, before_ms: int) -> int:
         status = await self._one(
