@@ -118,6 +118,44 @@ def test_bad_event_bodies(
     assert_nothing_tracked(api, event_name, source_id)
 
 
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["metadata", "plan"],  # a value in metadata
+        ["customer", "name"],  # a customer field
+        ["customer", "metadata", "note"],  # deeper
+    ],
+)
+def test_nul_characters_are_refused_on_every_backend(
+    api: httpx.Client, event_name: str, where: list[str]
+) -> None:
+    """SQLite could store NUL, PostgreSQL's text cannot: both refuse it before storing."""
+    source_id = unique("c")
+    body: dict[str, Any] = {
+        "event": event_name,
+        "customer": {"source_id": source_id},
+        "metadata": {"plan": "pro"},
+    }
+    holder = body
+    for part in where[:-1]:
+        holder = holder.setdefault(part, {})
+    holder[where[-1]] = "a\u0000b"
+    error = assert_error(api.post("/v1/events", json=body), 400, "invalid_payload")
+    assert "NUL" in error["details"]
+    assert_nothing_tracked(api, event_name, source_id)
+    key_with_nul = {
+        "event": event_name,
+        "customer": {"source_id": source_id},
+        "metadata": {"plan": "pro", "k\u0000": "v"},
+    }
+    assert_error(api.post("/v1/events", json=key_with_nul), 400, "invalid_payload")
+    # The text \\u0000 (an escaped backslash, then "u0000") is no NUL: it is stored as sent.
+    literal = {**body, "metadata": {"plan": "a\\u0000b"}, "customer": {"source_id": source_id}}
+    assert api.post("/v1/events", json=literal).status_code == 200
+    stored = api.get("/v1/events", params={"event": event_name}).json()["events"]
+    assert [e["metadata"]["plan"] for e in stored] == ["a\\u0000b"]
+
+
 def test_unknown_event_name(api: httpx.Client) -> None:
     name, source_id = unique("never_defined"), unique("c")
     error = assert_error(

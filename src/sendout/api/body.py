@@ -78,7 +78,29 @@ async def read_json_value(request: Request, limit: int) -> Any:
             key="invalid_json",
             message="Malformed JSON",
         ) from None
+    # JSON can only carry NUL as the escape \u0000; the walk runs only when that text is there.
+    if b"\\u0000" in raw and _holds_nul(value):
+        raise InvalidInput(
+            "Text values (and keys) must not contain the NUL character (\\u0000)",
+            key="invalid_payload",
+        )
     return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """Does any string or key in this JSON value hold NUL? (A loop: nesting may be deep.)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def parse_model(model: type[M], value: dict[str, Any]) -> M:
