@@ -12,6 +12,7 @@ from sendout.delivery.addresses import AddressPolicy
 from sendout.delivery.sender import Sender, new_sender
 from sendout.delivery.signer import SECRET_PREFIX
 from sendout.delivery.worker import Worker, WorkerLimits
+from sendout.errors import Conflict
 from sendout.outbox.retry import RetryPolicy
 from sendout.projects import new_project
 from sendout.records import Project
@@ -76,14 +77,19 @@ async def _management(
         (_MANAGEMENT_ID, settings.management_id),
         (_MANAGEMENT_TOKEN, settings.management_token),
     ):
+        if given is not None:
+            if given != await storage.get_setting(key):
+                await storage.put_setting(key, given)
+            values.append(given)
+            continue
         stored = await storage.get_setting(key)
-        value = given or stored
-        if value is None:
-            value = ("mgmt_" if key == _MANAGEMENT_ID else "") + ids.secret_token(24)
-            generated.append(key)
-        if value != stored:
-            await storage.put_setting(key, value)
-        values.append(value)
+        if stored is None:
+            # Processes starting together each make one; the first stored is everybody's.
+            mine = ("mgmt_" if key == _MANAGEMENT_ID else "") + ids.secret_token(24)
+            stored = await storage.put_setting_if_absent(key, mine)
+            if stored == mine:
+                generated.append(key)
+        values.append(stored)
     return values[0], values[1]
 
 
@@ -95,20 +101,28 @@ async def _default_project(
     )
     project = await storage.default_project()
     if project is None:
-        if settings.app_id is None:
-            generated.append("app_id")
-        if settings.app_token is None:
-            generated.append("app_token")
-        if given_secret is None:
-            generated.append("webhook_secret")
-        project = new_project(
+        fresh = [
+            name
+            for name, given in (
+                ("app_id", settings.app_id),
+                ("app_token", settings.app_token),
+                ("webhook_secret", given_secret),
+            )
+            if given is None
+        ]
+        mine = new_project(
             "Default project",
             isoformat(clock.now()),
             app_id=settings.app_id,
             app_token=settings.app_token,
             webhook_secret=given_secret,
         )
-        return await storage.create_project(project, is_default=True)
+        try:
+            project = await storage.create_default_project(mine)
+        except Conflict as exc:
+            raise SettingsError(exc.details) from None
+        if project.id == mine.id:  # not created first by another process starting at once
+            generated.extend(fresh)
     wanted = (
         settings.app_id or project.app_id,
         settings.app_token or project.app_token,

@@ -17,8 +17,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from sendout.bootstrap import ensure_credentials
+from sendout.clock import SystemClock
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.records import CustomerFields, Outcome, Page, Project, PropertyDef
+from sendout.settings import Settings
 from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
 from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
@@ -474,6 +477,49 @@ async def test_settings_and_projects(store: Storage) -> None:
         await store.update_project_credentials(
             "proj_nope", app_id="a", app_token="b", webhook_secret="c"
         )
+
+
+async def test_processes_starting_together_agree_on_generated_credentials(
+    open_store: Any, database_url: str
+) -> None:
+    """Four stores with their own connections (as four processes have) start on an empty
+    database at once: one default project and one management key, the same for all."""
+    stores = [await open_store() for _ in range(4)]
+    await stores[0].migrate()
+    settings = Settings.from_env({}, database_url=database_url)
+    results = await asyncio.gather(
+        *(ensure_credentials(s, settings, SystemClock()) for s in stores)
+    )
+    first = results[0]
+    for r in results:
+        assert r.project == first.project
+        assert (r.management_id, r.management_token) == (
+            first.management_id,
+            first.management_token,
+        )
+    announced = [r.generated for r in results if r.generated]
+    assert {k for g in announced for k in g} == {
+        "app_id",
+        "app_token",
+        "webhook_secret",
+        "management_id",
+        "management_token",
+    }  # each announced once, by the process whose value was kept
+    assert sum(len(g) for g in announced) == 5
+    assert [p.id for p in await stores[0].list_projects()] == [first.project.id]
+    assert await stores[0].get_setting("management_token") == first.management_token
+
+
+async def test_a_default_project_app_id_taken_by_another_project_is_refused(
+    open_store: Any,
+) -> None:
+    store = await open_store()
+    await store.migrate()
+    await store.create_project(Project("proj_2", "Q", "app", "tok", SECRET, NOW), is_default=False)
+    with pytest.raises(Conflict) as refused:
+        await store.create_default_project(Project("proj_1", "P", "app", "t", SECRET, NOW))
+    assert refused.value.key == "duplicate_app_id"
+    assert await store.default_project() is None
 
 
 # --- wake-ups --------------------------------------------------------------------------------------

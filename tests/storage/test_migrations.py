@@ -151,3 +151,42 @@ async def _another_database(backend: str, sqlite_file: Path) -> str:
 async def _drop(backend: str, url: str) -> None:
     if backend == "postgres":
         await drop_database(url)
+
+
+async def test_a_second_default_project_from_an_older_race_is_demoted(
+    backend: str, database_url: str
+) -> None:
+    """Before 0004 two processes starting together could each create a default project."""
+    steps = migration_scripts(backend)
+    before = [s for s in steps if s[0] < "0004"]
+    await apply_by_hand(backend, database_url, before)
+    insert = (
+        "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+        " created_at) VALUES ('{0}', 'P', 'app_{0}', 't', 's', {1}, '{2}')"
+    )
+    true = "1" if backend == "sqlite" else "true"
+    rows_sql = [
+        insert.format("proj_later", true, "2026-01-02"),
+        insert.format("proj_first", true, "2026-01-01"),
+    ]
+    if backend == "sqlite":
+        conn = sqlite3.connect(_sqlite_path(database_url))
+        for sql in rows_sql:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+    else:
+        pg = await asyncpg.connect(database_url)
+        try:
+            for sql in rows_sql:
+                await pg.execute(sql)
+        finally:
+            await pg.close()
+    store = await _open(database_url)
+    try:
+        assert await store.migrate() == [n for n, _ in steps if n >= "0004"]
+        default = await store.default_project()
+        assert default is not None and default.id == "proj_first"
+        assert len(await store.list_projects()) == 2
+    finally:
+        await store.close()

@@ -161,7 +161,15 @@ class Storage(Protocol):
     # --- instance and projects ---------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None: ...
     async def put_setting(self, key: str, value: str) -> None: ...
+    async def put_setting_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless ``key`` holds one already; the stored value either way (so
+        processes starting together on an empty database all end with the same one)."""
+
     async def default_project(self) -> Project | None: ...
+    async def create_default_project(self, project: Project) -> Project:
+        """The default project: ``project``, created now, unless another process created one
+        first. :class:`~sendout.errors.Conflict` if ``project``'s app id belongs to another."""
+
     async def create_project(self, project: Project, *, is_default: bool) -> Project: ...
     async def update_project_credentials(
         self, project_id: str, *, app_id: str, app_token: str, webhook_secret: str

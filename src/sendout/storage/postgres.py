@@ -266,9 +266,41 @@ class PostgresStorage:
             value,
         )
 
+    async def put_setting_if_absent(self, key: str, value: str) -> str:
+        async def run(conn: Conn) -> str:
+            await conn.execute(
+                "INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                key,
+                value,
+            )
+            # A new statement, a new snapshot: it sees the row of whoever won.
+            stored = await conn.fetchval("SELECT value FROM instance_settings WHERE key = $1", key)
+            return str(stored)
+
+        return await self._one(run)
+
     async def default_project(self) -> Project | None:
         row = await self._fetchrow("SELECT * FROM projects WHERE is_default")
         return None if row is None else rows.project(row)
+
+    async def create_default_project(self, project: Project) -> Project:
+        async def run(conn: Conn) -> Project:
+            await conn.execute(
+                "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+                " created_at) VALUES ($1, $2, $3, $4, $5, true, $6) ON CONFLICT DO NOTHING",
+                project.id,
+                project.name,
+                project.app_id,
+                project.app_token,
+                project.webhook_secret,
+                project.created_at,
+            )
+            row = await conn.fetchrow("SELECT * FROM projects WHERE is_default")
+            if row is None:
+                raise refusals.app_id_taken(project.app_id)
+            return rows.project(row)
+
+        return await self._one(run)
 
     async def create_project(self, project: Project, *, is_default: bool) -> Project:
         await self._fetchrow(

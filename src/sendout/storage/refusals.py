@@ -5,6 +5,7 @@ from __future__ import annotations
 from sendout.errors import Conflict, InvalidInput
 
 __all__ = [
+    "app_id_taken",
     "delivery_canceled",
     "distribution_not_paused",
     "distribution_paused",
@@ -70,4 +71,13 @@ def delivery_canceled(delivery_id: str) -> Conflict:
         message="Delivery canceled",
         resource_id=delivery_id,
         resource_type="delivery",
+    )
+
+
+def app_id_taken(app_id: str) -> Conflict:
+    return Conflict(
+        f"The app id {app_id!r} already belongs to another project; the default project needs"
+        " its own (SENDOUT_APP_ID)",
+        key="duplicate_app_id",
+        message="Duplicated app id",
     )

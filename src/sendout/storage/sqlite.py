@@ -189,12 +189,42 @@ class SqliteStorage:
 
         await self._write(run)
 
-    async def default_project(self) -> Project | None:
-        def run(conn: Conn) -> Project | None:
-            row = conn.execute("SELECT * FROM projects WHERE is_default = 1").fetchone()
-            return None if row is None else rows.project(row)
+    async def put_setting_if_absent(self, key: str, value: str) -> str:
+        def run(conn: Conn) -> str:
+            conn.execute(
+                "INSERT INTO instance_settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (key, value),
+            )
+            row = conn.execute(
+                "SELECT value FROM instance_settings WHERE key = ?", (key,)
+            ).fetchone()
+            return str(row[0])
 
-        return await self._read(run)
+        return await self._write(run)
+
+    async def default_project(self) -> Project | None:
+        return await self._read(_default_project)
+
+    async def create_default_project(self, project: Project) -> Project:
+        def run(conn: Conn) -> Project:
+            conn.execute(
+                "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+                " created_at) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
+                (
+                    project.id,
+                    project.name,
+                    project.app_id,
+                    project.app_token,
+                    project.webhook_secret,
+                    project.created_at,
+                ),
+            )
+            found = _default_project(conn)
+            if found is None:
+                raise refusals.app_id_taken(project.app_id)
+            return found
+
+        return await self._write(run)
 
     async def create_project(self, project: Project, *, is_default: bool) -> Project:
         def run(conn: Conn) -> Project:
@@ -951,6 +981,11 @@ def _remember(
         " response = excluded.response, created_ms = excluded.created_ms",
         (project_id, key.route, key.key, key.request_hash, response, now_ms),
     )
+
+
+def _default_project(conn: Conn) -> Project | None:
+    row = conn.execute("SELECT * FROM projects WHERE is_default = 1").fetchone()
+    return None if row is None else rows.project(row)
 
 
 async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:

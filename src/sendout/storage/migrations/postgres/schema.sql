@@ -16,6 +16,7 @@ CREATE TABLE projects (
     is_default     boolean NOT NULL DEFAULT false,
     created_at     text COLLATE "C" NOT NULL
 );
+CREATE UNIQUE INDEX projects_one_default ON projects (is_default) WHERE is_default;
 
 CREATE TABLE customers (
     id          text COLLATE "C" PRIMARY KEY,

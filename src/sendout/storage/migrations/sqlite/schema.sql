@@ -16,6 +16,7 @@ CREATE TABLE projects (
     is_default     INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL
 );
+CREATE UNIQUE INDEX projects_one_default ON projects (is_default) WHERE is_default = 1;
 
 CREATE TABLE customers (
     id          TEXT PRIMARY KEY,
