@@ -450,6 +450,49 @@ async def test_event_schemas(store: Storage) -> None:
             await missing
 
 
+async def test_a_distribution_needs_its_trigger_schema_when_saved(store: Storage) -> None:
+    orphan = replace(distribution("distr_2"), trigger_event="never_defined")
+    with pytest.raises(InvalidInput) as refused:
+        await store.create_distribution(orphan)
+    assert refused.value.key == "unknown_event"
+    with pytest.raises(InvalidInput):
+        await store.replace_distribution(replace(distribution(), trigger_event="never_defined"))
+    assert [d.id for d in (await store.list_distributions("proj_1", Page(10, 1)))[0]] == ["distr_1"]
+    assert (await store.get_distribution("proj_1", "distr_1")).trigger_event == "sign_up"
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
+async def test_a_schema_deleted_while_its_distribution_is_saved_refuses_the_distribution(
+    store: Storage, backend: str, database_url: str
+) -> None:
+    await store.create_event_schema("proj_1", "ms_2", "order", {}, NOW)
+    other = await asyncpg.connect(database_url)
+    try:
+        deleting = other.transaction()
+        await deleting.start()
+        await other.execute("DELETE FROM event_schemas WHERE id = 'ms_2'")
+        saving = asyncio.create_task(
+            store.create_distribution(replace(distribution("distr_2"), trigger_event="order"))
+        )
+        for _ in range(500):  # until saving waits for the uncommitted delete
+            waiting = await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        await deleting.commit()
+        with pytest.raises(InvalidInput) as refused:
+            await asyncio.wait_for(saving, timeout=10)
+    finally:
+        await other.close()
+    assert refused.value.key == "unknown_event"
+    with pytest.raises(NotFound):
+        await store.get_distribution("proj_1", "distr_2")
+
+
 # --- instance settings and projects ----------------------------------------------------------------
 
 

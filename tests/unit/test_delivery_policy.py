@@ -9,8 +9,9 @@ from sendout.api.ratelimit import TokenBuckets
 from sendout.delivery.addresses import AddressPolicy, parse_networks
 from sendout.delivery.guard import BlockedDestination, GuardedResolver, unsafe_destination
 from sendout.outbox.destinations import destination_of
-from sendout.outbox.pause import pause_reason
+from sendout.outbox.pause import health_changes, pause_reason
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
+from sendout.records import Outcome
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -48,6 +49,40 @@ def test_pause_reasons() -> None:
     assert pause_reason(1, 410, 12) == "the receiver answered 410 Gone"
     assert pause_reason(11, 500, 12) is None
     assert pause_reason(12, None, 12) == "12 consecutive failed attempts"
+
+
+def _attempt(distribution: str, channel: int, at: int, delivered: bool) -> Outcome:
+    return Outcome(
+        f"whs_{distribution}_{channel}_{at}",
+        distribution,
+        channel,
+        at,
+        200 if delivered else 500,
+        1.0,
+        None,
+        None,
+        delivered,
+        None if delivered else at + 1000,
+    )
+
+
+def test_health_changes_count_only_failures_after_the_last_delivery() -> None:
+    batch = [
+        _attempt("distr_b", 0, 3, False),  # after b/0's delivery at 2: counts
+        _attempt("distr_b", 0, 1, False),  # before it: wiped by the reset
+        _attempt("distr_b", 0, 2, True),
+        _attempt("distr_a", 1, 5, False),  # a/1 never delivered: both count, in order
+        _attempt("distr_a", 1, 4, False),
+        _attempt("distr_a", 0, 6, True),
+    ]
+    reset, failures = health_changes(batch)
+    assert reset == [("distr_a", 0), ("distr_b", 0)]
+    assert [(o.distribution_id, o.channel_index, o.attempted_at_ms) for o in failures] == [
+        ("distr_a", 1, 4),
+        ("distr_a", 1, 5),
+        ("distr_b", 0, 3),
+    ]
+    assert health_changes([]) == ([], [])
 
 
 def test_destinations() -> None:

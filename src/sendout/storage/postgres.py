@@ -21,7 +21,7 @@ import structlog
 from sendout import ids
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.outbox.destinations import destination_of
-from sendout.outbox.pause import pause_reason
+from sendout.outbox.pause import health_changes, pause_reason
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
     Campaign,
@@ -533,23 +533,8 @@ class PostgresStorage:
 
     # --- distributions ---------------------------------------------------------------------------
     async def create_distribution(self, distribution: Distribution) -> Distribution:
-        d = distribution
-        await self._fetchrow(
-            "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
-            " action, channels, status, created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            d.id,
-            d.project_id,
-            d.name,
-            d.trigger_type,
-            d.trigger_event,
-            rows.to_json(d.action),
-            rows.channels_json(d.channels),
-            d.status,
-            d.created_at,
-            d.updated_at,
-        )
-        return d
+        await self._write(_create_distribution, distribution)
+        return distribution
 
     async def get_distribution(self, project_id: str, distribution_id: str) -> Distribution:
         return await self._read(_require_distribution, project_id, distribution_id)
@@ -576,6 +561,7 @@ class PostgresStorage:
         d = distribution
         async with self._tx() as conn:
             current = await _require_distribution(conn, d.project_id, d.id, lock=True)
+            await _require_trigger_schema(conn, d.project_id, d.trigger_event)
             if current.channels != d.channels:
                 await conn.execute("DELETE FROM channel_states WHERE distribution_id = $1", d.id)
             updated = await conn.fetchval(
@@ -987,6 +973,37 @@ async def _apply_customer_fields(
     return rows.customer(row)
 
 
+async def _create_distribution(conn: Conn, d: Distribution) -> None:
+    await _require_trigger_schema(conn, d.project_id, d.trigger_event)
+    await conn.execute(
+        "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
+        " action, channels, status, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        d.id,
+        d.project_id,
+        d.name,
+        d.trigger_type,
+        d.trigger_event,
+        rows.to_json(d.action),
+        rows.channels_json(d.channels),
+        d.status,
+        d.created_at,
+        d.updated_at,
+    )
+
+
+async def _require_trigger_schema(conn: Conn, project_id: str, name: str) -> None:
+    """Held (``FOR KEY SHARE``) until commit: deleting the schema waits, then sees the
+    distribution that uses it and refuses; a schema deleted first is refused here."""
+    found = await conn.fetchval(
+        "SELECT 1 FROM event_schemas WHERE project_id = $1 AND name = $2 FOR KEY SHARE",
+        project_id,
+        name,
+    )
+    if found is None:
+        raise refusals.unknown_trigger_event(name)
+
+
 async def _require_schema(
     conn: Conn, project_id: str, schema_id: str, lock: bool = False
 ) -> EventSchema:
@@ -1216,22 +1233,25 @@ async def _record_outcomes(
         " response_excerpt) VALUES ($1, $2, $3, $4, $5, $6)",
         attempts,
     )
-    # One channel at a time, in a fixed order, so concurrent workers cannot deadlock.
-    for o in sorted(
-        outcomes, key=lambda o: (o.distribution_id, o.channel_index, o.attempted_at_ms)
-    ):
-        await _update_channel_health(conn, o, pause_after, now)
-
-
-async def _update_channel_health(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
-    key = (outcome.distribution_id, outcome.channel_index)
-    if outcome.delivered:
+    reset, failures = health_changes(outcomes)
+    if reset:
+        # Rows locked in key order (ORDER BY under FOR UPDATE), so workers cannot deadlock.
         await conn.execute(
-            "UPDATE channel_states SET consecutive_failures = 0"
-            " WHERE distribution_id = $1 AND channel_index = $2 AND consecutive_failures > 0",
-            *key,
+            "UPDATE channel_states c SET consecutive_failures = 0 FROM ("
+            " SELECT distribution_id, channel_index FROM channel_states"
+            " WHERE (distribution_id, channel_index) IN"
+            " (SELECT * FROM unnest($1::text[], $2::int[])) AND consecutive_failures > 0"
+            " ORDER BY distribution_id, channel_index FOR UPDATE) AS l"
+            " WHERE c.distribution_id = l.distribution_id AND c.channel_index = l.channel_index",
+            [d for d, _ in reset],
+            [i for _, i in reset],
         )
-        return
+    for o in failures:  # channel by channel in key order, each in the order attempted
+        await _count_failure(conn, o, pause_after, now)
+
+
+async def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+    key = (outcome.distribution_id, outcome.channel_index)
     row = await conn.fetchrow(
         "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
         " VALUES ($1, $2, 1) ON CONFLICT (distribution_id, channel_index)"

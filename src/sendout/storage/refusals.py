@@ -12,6 +12,7 @@ __all__ = [
     "duplicate_schema",
     "idempotency_key_reused",
     "unknown_event",
+    "unknown_trigger_event",
 ]
 
 
@@ -80,4 +81,14 @@ def app_id_taken(app_id: str) -> Conflict:
         " its own (SENDOUT_APP_ID)",
         key="duplicate_app_id",
         message="Duplicated app id",
+    )
+
+
+def unknown_trigger_event(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"trigger.event '{name}' has no custom event schema in this project; create it first",
+        key="unknown_event",
+        message="Unknown custom event",
+        resource_id=name,
+        resource_type="custom_event_schema",
     )

@@ -20,7 +20,7 @@ from sendout import ids
 from sendout.clock import parse_iso, to_ms
 from sendout.errors import Conflict, NotFound
 from sendout.outbox.destinations import destination_of
-from sendout.outbox.pause import pause_reason
+from sendout.outbox.pause import health_changes, pause_reason
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
     Campaign,
@@ -460,6 +460,7 @@ class SqliteStorage:
     async def create_distribution(self, distribution: Distribution) -> Distribution:
         def run(conn: Conn) -> Distribution:
             d = distribution
+            _require_trigger_schema(conn, d.project_id, d.trigger_event)
             conn.execute(
                 "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
                 " action, channels, status, created_at, updated_at)"
@@ -504,6 +505,7 @@ class SqliteStorage:
         def run(conn: Conn) -> Distribution:
             d = distribution
             current = _require_distribution(conn, d.project_id, d.id)
+            _require_trigger_schema(conn, d.project_id, d.trigger_event)
             if current.channels != d.channels:
                 conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (d.id,))
             conn.execute(
@@ -983,6 +985,14 @@ def _remember(
     )
 
 
+def _require_trigger_schema(conn: Conn, project_id: str, name: str) -> None:
+    found = conn.execute(
+        "SELECT 1 FROM event_schemas WHERE project_id = ? AND name = ?", (project_id, name)
+    ).fetchone()
+    if found is None:
+        raise refusals.unknown_trigger_event(name)
+
+
 def _default_project(conn: Conn) -> Project | None:
     row = conn.execute("SELECT * FROM projects WHERE is_default = 1").fetchone()
     return None if row is None else rows.project(row)
@@ -1165,15 +1175,14 @@ def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, 
         " response_excerpt) VALUES (?, ?, ?, ?, ?, ?)",
         attempts,
     )
-    delivered = {(o.distribution_id, o.channel_index) for o in outcomes if o.delivered}
+    reset, failures = health_changes(outcomes)
     conn.executemany(
         "UPDATE channel_states SET consecutive_failures = 0"
         " WHERE distribution_id = ? AND channel_index = ? AND consecutive_failures > 0",
-        sorted(delivered),
+        reset,
     )
-    for o in outcomes:
-        if not o.delivered:
-            _count_failure(conn, o, pause_after, now)
+    for o in failures:
+        _count_failure(conn, o, pause_after, now)
 
 
 def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:

@@ -37,6 +37,7 @@ from sendout.distributions import (
 )
 from sendout.errors import InvalidInput
 from sendout.records import Channel, Distribution
+from sendout.storage import refusals
 
 __all__ = ["router"]
 
@@ -45,15 +46,10 @@ router = APIRouter(prefix="/v1/distributions", tags=["distributions"])
 
 async def _trigger_event(ctx: AppContext, project_id: str, trigger: TriggerIn) -> str:
     check_trigger_type(trigger.type)
+    # Refused early here, before the channels are checked; the store checks again in the
+    # transaction that saves the distribution, against a schema deleted meanwhile.
     if not await ctx.storage.event_schema_exists(project_id, trigger.event):
-        raise InvalidInput(
-            f"trigger.event '{trigger.event}' has no custom event schema in this project;"
-            " create it first",
-            key="unknown_event",
-            message="Unknown custom event",
-            resource_id=trigger.event,
-            resource_type="custom_event_schema",
-        )
+        raise refusals.unknown_trigger_event(trigger.event)
     return trigger.event
 
 
