@@ -639,8 +639,12 @@ class PostgresStorage:
     async def record_outcomes(
         self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
     ) -> None:
-        if outcomes:
+        if not outcomes:
+            return
+        if any(not o.delivered for o in outcomes):  # failures are counted statement by statement
             await self._write(_record_outcomes, outcomes, pause_after, now)
+        else:  # one statement, atomic by itself: no BEGIN and COMMIT round trips
+            await self._one(_record_outcomes, outcomes, pause_after, now)
 
     async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
         delivery = await self._write(_resend, project_id, delivery_id, now_ms)
@@ -1218,34 +1222,46 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
     return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 
+# Every attempt of a batch in one statement: the messages' new states, the attempt rows, and the
+# channels that delivered set healthy (their rows locked in key order, so workers cannot
+# deadlock).
+_RECORD_OUTCOMES = """
+WITH updated AS (
+    UPDATE messages m SET status = u.status, attempts = m.attempts + 1, lease_until = 0,
+           next_attempt_at = u.next_at, delivered_at = COALESCE(u.delivered_at, m.delivered_at),
+           last_status_code = u.code
+    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[])
+         AS u (status, next_at, delivered_at, code, id)
+    WHERE m.id = u.id
+), recorded AS (
+    INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,
+                          response_excerpt)
+    SELECT * FROM unnest($6::text[], $7::text[], $8::int[], $9::float8[], $10::text[],
+                         $11::text[])
+), healthy AS (
+    SELECT distribution_id, channel_index FROM channel_states
+    WHERE (distribution_id, channel_index) IN (SELECT * FROM unnest($12::text[], $13::int[]))
+      AND consecutive_failures > 0
+    ORDER BY distribution_id, channel_index
+    FOR UPDATE
+)
+UPDATE channel_states c SET consecutive_failures = 0 FROM healthy h
+WHERE c.distribution_id = h.distribution_id AND c.channel_index = h.channel_index
+"""
+
+
 async def _record_outcomes(
     conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str
 ) -> None:
     updates, attempts = rows.outcome_params(outcomes)
-    await conn.executemany(
-        "UPDATE messages SET status = $1, attempts = attempts + 1, lease_until = 0,"
-        " next_attempt_at = $2, delivered_at = COALESCE($3, delivered_at),"
-        " last_status_code = $4 WHERE id = $5",
-        updates,
-    )
-    await conn.executemany(
-        "INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,"
-        " response_excerpt) VALUES ($1, $2, $3, $4, $5, $6)",
-        attempts,
-    )
     reset, failures = health_changes(outcomes)
-    if reset:
-        # Rows locked in key order (ORDER BY under FOR UPDATE), so workers cannot deadlock.
-        await conn.execute(
-            "UPDATE channel_states c SET consecutive_failures = 0 FROM ("
-            " SELECT distribution_id, channel_index FROM channel_states"
-            " WHERE (distribution_id, channel_index) IN"
-            " (SELECT * FROM unnest($1::text[], $2::int[])) AND consecutive_failures > 0"
-            " ORDER BY distribution_id, channel_index FOR UPDATE) AS l"
-            " WHERE c.distribution_id = l.distribution_id AND c.channel_index = l.channel_index",
-            [d for d, _ in reset],
-            [i for _, i in reset],
-        )
+    await conn.execute(
+        _RECORD_OUTCOMES,
+        *(list(column) for column in zip(*updates, strict=True)),
+        *(list(column) for column in zip(*attempts, strict=True)),
+        [d for d, _ in reset],
+        [i for _, i in reset],
+    )
     for o in failures:  # channel by channel in key order, each in the order attempted
         await _count_failure(conn, o, pause_after, now)
 
