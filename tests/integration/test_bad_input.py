@@ -40,6 +40,11 @@ def event_name(make_schema) -> str:
     return str(schema["name"])
 
 
+def event_body(event_name: str, source_id: str) -> dict[str, Any]:
+    """A valid event for the ``event_name`` fixture's schema."""
+    return {"event": event_name, "customer": {"source_id": source_id}, "metadata": {"plan": "pro"}}
+
+
 def assert_nothing_tracked(api: httpx.Client, event_name: str, source_id: str) -> None:
     assert api.get("/v1/events", params={"event": event_name}).json()["total"] == 0
     assert api.get(f"/v1/customers/{source_id}").status_code == 404
@@ -104,11 +109,7 @@ def test_bad_event_bodies(
     api: httpx.Client, event_name: str, change: dict[str, Any], status: int, key: str
 ) -> None:
     source_id = unique("c")
-    body: dict[str, Any] = {
-        "event": event_name,
-        "customer": {"source_id": source_id},
-        "metadata": {"plan": "pro"},
-    }
+    body = event_body(event_name, source_id)
     for field, value in change.items():
         if value is None:
             del body[field]
@@ -131,11 +132,7 @@ def test_nul_characters_are_refused_on_every_backend(
 ) -> None:
     """SQLite could store NUL, PostgreSQL's text cannot: both refuse it before storing."""
     source_id = unique("c")
-    body: dict[str, Any] = {
-        "event": event_name,
-        "customer": {"source_id": source_id},
-        "metadata": {"plan": "pro"},
-    }
+    body = event_body(event_name, source_id)
     holder = body
     for part in where[:-1]:
         holder = holder.setdefault(part, {})
@@ -143,11 +140,7 @@ def test_nul_characters_are_refused_on_every_backend(
     error = assert_error(api.post("/v1/events", json=body), 400, "invalid_payload")
     assert "NUL" in error["details"]
     assert_nothing_tracked(api, event_name, source_id)
-    key_with_nul = {
-        "event": event_name,
-        "customer": {"source_id": source_id},
-        "metadata": {"plan": "pro", "k\u0000": "v"},
-    }
+    key_with_nul = {**event_body(event_name, source_id), "metadata": {"plan": "a", "k\u0000": "v"}}
     assert_error(api.post("/v1/events", json=key_with_nul), 400, "invalid_payload")
     # The text \\u0000 (an escaped backslash, then "u0000") is no NUL: it is stored as sent.
     literal = {**body, "metadata": {"plan": "a\\u0000b"}, "customer": {"source_id": source_id}}

@@ -69,10 +69,12 @@ def test_customer_upsert_by_source_id_and_by_id(api: httpx.Client) -> None:
 
 def test_customer_list_pages(api: httpx.Client) -> None:
     marker = unique("page") + "@example.com"
-    made = [
-        api.post("/v1/customers", json={"source_id": unique("c"), "email": marker}).json()["id"]
+    created = [
+        api.post("/v1/customers", json={"source_id": unique("c"), "email": marker}).json()
         for _ in range(3)
     ]
+    # Oldest first; customers made within one millisecond follow their ids.
+    made = [c["id"] for c in sorted(created, key=lambda c: (c["created_at"], c["id"]))]
     page1 = api.get(
         "/v1/customers", params={"email": marker, "limit": 2, "order": "created_at"}
     ).json()

@@ -29,6 +29,20 @@ from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
 CLAIMER = Path(__file__).resolve().parents[1] / "support" / "claimer.py"
 
 
+async def one_waits_for_a_lock(conn: asyncpg.Connection) -> None:
+    """Return once exactly one session of this database waits for a lock (at most 5 s)."""
+    waiting = 0
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            break
+        await asyncio.sleep(0.01)
+    assert waiting == 1
+
+
 # --- tracking -------------------------------------------------------------------------------------
 
 
@@ -157,15 +171,7 @@ async def test_a_customer_created_elsewhere_meanwhile_takes_the_event(
             NOW,
         )
         tracking = asyncio.create_task(store.track_event(command("event_1", "racer"), Plan()))
-        for _ in range(500):  # until the batch's insert waits for our uncommitted row
-            waiting = await other.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting == 1
+        await one_waits_for_a_lock(other)  # the batch's insert, for our uncommitted row
         await creating.commit()
         result = await asyncio.wait_for(tracking, timeout=10)
     finally:
@@ -474,15 +480,7 @@ async def test_a_schema_deleted_while_its_distribution_is_saved_refuses_the_dist
         saving = asyncio.create_task(
             store.create_distribution(replace(distribution("distr_2"), trigger_event="order"))
         )
-        for _ in range(500):  # until saving waits for the uncommitted delete
-            waiting = await other.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting == 1
+        await one_waits_for_a_lock(other)  # saving, for the uncommitted delete
         await deleting.commit()
         with pytest.raises(InvalidInput) as refused:
             await asyncio.wait_for(saving, timeout=10)

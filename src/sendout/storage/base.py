@@ -74,6 +74,34 @@ class TrackCommand:
     created_at_ms: int
     idempotency: IdempotencyKey | None = None
 
+    async def rewards(
+        self, tracking: Tracking, promotions: PromotionTx, customer: Customer
+    ) -> Rewards:
+        """What the event's referral code and loyalty card do (checked, converted, credited)."""
+        return await tracking.reward(
+            promotions,
+            customer,
+            event_id=self.event_id,
+            event_name=self.event_name,
+            referral=self.referral,
+            loyalty=self.loyalty,
+        )
+
+    def event(self, schema_id: str, customer_id: str, rewards: Rewards) -> Event:
+        """The event this command stores."""
+        return Event(
+            id=self.event_id,
+            project_id=self.project_id,
+            type=self.event_name,
+            customer_id=customer_id,
+            schema_id=schema_id,
+            metadata=self.metadata,
+            referral=rewards.event_referral,
+            loyalty=rewards.event_loyalty,
+            request_id=self.request_id,
+            created_at=self.created_at,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyKey:

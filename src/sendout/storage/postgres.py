@@ -20,7 +20,6 @@ import structlog
 
 from sendout import ids
 from sendout.errors import Conflict, InvalidInput, NotFound
-from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
@@ -61,7 +60,7 @@ from sendout.storage.base import (
 from sendout.storage.batcher import MicroBatcher
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.postgres_promotions import PgPromotionTx
-from sendout.storage.postgres_tracking import batchable, track_batch
+from sendout.storage.postgres_tracking import Insertion, batchable, insert_events, track_batch
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
 
@@ -287,13 +286,8 @@ class PostgresStorage:
         async def run(conn: Conn) -> Project:
             await conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-                " created_at) VALUES ($1, $2, $3, $4, $5, true, $6) ON CONFLICT DO NOTHING",
-                project.id,
-                project.name,
-                project.app_id,
-                project.app_token,
-                project.webhook_secret,
-                project.created_at,
+                " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                *rows.project_values(project, is_default=True),
             )
             row = await conn.fetchrow("SELECT * FROM projects WHERE is_default")
             if row is None:
@@ -306,13 +300,7 @@ class PostgresStorage:
         await self._fetchrow(
             "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
             " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            project.id,
-            project.name,
-            project.app_id,
-            project.app_token,
-            project.webhook_secret,
-            is_default,
-            project.created_at,
+            *rows.project_values(project, is_default),
         )
         return project
 
@@ -983,16 +971,7 @@ async def _create_distribution(conn: Conn, d: Distribution) -> None:
         "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
         " action, channels, status, created_at, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        d.id,
-        d.project_id,
-        d.name,
-        d.trigger_type,
-        d.trigger_event,
-        rows.to_json(d.action),
-        rows.channels_json(d.channels),
-        d.status,
-        d.created_at,
-        d.updated_at,
+        *rows.distribution_values(d),
     )
 
 
@@ -1141,22 +1120,6 @@ SELECT s.*, (
 FROM event_schemas s WHERE s.project_id = $1 AND s.name = $2
 """
 
-# The event and its outbox messages (given as parallel arrays, maybe empty) in one statement.
-_INSERT_EVENT_AND_MESSAGES = """
-WITH event AS (
-    INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,
-                        loyalty, request_id, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-)
-INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index, event_name, url,
-                      headers, body, status, next_attempt_at, created_at, destination)
-SELECT m.id, $2, m.distribution_id, $1, m.channel_index, m.event_name, m.url, m.headers, m.body,
-       'pending', $11, $10, m.destination
-FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],
-            $18::bytea[], $19::text[])
-     AS m (id, distribution_id, channel_index, event_name, url, headers, body, destination)
-"""
-
 
 async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
     if cmd.idempotency is not None:
@@ -1172,50 +1135,12 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
     promotions = PgPromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = await tracking.reward(
-        promotions,
-        customer,
-        event_id=cmd.event_id,
-        event_name=cmd.event_name,
-        referral=cmd.referral,
-        loyalty=cmd.loyalty,
-    )
-    event = Event(
-        id=cmd.event_id,
-        project_id=cmd.project_id,
-        type=cmd.event_name,
-        customer_id=customer.id,
-        schema_id=schema.id,
-        metadata=cmd.metadata,
-        referral=rewards.event_referral,
-        loyalty=rewards.event_loyalty,
-        request_id=cmd.request_id,
-        created_at=cmd.created_at,
-    )
+    rewards = await cmd.rewards(tracking, promotions, customer)
+    event = cmd.event(schema.id, customer.id, rewards)
     candidates = [rows.distribution(d) for d in rows.from_json(found["candidates"])]
     messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
-    await conn.execute(
-        _INSERT_EVENT_AND_MESSAGES,
-        event.id,
-        event.project_id,
-        event.type,
-        event.customer_id,
-        event.schema_id,
-        rows.to_json(event.metadata),
-        None if event.referral is None else rows.to_json(event.referral),
-        None if event.loyalty is None else rows.to_json(event.loyalty),
-        event.request_id,
-        event.created_at,
-        cmd.created_at_ms,
-        [m.id for m in messages],
-        [m.distribution_id for m in messages],
-        [m.channel_index for m in messages],
-        [m.event_name for m in messages],
-        [m.url for m in messages],
-        [rows.to_json(m.headers) for m in messages],
-        [m.body for m in messages],
-        [destination_of(m.url) for m in messages],
-    )
+    stored = await insert_events(conn, [Insertion(event, messages, cmd.created_at_ms)])
+    assert stored == {event.id}, "the customer row is locked by this transaction"
     response = tracking.render(event, customer)
     if cmd.idempotency is not None:
         await keys.remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)

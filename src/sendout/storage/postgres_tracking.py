@@ -32,7 +32,7 @@ from sendout.storage import rows
 from sendout.storage.base import TrackCommand, Tracking, TrackResult
 from sendout.storage.postgres_promotions import PgPromotionTx
 
-__all__ = ["batchable", "track_batch"]
+__all__ = ["Insertion", "batchable", "insert_events", "track_batch"]
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -64,17 +64,18 @@ WITH live AS (
 ), created AS (
     INSERT INTO customers (id, project_id, source_id, name, description, email, phone, birthdate,
                            address, metadata, created_at)
-    SELECT * FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[],
-                         $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
-                         $32::text[])
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                         $12::text[])
     ON CONFLICT (project_id, source_id) WHERE source_id IS NOT NULL DO NOTHING
     RETURNING id
 ), inserted AS (
-    INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, request_id,
-                        created_at)
-    SELECT e.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                           $7::text[], $8::text[], $9::text[])
-         AS e (id, project_id, type, customer_id, schema_id, metadata, request_id, created_at)
+    INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,
+                        loyalty, request_id, created_at)
+    SELECT e.* FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                           $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
+         AS e (id, project_id, type, customer_id, schema_id, metadata, referral, loyalty,
+               request_id, created_at)
     WHERE e.customer_id IN (SELECT id FROM live UNION ALL SELECT id FROM created)
     RETURNING id
 ), queued AS (
@@ -82,8 +83,8 @@ WITH live AS (
                           url, headers, body, status, next_attempt_at, created_at, destination)
     SELECT m.id, m.project_id, m.distribution_id, m.event_id, m.channel_index, m.event_name,
            m.url, m.headers, m.body, 'pending', m.next_attempt_at, m.created_at, m.destination
-    FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[],
-                $16::text[], $17::text[], $18::bytea[], $19::bigint[], $20::text[], $21::text[])
+    FROM unnest($23::text[], $24::text[], $25::text[], $26::text[], $27::int[], $28::text[],
+                $29::text[], $30::text[], $31::bytea[], $32::bigint[], $33::text[], $34::text[])
          AS m (id, project_id, distribution_id, event_id, channel_index, event_name, url,
                headers, body, next_attempt_at, created_at, destination)
     WHERE m.event_id IN (SELECT id FROM inserted)
@@ -143,10 +144,17 @@ class _Found:
 
 
 @dataclass(frozen=True, slots=True)
-class _Planned:
-    command: TrackCommand
+class Insertion:
+    """One event to store, with its outbox messages."""
+
     event: Event
-    messages: list[NewMessage]
+    messages: Sequence[NewMessage]
+    due_ms: int  # when the messages are first due
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    insertion: Insertion
     response: bytes
 
 
@@ -160,15 +168,20 @@ async def track_batch(conn: Conn, items: Sequence[Item]) -> list[TrackResult | N
     chosen = [p for p in plans if p is not None]
     inserted: set[str] = set()
     if chosen:
+        used = {p.insertion.event.customer_id for p in chosen}
+        new = [c for i, c in found.new.items() if i in used]
         try:
-            inserted = await _insert(conn, chosen, found.new)
+            inserted = await insert_events(conn, [p.insertion for p in chosen], new)
         except asyncpg.PostgresError:  # the statement failed as a whole: nothing was written
             return [None] * len(items)
     return [
         None
-        if p is None or p.event.id not in inserted
+        if p is None or p.insertion.event.id not in inserted
         else TrackResult(
-            event_id=p.event.id, enqueued=len(p.messages), response=p.response, replayed=False
+            event_id=p.insertion.event.id,
+            enqueued=len(p.insertion.messages),
+            response=p.response,
+            replayed=False,
         )
         for p in plans
     ]
@@ -223,66 +236,60 @@ async def _plan(
     # No referral, no loyalty card, no promotion purpose: nothing here reads or writes
     # campaigns, so the transaction object is never used for writing.
     promotions = PgPromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = await tracking.reward(
-        promotions,
-        customer,
-        event_id=cmd.event_id,
-        event_name=cmd.event_name,
-        referral=None,
-        loyalty=None,
-    )
-    event = Event(
-        id=cmd.event_id,
-        project_id=cmd.project_id,
-        type=cmd.event_name,
-        customer_id=customer.id,
-        schema_id=schema.id,
-        metadata=cmd.metadata,
-        referral=None,
-        loyalty=None,
-        request_id=cmd.request_id,
-        created_at=cmd.created_at,
-    )
+    rewards = await cmd.rewards(tracking, promotions, customer)
+    event = cmd.event(schema.id, customer.id, rewards)
     messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
-    return _Planned(cmd, event, messages, tracking.render(event, customer))
+    insertion = Insertion(event, messages, cmd.created_at_ms)
+    return _Planned(insertion, tracking.render(event, customer))
 
 
-async def _insert(conn: Conn, plans: Sequence[_Planned], new: dict[str, Customer]) -> set[str]:
-    events = [p.event for p in plans]
-    created = [new[i] for i in {e.customer_id for e in events} if i in new]
-    queued: list[tuple[_Planned, NewMessage]] = [(p, m) for p in plans for m in p.messages]
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else rows.to_json(value)
+
+
+async def insert_events(
+    conn: Conn, insertions: Sequence[Insertion], new_customers: Sequence[Customer] = ()
+) -> set[str]:
+    """Store events, their messages and the customers they create, in one statement; the ids
+    of the events stored (an event whose customer is gone, or was created by another
+    transaction first, is not)."""
+    events = [i.event for i in insertions]
+    new = {c.id for c in new_customers}
+    queued = [(i, m) for i in insertions for m in i.messages]
     args: list[list[Any]] = [
         list({e.customer_id for e in events if e.customer_id not in new}),
+        [c.id for c in new_customers],
+        [c.project_id for c in new_customers],
+        [c.source_id for c in new_customers],
+        [c.name for c in new_customers],
+        [c.description for c in new_customers],
+        [c.email for c in new_customers],
+        [c.phone for c in new_customers],
+        [c.birthdate for c in new_customers],
+        [_json_or_none(c.address) for c in new_customers],
+        [rows.to_json(c.metadata) for c in new_customers],
+        [c.created_at for c in new_customers],
         [e.id for e in events],
         [e.project_id for e in events],
         [e.type for e in events],
         [e.customer_id for e in events],
         [e.schema_id for e in events],
         [rows.to_json(e.metadata) for e in events],
+        [_json_or_none(e.referral) for e in events],
+        [_json_or_none(e.loyalty) for e in events],
         [e.request_id for e in events],
         [e.created_at for e in events],
         [m.id for _, m in queued],
-        [p.event.project_id for p, _ in queued],
+        [i.event.project_id for i, _ in queued],
         [m.distribution_id for _, m in queued],
-        [p.event.id for p, _ in queued],
+        [i.event.id for i, _ in queued],
         [m.channel_index for _, m in queued],
         [m.event_name for _, m in queued],
         [m.url for _, m in queued],
         [rows.to_json(m.headers) for _, m in queued],
         [m.body for _, m in queued],
-        [p.command.created_at_ms for p, _ in queued],
-        [p.event.created_at for p, _ in queued],
+        [i.due_ms for i, _ in queued],
+        [i.event.created_at for i, _ in queued],
         [destination_of(m.url) for _, m in queued],
-        [c.id for c in created],
-        [c.project_id for c in created],
-        [c.source_id for c in created],
-        [c.name for c in created],
-        [c.description for c in created],
-        [c.email for c in created],
-        [c.phone for c in created],
-        [c.birthdate for c in created],
-        [None if c.address is None else rows.to_json(c.address) for c in created],
-        [rows.to_json(c.metadata) for c in created],
-        [c.created_at for c in created],
     ]
     return {r["id"] for r in await conn.fetch(_INSERT, *args)}

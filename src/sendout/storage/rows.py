@@ -31,12 +31,14 @@ __all__ = [
     "customer",
     "delivery",
     "distribution",
+    "distribution_values",
     "distributions_with_states",
     "event",
     "event_schema",
     "from_json",
     "outcome_params",
     "project",
+    "project_values",
     "properties_json",
     "to_json",
 ]
@@ -123,6 +125,29 @@ def event(row: Row) -> Event:
         loyalty=from_json(row["loyalty"]),
         request_id=row["request_id"],
         created_at=row["created_at"],
+    )
+
+
+def project_values(p: Project, is_default: bool) -> tuple[Any, ...]:
+    """Column values of ``INSERT INTO projects (id, name, app_id, app_token, webhook_secret,
+    is_default, created_at)``."""
+    return (p.id, p.name, p.app_id, p.app_token, p.webhook_secret, is_default, p.created_at)
+
+
+def distribution_values(d: Distribution) -> tuple[Any, ...]:
+    """Column values of ``INSERT INTO distributions (id, project_id, name, trigger_type,
+    trigger_event, action, channels, status, created_at, updated_at)``."""
+    return (
+        d.id,
+        d.project_id,
+        d.name,
+        d.trigger_type,
+        d.trigger_event,
+        to_json(d.action),
+        channels_json(d.channels),
+        d.status,
+        d.created_at,
+        d.updated_at,
     )
 
 

@@ -209,15 +209,8 @@ class SqliteStorage:
         def run(conn: Conn) -> Project:
             conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-                " created_at) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
-                (
-                    project.id,
-                    project.name,
-                    project.app_id,
-                    project.app_token,
-                    project.webhook_secret,
-                    project.created_at,
-                ),
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows.project_values(project, is_default=True),
             )
             found = _default_project(conn)
             if found is None:
@@ -231,15 +224,7 @@ class SqliteStorage:
             conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    project.id,
-                    project.name,
-                    project.app_id,
-                    project.app_token,
-                    project.webhook_secret,
-                    int(is_default),
-                    project.created_at,
-                ),
+                rows.project_values(project, is_default),
             )
             return project
 
@@ -465,18 +450,7 @@ class SqliteStorage:
                 "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
                 " action, channels, status, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    d.id,
-                    d.project_id,
-                    d.name,
-                    d.trigger_type,
-                    d.trigger_event,
-                    rows.to_json(d.action),
-                    rows.channels_json(d.channels),
-                    d.status,
-                    d.created_at,
-                    d.updated_at,
-                ),
+                rows.distribution_values(d),
             )
             return d
 
@@ -1015,17 +989,8 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
         conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
     )
     promotions = promo.SqlitePromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = await tracking.reward(
-        promotions,
-        customer,
-        event_id=cmd.event_id,
-        event_name=cmd.event_name,
-        referral=cmd.referral,
-        loyalty=cmd.loyalty,
-    )
-    event = _insert_event(
-        conn, cmd, schema.id, customer.id, rewards.event_referral, rewards.event_loyalty
-    )
+    rewards = await cmd.rewards(tracking, promotions, customer)
+    event = _insert_event(conn, cmd.event(schema.id, customer.id, rewards))
     candidates = [
         rows.distribution(r)
         for r in conn.execute(
@@ -1063,26 +1028,7 @@ async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> Tra
     return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 
-def _insert_event(
-    conn: Conn,
-    cmd: TrackCommand,
-    schema_id: str,
-    customer_id: str,
-    referral: dict[str, Any] | None,
-    loyalty: dict[str, Any] | None,
-) -> Event:
-    event = Event(
-        id=cmd.event_id,
-        project_id=cmd.project_id,
-        type=cmd.event_name,
-        customer_id=customer_id,
-        schema_id=schema_id,
-        metadata=cmd.metadata,
-        referral=referral,
-        loyalty=loyalty,
-        request_id=cmd.request_id,
-        created_at=cmd.created_at,
-    )
+def _insert_event(conn: Conn, event: Event) -> Event:
     conn.execute(
         "INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,"
         " loyalty, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
