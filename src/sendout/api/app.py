@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from sendout import __version__, metrics
 from sendout.api.context import AppContext, ManagementKey
+from sendout.api.direct import DirectRoute
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
 from sendout.api.ratelimit import TokenBuckets
@@ -99,6 +100,8 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
+    # Added first, so it runs inside the request-id middleware (the last added is outermost).
+    app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=events.track_event)
     app.add_middleware(RequestIdMiddleware)
     for module in (events, customers, event_schemas, projects, distributions, deliveries):
         app.include_router(module.router)

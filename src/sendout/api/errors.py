@@ -15,7 +15,7 @@ from sendout import ids
 from sendout.api.responses import JsonResponse
 from sendout.errors import SendoutError
 
-__all__ = ["RequestIdMiddleware", "install_error_handlers", "request_id_of"]
+__all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers", "request_id_of"]
 
 log = structlog.get_logger("sendout.api")
 
@@ -55,7 +55,8 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def _error(request: Request, error: SendoutError) -> JsonResponse:
+def error_response(request: Request, error: SendoutError) -> JsonResponse:
+    """Voucherify's error object for ``error``, with the request's id."""
     headers = dict(error.headers)
     if error.status == 401:
         headers["www-authenticate"] = "X-App-Token"
@@ -66,7 +67,7 @@ def _error(request: Request, error: SendoutError) -> JsonResponse:
 
 async def _on_sendout_error(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, SendoutError)
-    return _error(request, exc)
+    return error_response(request, exc)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JsonResponse:
@@ -75,14 +76,16 @@ async def _on_validation_error(request: Request, exc: Exception) -> JsonResponse
     where = first["loc"][0] if first["loc"] else "request"
     loc = ".".join(str(p) for p in first["loc"][1:]) or str(where)
     key = "invalid_query_params" if where == "query" else "invalid_payload"
-    return _error(request, SendoutError(f"{loc}: {first['msg']}", key=key))
+    return error_response(request, SendoutError(f"{loc}: {first['msg']}", key=key))
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HTTPException)
     key, message = _HTTP_KEYS.get(exc.status_code, ("http_error", str(exc.detail)))
     details = f"{request.method} {request.url.path}: {exc.detail}"
-    return _error(request, SendoutError(details, status=exc.status_code, key=key, message=message))
+    return error_response(
+        request, SendoutError(details, status=exc.status_code, key=key, message=message)
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JsonResponse:
@@ -94,7 +97,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JsonResponse:
         key="internal_error",
         message="Internal server error",
     )
-    return _error(request, error)
+    return error_response(request, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:
