@@ -163,5 +163,7 @@ def make_worker(storage: Storage, settings: Settings, clock: Clock) -> tuple[Wor
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval,
         pause_after=settings.pause_after_failures,
+        retention_seconds=settings.retention_days * 86400,
+        housekeeping_interval=settings.housekeeping_interval,
     )
     return Worker(storage, sender, policy, clock, limits), sender

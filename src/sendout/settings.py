@@ -61,6 +61,9 @@ class Settings:
     poll_interval: float = 1.0
     allowed_private_networks: tuple[IPNetwork, ...] = ()
     secret_grace_seconds: float = 24 * 3600.0
+    # Housekeeping (run by workers).
+    retention_days: float = 0.0  # finished messages and attempts kept this long; 0 = forever
+    housekeeping_interval: float = 600.0  # seconds between purges
     # API.
     max_body_bytes: int = 1024 * 1024
     rate_limit: float = 0.0  # requests per second per project; 0 = no limit
@@ -121,6 +124,8 @@ _FLOATS = {
     "retry_after_max": 0.0,
     "secret_grace_seconds": 0.0,
     "rate_limit": 0.0,
+    "retention_days": 0.0,
+    "housekeeping_interval": 0.1,
 }
 
 

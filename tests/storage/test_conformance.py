@@ -307,6 +307,47 @@ async def test_outcomes_move_messages_through_their_states(store: Storage) -> No
     assert pending.next_attempt_at == "2026-01-01T00:00:05.000Z"
 
 
+async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
+    old, new = "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"
+    for name in ("delivered", "failed", "delivered2", "pending"):
+        await store.track_event(command(f"event_{name}", name, created_at=old), Plan())
+    await store.track_event(command("event_new", "new", created_at=new), Plan())
+    claimed = {
+        m.id.removeprefix("whs_event_").rsplit("_", 1)[0]: m
+        for m in await store.claim_due(NOW_MS, 100, 30_000, retries=False)
+    }
+    assert len(claimed) == 5
+
+    def done(name: str, delivered: bool) -> Outcome:
+        return Outcome(
+            claimed[name].id, "distr_1", 0, NOW_MS, 200, 1.0, None, None, delivered, None
+        )
+
+    finished = [done("delivered", True), done("delivered2", True), done("failed", False)]
+    await store.record_outcomes([*finished, done("new", True)], pause_after=12, now=NOW)
+    await store.create_distribution(distribution("distr_2"))
+    await store.track_event(command("event_canceled", "c", created_at=old), Plan())
+    await store.delete_distribution("proj_1", "distr_2", NOW)  # cancels its message
+    [canceled], _ = await store.list_deliveries(
+        "proj_1", Page(10, 1), DeliveryFilter(distribution_id="distr_2")
+    )
+    assert canceled.status == "canceled"
+    cutoff = "2026-02-01T00:00:00.000Z"
+    assert await store.purge_finished_messages(cutoff, 2) == 2  # at most the limit
+    assert await store.purge_finished_messages(cutoff, 10) == 2  # the other two old ones
+    assert await store.purge_finished_messages(cutoff, 10) == 0
+    left, total = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
+    assert total == 3  # the pending one, the canceled event's live message, the new one
+    assert {d.status for d in left} == {"pending", "delivered"}
+    assert {claimed["pending"].id, claimed["new"].id} <= {d.id for d in left}
+    assert (await store.get_delivery("proj_1", claimed["new"].id)).attempts_count == 1
+    for gone in [*(o.message_id for o in finished), canceled.id]:
+        with pytest.raises(NotFound):
+            await store.get_delivery("proj_1", gone)
+    _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert total == 6  # events stay
+
+
 async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> None:
     for i in range(3):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=2))

@@ -13,7 +13,7 @@ import contextlib
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -30,7 +30,7 @@ __all__ = ["Worker", "WorkerLimits", "outcome_of"]
 log = structlog.get_logger("sendout.worker")
 
 _IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
-_HOUSEKEEPING_EVERY = 600.0
+_PURGE_CHUNK = 5000  # messages per purge statement, so deliveries keep flowing between them
 
 
 def outcome_of(
@@ -82,6 +82,8 @@ class WorkerLimits:
         lease_seconds: float,
         poll_interval: float,
         pause_after: int,
+        retention_seconds: float = 0.0,
+        housekeeping_interval: float = 600.0,
     ) -> None:
         self.concurrency = concurrency
         self.batch = batch
@@ -91,6 +93,8 @@ class WorkerLimits:
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_interval = poll_interval
         self.pause_after = pause_after
+        self.retention_seconds = retention_seconds  # 0: finished messages are kept forever
+        self.housekeeping_interval = housekeeping_interval
 
 
 class Worker:
@@ -246,13 +250,28 @@ class Worker:
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            cutoff = to_ms(self._clock.now()) - _IDEMPOTENCY_TTL_MS
             try:
-                await self._storage.purge_idempotency_keys(cutoff)
+                await self._purge()
             except Exception:
                 log.exception("housekeeping.failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), _HOUSEKEEPING_EVERY)
+                await asyncio.wait_for(stop.wait(), self._limits.housekeeping_interval)
+
+    async def _purge(self) -> None:
+        """Expired idempotency keys; finished messages past retention, a chunk at a time."""
+        now = self._clock.now()
+        await self._storage.purge_idempotency_keys(to_ms(now) - _IDEMPOTENCY_TTL_MS)
+        if self._limits.retention_seconds <= 0:
+            return
+        before = isoformat(now - timedelta(seconds=self._limits.retention_seconds))
+        purged = 0
+        while True:
+            gone = await self._storage.purge_finished_messages(before, _PURGE_CHUNK)
+            purged += gone
+            if gone < _PURGE_CHUNK:
+                break
+        if purged:
+            log.info("housekeeping.purged_messages", count=purged, created_before=before)
 
     async def _drain(self) -> None:
         """Let attempts in flight finish so their outcomes are recorded (graceful stop)."""

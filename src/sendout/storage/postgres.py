@@ -498,6 +498,10 @@ class PostgresStorage:
         )
         return _affected(status)
 
+    async def purge_finished_messages(self, before: str, limit: int) -> int:
+        status = await self._one(_execute, _PURGE_FINISHED, before, limit)
+        return _affected(status)
+
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
     ) -> tuple[list[Event], int]:
@@ -851,6 +855,17 @@ WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
 RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
           m.attempts, m.next_attempt_at, m.seq, p.webhook_secret, p.previous_webhook_secret,
           p.previous_secret_expires_ms, d.channels
+"""
+# Oldest finished messages first; SKIP LOCKED so workers purging at once take different ones.
+# The attempts go in the same statement (their foreign key is checked at its end).
+_PURGE_FINISHED = """
+WITH doomed AS (
+    SELECT id FROM messages WHERE status <> 'pending' AND created_at < $1
+    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+), attempts_gone AS (
+    DELETE FROM attempts WHERE message_id IN (SELECT id FROM doomed)
+)
+DELETE FROM messages WHERE id IN (SELECT id FROM doomed)
 """
 _CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
 _CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")

@@ -423,6 +423,22 @@ class SqliteStorage:
 
         return await self._write(run)
 
+    async def purge_finished_messages(self, before: str, limit: int) -> int:
+        def run(conn: Conn) -> int:
+            doomed = [
+                (r[0],)
+                for r in conn.execute(
+                    "SELECT id FROM messages WHERE status <> 'pending' AND created_at < ?"
+                    " ORDER BY created_at LIMIT ?",
+                    (before, limit),
+                )
+            ]
+            conn.executemany("DELETE FROM attempts WHERE message_id = ?", doomed)
+            conn.executemany("DELETE FROM messages WHERE id = ?", doomed)
+            return len(doomed)
+
+        return await self._write(run)
+
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
     ) -> tuple[list[Event], int]:

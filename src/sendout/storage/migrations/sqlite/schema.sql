@@ -97,6 +97,7 @@ CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status = 'pending'
 CREATE INDEX messages_created ON messages (project_id, created_at);
 CREATE INDEX messages_distribution ON messages (distribution_id, created_at);
 CREATE INDEX messages_event ON messages (event_id);
+CREATE INDEX messages_finished ON messages (created_at) WHERE status <> 'pending';
 
 CREATE TABLE attempts (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
