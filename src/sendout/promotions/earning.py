@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sendout.errors import InvalidInput
-from sendout.records import PropertyDef
+from sendout.promotions import ids as pids
+from sendout.promotions.records import EarningRule
+from sendout.records import EventSchema, PropertyDef
 
-__all__ = ["check_loyalty", "points_for"]
+__all__ = ["check_loyalty", "new_earning_rule", "points_for"]
 
 JSON = dict[str, Any]
 
@@ -76,3 +78,21 @@ def points_for(loyalty: Mapping[str, Any], metadata: Mapping[str, Any]) -> int:
     if value <= 0:
         return 0
     return int(value // spec["every"]) * int(spec["points"])
+
+
+def new_earning_rule(
+    project_id: str, campaign_id: str, schema: EventSchema, raw: Mapping[str, Any], now: str
+) -> EarningRule:
+    """An earning rule from its request body (``loyalty`` checked against the event's schema)."""
+    return EarningRule(
+        id=pids.earning_rule_id(),
+        project_id=project_id,
+        campaign_id=campaign_id,
+        event=schema.name,
+        schema_id=schema.id,
+        loyalty=check_loyalty(raw.get("loyalty"), schema.properties),
+        active=raw.get("active", True) is not False,
+        metadata=raw.get("metadata") or {},
+        created_at=now,
+        updated_at=None,
+    )

@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sendout.errors import InvalidInput, NotFound
-from sendout.promotions.records import Campaign, Publication
+from sendout.promotions import ids as pids
+from sendout.promotions.records import Campaign, Publication, Voucher
 from sendout.promotions.tx import PromotionTx
 
-__all__ = ["MAX_COUNT", "PublishRequest", "publish", "publish_from_campaign"]
+__all__ = [
+    "MAX_COUNT",
+    "PublishRequest",
+    "new_publication",
+    "publish",
+    "publish_from_campaign",
+]
 
 MAX_COUNT = 50
 
@@ -198,3 +205,28 @@ async def publish(tx: PromotionTx, request: PublishRequest) -> tuple[Publication
         )
     campaign = await publishable_campaign(tx, request.campaign)
     return await publish_from_campaign(tx, campaign, request), campaign
+
+
+def new_publication(
+    project_id: str,
+    campaign_id: str,
+    customer_id: str,
+    vouchers: list[Voucher],
+    *,
+    source_id: str | None,
+    channel: str,
+    metadata: dict[str, Any],
+    now: str,
+) -> Publication:
+    """A publication about to be stored."""
+    return Publication(
+        id=pids.publication_id(),
+        project_id=project_id,
+        campaign_id=campaign_id,
+        customer_id=customer_id,
+        vouchers=tuple(vouchers),
+        source_id=source_id,
+        channel=channel,
+        metadata=metadata,
+        created_at=now,
+    )

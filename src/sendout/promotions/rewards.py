@@ -10,13 +10,14 @@ from typing import Any
 
 from sendout.errors import InvalidInput
 from sendout.payloads.promotions import loyalty_data, referral_data
+from sendout.promotions import ids as pids
 from sendout.promotions.earning import points_for
 from sendout.promotions.publishing import PublishRequest, publish_from_campaign
-from sendout.promotions.records import Campaign, Voucher
+from sendout.promotions.records import Campaign, ReferralConversion, Voucher
 from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer
 
-__all__ = ["Rewards", "apply_rewards"]
+__all__ = ["Rewards", "apply_rewards", "new_conversion"]
 
 JSON = dict[str, Any]
 
@@ -179,3 +180,20 @@ async def apply_rewards(
             tx, customer, loyalty["code"], event_id, event_name, metadata
         )
     return Rewards(event_referral=event_referral, event_loyalty=loyalty, data=data)
+
+
+def new_conversion(
+    campaign_id: str, voucher: Voucher, referee_id: str, event_id: str, now: str
+) -> ReferralConversion:
+    """The conversion of a referral code held by ``voucher.holder_id``, about to be stored."""
+    assert voucher.holder_id is not None, "a referral code converts only once published"
+    return ReferralConversion(
+        id=pids.conversion_id(),
+        campaign_id=campaign_id,
+        voucher_id=voucher.id,
+        code=voucher.code,
+        referrer_id=voucher.holder_id,
+        referee_id=referee_id,
+        event_id=event_id,
+        created_at=now,
+    )

@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 
 from sendout import ids
-from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.errors import InvalidInput, NotFound
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
@@ -457,13 +457,8 @@ class PostgresStorage:
                 schema.name,
             )
             if used is not None:
-                raise Conflict(
-                    f"Custom event schema '{schema.name}' triggers distribution {used};"
-                    " delete or change that distribution first",
-                    key="event_schema_in_use",
-                    message="Custom event schema in use",
-                    resource_id=schema_id,
-                    resource_type="custom_event_schema",
+                raise refusals.in_use(
+                    f"Custom event schema '{schema.name}'", "custom_event_schema", schema_id, used
                 )
             await conn.execute("DELETE FROM event_schemas WHERE id = $1", schema_id)
 

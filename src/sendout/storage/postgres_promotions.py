@@ -28,8 +28,8 @@ from sendout.clock import parse_iso, to_ms
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.codes import CodeConfig, code_config, generate_codes
-from sendout.promotions.earning import check_loyalty
-from sendout.promotions.publishing import PublishRequest
+from sendout.promotions.earning import new_earning_rule
+from sendout.promotions.publishing import PublishRequest, new_publication
 from sendout.promotions.publishing import publish as publish_request
 from sendout.promotions.records import (
     Campaign,
@@ -41,10 +41,11 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
+from sendout.promotions.rewards import new_conversion
 from sendout.records import Customer, EventSchema, Page
 from sendout.storage import postgres_keys as keys
 from sendout.storage import promotion_rows as prow
-from sendout.storage import rows
+from sendout.storage import refusals, rows
 from sendout.storage.base import IdempotencyKey, PublicationFilter
 
 __all__ = ["PgPromotionTx"]
@@ -491,16 +492,15 @@ class PgPromotionTx:
         distribution_id: str | None = None,
         event_id: str | None = None,
     ) -> Publication:
-        publication = Publication(
-            id=pids.publication_id(),
-            project_id=self._project_id,
-            campaign_id=campaign.id,
-            customer_id=customer_id,
-            vouchers=tuple(vouchers),
+        publication = new_publication(
+            self._project_id,
+            campaign.id,
+            customer_id,
+            vouchers,
             source_id=source_id,
             channel=channel,
             metadata=metadata,
-            created_at=self._now,
+            now=self._now,
         )
         await self._conn.execute(
             "WITH p AS (INSERT INTO publications (id, project_id, campaign_id, customer_id,"
@@ -509,16 +509,7 @@ class PgPromotionTx:
             " INSERT INTO publication_vouchers (publication_id, voucher_id, position)"
             " SELECT $1, v.id, v.position - 1"
             " FROM unnest($11::text[]) WITH ORDINALITY AS v (id, position)",
-            publication.id,
-            self._project_id,
-            campaign.id,
-            customer_id,
-            source_id,
-            channel,
-            rows.to_json(metadata),
-            distribution_id,
-            event_id,
-            self._now,
+            *prow.publication_values(publication, distribution_id, event_id),
             [v.id for v in vouchers],
         )
         return publication
@@ -575,30 +566,12 @@ class PgPromotionTx:
     async def record_conversion(
         self, campaign: Campaign, voucher: Voucher, referee_id: str, event_id: str
     ) -> ReferralConversion:
-        assert voucher.holder_id is not None
-        conversion = ReferralConversion(
-            id=pids.conversion_id(),
-            campaign_id=campaign.id,
-            voucher_id=voucher.id,
-            code=voucher.code,
-            referrer_id=voucher.holder_id,
-            referee_id=referee_id,
-            event_id=event_id,
-            created_at=self._now,
-        )
+        conversion = new_conversion(campaign.id, voucher, referee_id, event_id, self._now)
         await self._conn.execute(
             "INSERT INTO referral_conversions (id, project_id, campaign_id, voucher_id, code,"
             " referrer_id, referee_id, event_id, created_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            conversion.id,
-            self._project_id,
-            campaign.id,
-            voucher.id,
-            voucher.code,
-            conversion.referrer_id,
-            referee_id,
-            event_id,
-            self._now,
+            *prow.conversion_values(conversion, self._project_id),
         )
         return conversion
 
@@ -719,14 +692,7 @@ async def delete_campaign(conn: Conn, project_id: str, ref: str) -> None:
     campaign = await require_campaign(conn, project_id, ref, lock=True)
     used = await _in_use(conn, project_id, "campaign_id", campaign.id)
     if used is not None:
-        raise Conflict(
-            f"Campaign '{campaign.name}' is used by distribution {used}; change or delete that"
-            " distribution first",
-            key="campaign_in_use",
-            message="Campaign in use",
-            resource_id=campaign.id,
-            resource_type="campaign",
-        )
+        raise refusals.in_use(f"Campaign '{campaign.name}'", "campaign", campaign.id, used)
     await conn.execute("DELETE FROM campaigns WHERE id = $1", campaign.id)
 
 
@@ -959,14 +925,7 @@ async def delete_tier(conn: Conn, project_id: str, tier_id: str) -> None:
     tier = await require_tier(conn, project_id, tier_id)
     used = await _in_use(conn, project_id, "promotion_tier_id", tier.id)
     if used is not None:
-        raise Conflict(
-            f"Promotion tier {tier.id} is used by distribution {used}; change or delete that"
-            " distribution first",
-            key="promotion_tier_in_use",
-            message="Promotion tier in use",
-            resource_id=tier.id,
-            resource_type="promotion_tier",
-        )
+        raise refusals.in_use(f"Promotion tier {tier.id}", "promotion_tier", tier.id, used)
     await conn.execute("DELETE FROM promotion_tiers WHERE id = $1", tier.id)
 
 
@@ -1014,30 +973,11 @@ async def create_earning_rules(
     created = []
     for index, raw in enumerate(raws):
         schema = await _rule_event(conn, project_id, raw, index)
-        rule = EarningRule(
-            id=pids.earning_rule_id(),
-            project_id=project_id,
-            campaign_id=campaign.id,
-            event=schema.name,
-            schema_id=schema.id,
-            loyalty=check_loyalty(raw.get("loyalty"), schema.properties),
-            active=raw.get("active", True) is not False,
-            metadata=raw.get("metadata") or {},
-            created_at=now,
-            updated_at=None,
-        )
+        rule = new_earning_rule(project_id, campaign.id, schema, raw, now)
         await conn.execute(
             "INSERT INTO earning_rules (id, project_id, campaign_id, event, schema_id, loyalty,"
             " active, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            rule.id,
-            project_id,
-            campaign.id,
-            rule.event,
-            rule.schema_id,
-            rows.to_json(rule.loyalty),
-            rule.active,
-            rows.to_json(rule.metadata),
-            now,
+            *prow.earning_rule_values(rule),
         )
         created.append(rule)
     return created

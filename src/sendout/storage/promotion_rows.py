@@ -1,6 +1,8 @@
-"""Rows of the promotion tables turned into records."""
+"""Rows of the promotion tables turned into records, and records into insert values."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sendout.promotions.records import (
     Campaign,
@@ -8,17 +10,21 @@ from sendout.promotions.records import (
     LoyaltyTransaction,
     PromotionOutcome,
     PromotionTier,
+    Publication,
     ReferralConversion,
     Voucher,
 )
-from sendout.storage.rows import Row, from_json
+from sendout.storage.rows import Row, from_json, to_json
 
 __all__ = [
     "campaign",
     "conversion",
+    "conversion_values",
     "earning_rule",
+    "earning_rule_values",
     "outcome",
     "promotion_tier",
+    "publication_values",
     "transaction",
     "voucher",
 ]
@@ -132,4 +138,55 @@ def outcome(row: Row) -> PromotionOutcome:
         result=row["result"],
         details=row["details"],
         created_at=row["created_at"],
+    )
+
+
+def publication_values(
+    p: Publication, distribution_id: str | None, event_id: str | None
+) -> tuple[Any, ...]:
+    """``INSERT INTO publications (id, project_id, campaign_id, customer_id, source_id, channel,
+    metadata, distribution_id, event_id, created_at)``."""
+    return (
+        p.id,
+        p.project_id,
+        p.campaign_id,
+        p.customer_id,
+        p.source_id,
+        p.channel,
+        to_json(p.metadata),
+        distribution_id,
+        event_id,
+        p.created_at,
+    )
+
+
+def conversion_values(c: ReferralConversion, project_id: str) -> tuple[Any, ...]:
+    """``INSERT INTO referral_conversions (id, project_id, campaign_id, voucher_id, code,
+    referrer_id, referee_id, event_id, created_at)``."""
+    return (
+        c.id,
+        project_id,
+        c.campaign_id,
+        c.voucher_id,
+        c.code,
+        c.referrer_id,
+        c.referee_id,
+        c.event_id,
+        c.created_at,
+    )
+
+
+def earning_rule_values(r: EarningRule) -> tuple[Any, ...]:
+    """``INSERT INTO earning_rules (id, project_id, campaign_id, event, schema_id, loyalty,
+    active, metadata, created_at)``."""
+    return (
+        r.id,
+        r.project_id,
+        r.campaign_id,
+        r.event,
+        r.schema_id,
+        to_json(r.loyalty),
+        r.active,
+        to_json(r.metadata),
+        r.created_at,
     )

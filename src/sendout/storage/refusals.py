@@ -11,6 +11,7 @@ __all__ = [
     "distribution_paused",
     "duplicate_schema",
     "idempotency_key_reused",
+    "in_use",
     "unknown_event",
     "unknown_trigger_event",
 ]
@@ -91,4 +92,24 @@ def unknown_trigger_event(name: str) -> InvalidInput:
         message="Unknown custom event",
         resource_id=name,
         resource_type="custom_event_schema",
+    )
+
+
+_IN_USE = {  # resource type: (key, message)
+    "campaign": ("campaign_in_use", "Campaign in use"),
+    "promotion_tier": ("promotion_tier_in_use", "Promotion tier in use"),
+    "custom_event_schema": ("event_schema_in_use", "Custom event schema in use"),
+}
+
+
+def in_use(what: str, resource_type: str, resource_id: str, distribution_id: str) -> Conflict:
+    """``what`` (e.g. "Campaign 'Welcome'") cannot be deleted: a distribution uses it."""
+    key, message = _IN_USE[resource_type]
+    return Conflict(
+        f"{what} is used by distribution {distribution_id}; change or delete that distribution"
+        " first",
+        key=key,
+        message=message,
+        resource_id=resource_id,
+        resource_type=resource_type,
     )

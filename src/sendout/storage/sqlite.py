@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sendout import ids
 from sendout.clock import parse_iso, to_ms
-from sendout.errors import Conflict, NotFound
+from sendout.errors import NotFound
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.promotions.publishing import PublishRequest
@@ -391,13 +391,11 @@ class SqliteStorage:
                 (project_id, schema.name),
             ).fetchone()
             if used is not None:
-                raise Conflict(
-                    f"Custom event schema '{schema.name}' triggers distribution {used[0]};"
-                    " delete or change that distribution first",
-                    key="event_schema_in_use",
-                    message="Custom event schema in use",
-                    resource_id=schema_id,
-                    resource_type="custom_event_schema",
+                raise refusals.in_use(
+                    f"Custom event schema '{schema.name}'",
+                    "custom_event_schema",
+                    schema_id,
+                    used[0],
                 )
             conn.execute("DELETE FROM event_schemas WHERE id = ?", (schema_id,))
 

@@ -14,8 +14,8 @@ from typing import Any
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.codes import CodeConfig, code_config, generate_codes
-from sendout.promotions.earning import check_loyalty
-from sendout.promotions.publishing import PublishRequest, publish
+from sendout.promotions.earning import new_earning_rule
+from sendout.promotions.publishing import PublishRequest, new_publication, publish
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -26,9 +26,10 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
+from sendout.promotions.rewards import new_conversion
 from sendout.records import Customer, Page
 from sendout.storage import promotion_rows as prow
-from sendout.storage import rows
+from sendout.storage import refusals, rows
 from sendout.storage.base import PublicationFilter
 
 __all__ = ["PUBLICATION_ORDERS", "SqlitePromotionTx"]
@@ -356,33 +357,21 @@ class SqlitePromotionTx:
         distribution_id: str | None = None,
         event_id: str | None = None,
     ) -> Publication:
-        publication = Publication(
-            id=pids.publication_id(),
-            project_id=self._project_id,
-            campaign_id=campaign.id,
-            customer_id=customer_id,
-            vouchers=tuple(vouchers),
+        publication = new_publication(
+            self._project_id,
+            campaign.id,
+            customer_id,
+            vouchers,
             source_id=source_id,
             channel=channel,
             metadata=metadata,
-            created_at=self._now,
+            now=self._now,
         )
         self._conn.execute(
             "INSERT INTO publications (id, project_id, campaign_id, customer_id, source_id,"
             " channel, metadata, distribution_id, event_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                publication.id,
-                self._project_id,
-                campaign.id,
-                customer_id,
-                source_id,
-                channel,
-                rows.to_json(metadata),
-                distribution_id,
-                event_id,
-                self._now,
-            ),
+            prow.publication_values(publication, distribution_id, event_id),
         )
         self._conn.executemany(
             "INSERT INTO publication_vouchers (publication_id, voucher_id, position)"
@@ -440,31 +429,11 @@ class SqlitePromotionTx:
     async def record_conversion(
         self, campaign: Campaign, voucher: Voucher, referee_id: str, event_id: str
     ) -> ReferralConversion:
-        assert voucher.holder_id is not None
-        conversion = ReferralConversion(
-            id=pids.conversion_id(),
-            campaign_id=campaign.id,
-            voucher_id=voucher.id,
-            code=voucher.code,
-            referrer_id=voucher.holder_id,
-            referee_id=referee_id,
-            event_id=event_id,
-            created_at=self._now,
-        )
+        conversion = new_conversion(campaign.id, voucher, referee_id, event_id, self._now)
         self._conn.execute(
             "INSERT INTO referral_conversions (id, project_id, campaign_id, voucher_id, code,"
             " referrer_id, referee_id, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                conversion.id,
-                self._project_id,
-                campaign.id,
-                voucher.id,
-                voucher.code,
-                conversion.referrer_id,
-                referee_id,
-                event_id,
-                self._now,
-            ),
+            prow.conversion_values(conversion, self._project_id),
         )
         return conversion
 
@@ -586,14 +555,7 @@ def delete_campaign(conn: Conn, project_id: str, ref: str) -> None:
     campaign = require_campaign(conn, project_id, ref)
     used = _in_use(conn, project_id, "campaign_id", campaign.id)
     if used is not None:
-        raise Conflict(
-            f"Campaign '{campaign.name}' is used by distribution {used}; change or delete that"
-            " distribution first",
-            key="campaign_in_use",
-            message="Campaign in use",
-            resource_id=campaign.id,
-            resource_type="campaign",
-        )
+        raise refusals.in_use(f"Campaign '{campaign.name}'", "campaign", campaign.id, used)
     conn.execute("DELETE FROM campaigns WHERE id = ?", (campaign.id,))
 
 
@@ -789,14 +751,7 @@ def delete_tier(conn: Conn, project_id: str, tier_id: str) -> None:
     tier = require_tier(conn, project_id, tier_id)
     used = _in_use(conn, project_id, "promotion_tier_id", tier.id)
     if used is not None:
-        raise Conflict(
-            f"Promotion tier {tier.id} is used by distribution {used}; change or delete that"
-            " distribution first",
-            key="promotion_tier_in_use",
-            message="Promotion tier in use",
-            resource_id=tier.id,
-            resource_type="promotion_tier",
-        )
+        raise refusals.in_use(f"Promotion tier {tier.id}", "promotion_tier", tier.id, used)
     conn.execute("DELETE FROM promotion_tiers WHERE id = ?", (tier.id,))
 
 
@@ -846,32 +801,11 @@ def create_earning_rules(
     created = []
     for index, raw in enumerate(raws):
         schema = rows.event_schema(_rule_event(conn, project_id, raw, index))
-        rule = EarningRule(
-            id=pids.earning_rule_id(),
-            project_id=project_id,
-            campaign_id=campaign.id,
-            event=schema.name,
-            schema_id=schema.id,
-            loyalty=check_loyalty(raw.get("loyalty"), schema.properties),
-            active=raw.get("active", True) is not False,
-            metadata=raw.get("metadata") or {},
-            created_at=now,
-            updated_at=None,
-        )
+        rule = new_earning_rule(project_id, campaign.id, schema, raw, now)
         conn.execute(
             "INSERT INTO earning_rules (id, project_id, campaign_id, event, schema_id, loyalty,"
             " active, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rule.id,
-                project_id,
-                campaign.id,
-                rule.event,
-                rule.schema_id,
-                rows.to_json(rule.loyalty),
-                int(rule.active),
-                rows.to_json(rule.metadata),
-                now,
-            ),
+            prow.earning_rule_values(rule),
         )
         created.append(rule)
     return created
