@@ -149,6 +149,21 @@ def test_nul_characters_are_refused_on_every_backend(
     assert [e["metadata"]["plan"] for e in stored] == ["a\\u0000b"]
 
 
+def test_bodies_nested_too_deep_are_refused(api: httpx.Client, event_name: str) -> None:
+    source_id = unique("c")
+    deep: Any = "bottom"
+    for _ in range(300):  # parses, but could not be written back out as JSON
+        deep = {"a": deep}
+    body = {**event_body(event_name, source_id), "metadata": {"plan": "pro", "deep": deep}}
+    error = assert_error(api.post("/v1/events", json=body), 400, "invalid_payload")
+    assert "deeper than 64" in error["details"]
+    assert_nothing_tracked(api, event_name, source_id)
+    nested = [[[["fine"]]]]  # shallow nesting is still welcome
+    body = {**event_body(event_name, source_id), "metadata": {"plan": "pro"}, "referral": None}
+    body["customer"] = {"source_id": source_id, "metadata": {"tags": nested}}
+    assert api.post("/v1/events", json=body).status_code == 200
+
+
 def test_unknown_event_name(api: httpx.Client) -> None:
     name, source_id = unique("never_defined"), unique("c")
     error = assert_error(

@@ -155,6 +155,22 @@ async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) 
     assert sorted(m.id.removeprefix("whs_").rsplit("_", 1)[0] for m in claimed) == sorted(owners)
 
 
+async def test_an_event_that_breaks_planning_fails_alone(store: Storage) -> None:
+    """A bug met while planning one event answers that event with the error; the events
+    tracked beside it (batched with it on PostgreSQL) are stored as usual."""
+    plans = [Plan(crash=i == 2) for i in range(6)]
+    answers = await asyncio.gather(
+        *(store.track_event(command(f"event_{i}", f"c{i}"), p) for i, p in enumerate(plans)),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[2], RuntimeError)
+    assert [a.response for a in answers if not isinstance(a, BaseException)] == [
+        f"event_{i}".encode() for i in (0, 1, 3, 4, 5)
+    ]
+    _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert total == 5 and await store.count_customers("proj_1") == 5
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
 async def test_a_customer_created_elsewhere_meanwhile_takes_the_event(
     store: Storage, backend: str, database_url: str

@@ -42,8 +42,9 @@ def distribution(distribution_id: str = "distr_1", status: str = "ACTIVE") -> Di
 class Plan:
     """A :class:`sendout.storage.base.Tracking` that enqueues ``per_event`` messages per match."""
 
-    def __init__(self, fail: bool = False, per_event: int = 1) -> None:
-        self.fail = fail
+    def __init__(self, fail: bool = False, per_event: int = 1, crash: bool = False) -> None:
+        self.fail = fail  # refuse the event (a SendoutError, as invalid metadata is)
+        self.crash = crash  # fail while planning with an unexpected error (a bug)
         self.per_event = per_event
         self.count = 0
 
@@ -66,6 +67,8 @@ class Plan:
         promotions: PromotionTx,
         rewards: Rewards,
     ) -> list[NewMessage]:
+        if self.crash:
+            raise RuntimeError("a bug while planning")
         messages = []
         for d in distributions:
             for _ in range(self.per_event):

@@ -15,6 +15,10 @@ __all__ = ["parse_model", "read_json", "read_json_value", "read_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
+# Deeper bodies are refused: what is stored must serialize again (orjson stops at 254 levels),
+# and no Voucherify object nests anywhere near this.
+MAX_DEPTH = 64
+
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
@@ -84,7 +88,26 @@ async def read_json_value(request: Request, limit: int) -> Any:
             "Text values (and keys) must not contain the NUL character (\\u0000)",
             key="invalid_payload",
         )
+    # Nesting can only be deep with many brackets: count them (fast) before walking.
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise InvalidInput(
+            f"The request body nests objects and arrays deeper than {MAX_DEPTH} levels",
+            key="invalid_payload",
+        )
     return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest in this JSON value (a loop: nesting may be deep)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            pending.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return deepest
 
 
 def _holds_nul(value: Any) -> bool:

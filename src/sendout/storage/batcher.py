@@ -50,7 +50,8 @@ class MicroBatcher(Generic[I, R]):
                         future.set_exception(exc)
                 continue
             except BaseException:  # cancelled (shutdown): nobody may wait forever
-                for _, future in batch + self._waiting:
+                waiting, self._waiting = self._waiting, []  # and nothing of theirs is stored
+                for _, future in batch + waiting:
                     future.cancel()
                 raise
             for (_, future), answer in zip(batch, answers, strict=True):

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
+import structlog
 
 from sendout import ids
 from sendout.actions.purposes import uses_promotions
-from sendout.errors import SendoutError
 from sendout.outbox.destinations import destination_of
 from sendout.records import Customer, Distribution, Event, EventSchema, NewMessage
 from sendout.storage import rows
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
     Conn = PoolConnectionProxy[asyncpg.Record]
+
+log = structlog.get_logger("sendout.storage")
 Item = tuple[TrackCommand, Tracking]
 
 _LOOKUP = """
@@ -159,12 +161,18 @@ class _Planned:
 
 
 async def track_batch(conn: Conn, items: Sequence[Item]) -> list[TrackResult | None]:
-    """Each item's result, or ``None`` where it must take the tracking transaction instead."""
+    """Each item's result, or ``None`` where it must take the tracking transaction instead.
+
+    Never raises for one event's sake: whatever goes wrong here sends the events concerned to
+    the tracking transaction, which answers each of them alone (and so one bad event cannot
+    fail the others batched with it).
+    """
     try:
         found = await _lookup(conn, [cmd for cmd, _ in items])
-    except asyncpg.PostgresError:
+    except Exception:  # nothing was written
+        log.warning("tracking.batch_lookup_failed", events=len(items), exc_info=True)
         return [None] * len(items)
-    plans = [await _plan(conn, cmd, tracking, found) for cmd, tracking in items]
+    plans = [await _plan_or_none(conn, cmd, tracking, found) for cmd, tracking in items]
     chosen = [p for p in plans if p is not None]
     inserted: set[str] = set()
     if chosen:
@@ -172,7 +180,8 @@ async def track_batch(conn: Conn, items: Sequence[Item]) -> list[TrackResult | N
         new = [c for i, c in found.new.items() if i in used]
         try:
             inserted = await insert_events(conn, [p.insertion for p in chosen], new)
-        except asyncpg.PostgresError:  # the statement failed as a whole: nothing was written
+        except Exception:  # the statement failed as a whole (or its answer was lost)
+            log.warning("tracking.batch_insert_failed", events=len(chosen), exc_info=True)
             return [None] * len(items)
     return [
         None
@@ -217,6 +226,15 @@ async def _lookup(conn: Conn, commands: Sequence[TrackCommand]) -> _Found:
     return _Found(schemas, by_id, by_source)
 
 
+async def _plan_or_none(
+    conn: Conn, cmd: TrackCommand, tracking: Tracking, found: _Found
+) -> _Planned | None:
+    try:
+        return await _plan(conn, cmd, tracking, found)
+    except Exception:  # the tracking transaction will meet the same problem, for this one alone
+        return None
+
+
 async def _plan(
     conn: Conn, cmd: TrackCommand, tracking: Tracking, found: _Found
 ) -> _Planned | None:
@@ -226,10 +244,7 @@ async def _plan(
     schema, candidates = looked_up
     if any(uses_promotions(d) for d in candidates):
         return None
-    try:
-        tracking.validate(schema)
-    except SendoutError:
-        return None
+    tracking.validate(schema)  # a refusal: the tracking transaction words it
     customer = found.customer(cmd)
     if customer is None:
         return None
