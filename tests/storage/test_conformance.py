@@ -349,9 +349,9 @@ async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
     )
     assert canceled.status == "canceled"
     cutoff = "2026-02-01T00:00:00.000Z"
-    assert await store.purge_finished_messages(cutoff, 2) == 2  # at most the limit
-    assert await store.purge_finished_messages(cutoff, 10) == 2  # the other two old ones
-    assert await store.purge_finished_messages(cutoff, 10) == 0
+    assert await store.purge_finished_messages(cutoff, NOW_MS, 2) == 2  # at most the limit
+    assert await store.purge_finished_messages(cutoff, NOW_MS, 10) == 2  # the other two old ones
+    assert await store.purge_finished_messages(cutoff, NOW_MS, 10) == 0
     left, total = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
     assert total == 3  # the pending one, the canceled event's live message, the new one
     assert {d.status for d in left} == {"pending", "delivered"}
@@ -362,6 +362,48 @@ async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
             await store.get_delivery("proj_1", gone)
     _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
     assert total == 6  # events stay
+
+
+async def test_a_late_outcome_of_a_purged_message_is_dropped_not_fatal(store: Storage) -> None:
+    """A worker's lease ran out, another worker delivered the message, retention purged it;
+    the first worker's outcome then arrives: recording it must not fail its whole batch."""
+    for i in (1, 2):
+        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+    first_claim = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    assert len(first_claim) == 2
+    later = NOW_MS + 31_000  # both leases have run out
+    again = await store.claim_due(later, 1, 30_000, retries=False)
+    [late] = [m for m in first_claim if m.id == again[0].id]
+    [other] = [m for m in first_claim if m.id != late.id]
+    await store.record_outcomes(
+        [Outcome(late.id, "distr_1", 0, later, 200, 1.0, None, None, True, None)],
+        pause_after=12,
+        now=NOW,
+    )
+    assert await store.purge_finished_messages("2100-01-01T00:00:00.000Z", later, 10) == 1
+    await store.record_outcomes(  # the first worker's batch: one purged, one still there
+        [
+            Outcome(late.id, "distr_1", 0, later, 200, 1.0, None, None, True, None),
+            Outcome(other.id, "distr_1", 0, later, 200, 1.0, None, None, True, None),
+        ],
+        pause_after=12,
+        now=NOW,
+    )
+    kept = await store.get_delivery("proj_1", other.id)
+    assert kept.status == "delivered" and kept.attempts_count == 1
+    with pytest.raises(NotFound):
+        await store.get_delivery("proj_1", late.id)
+
+
+async def test_a_message_canceled_in_flight_is_not_purged_before_its_lease_ends(
+    store: Storage,
+) -> None:
+    await store.track_event(command("event_1"), Plan())
+    [claimed] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
+    await store.delete_distribution("proj_1", "distr_1", NOW)  # canceled while in flight
+    future = "2100-01-01T00:00:00.000Z"
+    assert await store.purge_finished_messages(future, NOW_MS + 1_000, 10) == 0
+    assert await store.purge_finished_messages(future, NOW_MS + 30_001, 10) == 1
 
 
 async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> None:

@@ -266,7 +266,7 @@ class Worker:
         before = isoformat(now - timedelta(seconds=self._limits.retention_seconds))
         purged = 0
         while True:
-            gone = await self._storage.purge_finished_messages(before, _PURGE_CHUNK)
+            gone = await self._storage.purge_finished_messages(before, to_ms(now), _PURGE_CHUNK)
             purged += gone
             if gone < _PURGE_CHUNK:
                 break

@@ -249,10 +249,11 @@ class Storage(Protocol):
         """
 
     async def purge_idempotency_keys(self, before_ms: int) -> int: ...
-    async def purge_finished_messages(self, before: str, limit: int) -> int:
+    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
         """Delete at most ``limit`` of the oldest delivered, failed or canceled messages created
         before ``before`` (ISO 8601), with their attempts; how many messages went. Pending
-        messages are never purged, and events stay."""
+        messages, messages a worker holds (a lease running at ``now_ms``: canceled while in
+        flight) and events are never purged."""
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None

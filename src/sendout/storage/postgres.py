@@ -493,8 +493,8 @@ class PostgresStorage:
         )
         return _affected(status)
 
-    async def purge_finished_messages(self, before: str, limit: int) -> int:
-        status = await self._one(_execute, _PURGE_FINISHED, before, limit)
+    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
+        status = await self._one(_execute, _PURGE_FINISHED, before, now_ms, limit)
         return _affected(status)
 
     async def list_events(
@@ -548,7 +548,8 @@ class PostgresStorage:
         d = distribution
         async with self._tx() as conn:
             current = await _require_distribution(conn, d.project_id, d.id, lock=True)
-            await _require_trigger_schema(conn, d.project_id, d.trigger_event)
+            if current.trigger_event != d.trigger_event:
+                await _require_trigger_schema(conn, d.project_id, d.trigger_event)
             if current.channels != d.channels:
                 await conn.execute("DELETE FROM channel_states WHERE distribution_id = $1", d.id)
             updated = await conn.fetchval(
@@ -855,8 +856,8 @@ RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.heade
 # The attempts go in the same statement (their foreign key is checked at its end).
 _PURGE_FINISHED = """
 WITH doomed AS (
-    SELECT id FROM messages WHERE status <> 'pending' AND created_at < $1
-    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    SELECT id FROM messages WHERE status <> 'pending' AND created_at < $1 AND lease_until <= $2
+    ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
 ), attempts_gone AS (
     DELETE FROM attempts WHERE message_id IN (SELECT id FROM doomed)
 )
@@ -902,8 +903,10 @@ async def _require_customer(conn: Conn, project_id: str, key: str, lock: bool = 
 
 
 async def _customer_by(conn: Conn, project_id: str, column: str, value: str) -> Customer | None:
+    # NO KEY UPDATE: events of one customer still take turns here, but batched tracking's
+    # FOR KEY SHARE on the same row (it only needs the row to stay) does not wait for them.
     row = await conn.fetchrow(
-        f"SELECT * FROM customers WHERE project_id = $1 AND {column} = $2 FOR UPDATE",
+        f"SELECT * FROM customers WHERE project_id = $1 AND {column} = $2 FOR NO KEY UPDATE",
         project_id,
         value,
     )
@@ -1168,11 +1171,14 @@ WITH updated AS (
     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[])
          AS u (status, next_at, delivered_at, code, id)
     WHERE m.id = u.id
-), recorded AS (
+    RETURNING m.id
+), recorded AS (  -- only for messages still there: a purge may have taken one meanwhile
     INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,
                           response_excerpt)
-    SELECT * FROM unnest($6::text[], $7::text[], $8::int[], $9::float8[], $10::text[],
-                         $11::text[])
+    SELECT a.* FROM unnest($6::text[], $7::text[], $8::int[], $9::float8[], $10::text[],
+                           $11::text[])
+         AS a (message_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+    WHERE a.message_id IN (SELECT id FROM updated)
 ), healthy AS (
     SELECT distribution_id, channel_index FROM channel_states
     WHERE (distribution_id, channel_index) IN (SELECT * FROM unnest($12::text[], $13::int[]))
@@ -1190,6 +1196,17 @@ async def _record_outcomes(
 ) -> None:
     updates, attempts = rows.outcome_params(outcomes)
     reset, failures = health_changes(outcomes)
+    if failures:
+        # Resets and failure counts lock channel rows in two passes: take every touched row
+        # first, in key order, so two workers recording at once cannot deadlock.
+        touched = sorted({(o.distribution_id, o.channel_index) for o in outcomes})
+        await conn.execute(
+            "SELECT 1 FROM channel_states WHERE (distribution_id, channel_index) IN"
+            " (SELECT * FROM unnest($1::text[], $2::int[]))"
+            " ORDER BY distribution_id, channel_index FOR UPDATE",
+            [d for d, _ in touched],
+            [i for _, i in touched],
+        )
     await conn.execute(
         _RECORD_OUTCOMES,
         *(list(column) for column in zip(*updates, strict=True)),

@@ -421,14 +421,14 @@ class SqliteStorage:
 
         return await self._write(run)
 
-    async def purge_finished_messages(self, before: str, limit: int) -> int:
+    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
         def run(conn: Conn) -> int:
             doomed = [
                 (r[0],)
                 for r in conn.execute(
                     "SELECT id FROM messages WHERE status <> 'pending' AND created_at < ?"
-                    " ORDER BY created_at LIMIT ?",
-                    (before, limit),
+                    " AND lease_until <= ? ORDER BY created_at LIMIT ?",
+                    (before, now_ms, limit),
                 )
             ]
             conn.executemany("DELETE FROM attempts WHERE message_id = ?", doomed)
@@ -493,7 +493,8 @@ class SqliteStorage:
         def run(conn: Conn) -> Distribution:
             d = distribution
             current = _require_distribution(conn, d.project_id, d.id)
-            _require_trigger_schema(conn, d.project_id, d.trigger_event)
+            if current.trigger_event != d.trigger_event:
+                _require_trigger_schema(conn, d.project_id, d.trigger_event)
             if current.channels != d.channels:
                 conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (d.id,))
             conn.execute(
@@ -1130,10 +1131,12 @@ def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, 
         " WHERE id = ?",
         updates,
     )
+    # Only for messages still there: a purge may have taken one whose outcome came late.
     conn.executemany(
         "INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,"
-        " response_excerpt) VALUES (?, ?, ?, ?, ?, ?)",
-        attempts,
+        " response_excerpt) SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+        " (SELECT 1 FROM messages WHERE id = ?)",
+        [(*a, a[0]) for a in attempts],
     )
     reset, failures = health_changes(outcomes)
     conn.executemany(
