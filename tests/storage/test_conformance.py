@@ -406,6 +406,31 @@ async def test_a_message_canceled_in_flight_is_not_purged_before_its_lease_ends(
     assert await store.purge_finished_messages(future, NOW_MS + 30_001, 10) == 1
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
+async def test_workers_recording_crossed_outcomes_do_not_deadlock(
+    store: Storage, open_store: Any, backend: str
+) -> None:
+    """Worker A saw channel 1 fail and channel 2 deliver, worker B the opposite, and both
+    record at once: each locks both channels' rows, so they must take them in one order."""
+    other = await open_store()
+
+    def attempt(channel: int, delivered: bool) -> Outcome:
+        status = 200 if delivered else 500
+        return Outcome(
+            "whs_none", "distr_1", channel, NOW_MS, status, 1.0, None, None, delivered, NOW_MS
+        )
+
+    for _ in range(25):
+        # Both channels start with failures counted, so a delivery resets (locks) the row.
+        await store.record_outcomes(
+            [attempt(1, False), attempt(2, False)], pause_after=1000, now=NOW
+        )
+        await asyncio.gather(
+            store.record_outcomes([attempt(1, False), attempt(2, True)], pause_after=1000, now=NOW),
+            other.record_outcomes([attempt(1, True), attempt(2, False)], pause_after=1000, now=NOW),
+        )
+
+
 async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> None:
     for i in range(3):
         await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=2))
