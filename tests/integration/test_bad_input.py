@@ -149,6 +149,21 @@ def test_nul_characters_are_refused_on_every_backend(
     assert [e["metadata"]["plan"] for e in stored] == ["a\\u0000b"]
 
 
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/v1/customers/a%00b"),
+        ("DELETE", "/v1/customers/%00"),
+        ("GET", "/v1/events?customer=a%00"),
+        ("GET", "/v1/vouchers/x%00y"),
+    ],
+)
+def test_nul_characters_in_urls_are_refused_on_every_backend(
+    api: httpx.Client, method: str, url: str
+) -> None:
+    assert_error(api.request(method, url), 400, "invalid_url")
+
+
 def test_bodies_nested_too_deep_are_refused(api: httpx.Client, event_name: str) -> None:
     source_id = unique("c")
     deep: Any = "bottom"

@@ -52,6 +52,16 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # Nothing can be named with NUL (bodies holding it are refused), and PostgreSQL
+            # cannot even compare such text: one answer on both backends, before any lookup.
+            refusal = SendoutError(
+                "The URL must not contain the NUL character (%00)",
+                key="invalid_url",
+                message="Invalid URL",
+            )
+            await error_response(Request(scope), refusal)(scope, receive, send_with_id)
+            return
         await self.app(scope, receive, send_with_id)
 
 
