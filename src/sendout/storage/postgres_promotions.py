@@ -96,6 +96,21 @@ class _Where:
         return f"${len(self.params) + k}"
 
 
+async def _paged(
+    conn: Conn, table: str, where: _Where, order_by: str, page: Page
+) -> tuple[list[Record], int]:
+    """One page of ``table``'s rows matching ``where``, and how many match in all."""
+    total = await conn.fetchval(f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", *where.params)
+    found = await conn.fetch(
+        f"SELECT * FROM {table} WHERE {where.sql} ORDER BY {order_by}"
+        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
+        *where.params,
+        page.limit,
+        page.offset,
+    )
+    return found, int(total)
+
+
 def _added(status: str) -> int:
     """The row count of an ``INSERT 0 n`` / ``UPDATE n`` status."""
     return int(status.rsplit(" ", 1)[-1])
@@ -702,15 +717,8 @@ async def list_campaigns(
     where = _Where().add("project_id = ?", project_id)
     if campaign_type is not None:
         where.add("campaign_type = ?", campaign_type)
-    total = await conn.fetchval(f"SELECT COUNT(*) FROM campaigns WHERE {where.sql}", *where.params)
-    found = await conn.fetch(
-        f"SELECT * FROM campaigns WHERE {where.sql} ORDER BY created_at DESC, id DESC"
-        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
-        *where.params,
-        page.limit,
-        page.offset,
-    )
-    return [prow.campaign(r) for r in found], int(total)
+    found, total = await _paged(conn, "campaigns", where, "created_at DESC, id DESC", page)
+    return [prow.campaign(r) for r in found], total
 
 
 # --- vouchers ----------------------------------------------------------------------------------
@@ -724,17 +732,10 @@ async def list_vouchers(
         where.add("campaign_id = ?", (await require_campaign(conn, project_id, campaign)).id)
     if holder_id is not None:
         where.add("holder_id = ?", holder_id)
-    total = await conn.fetchval(f"SELECT COUNT(*) FROM vouchers WHERE {where.sql}", *where.params)
-    found = await conn.fetch(
-        f"SELECT * FROM vouchers WHERE {where.sql} ORDER BY seq"
-        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
-        *where.params,
-        page.limit,
-        page.offset,
-    )
+    found, total = await _paged(conn, "vouchers", where, "seq", page)
     vouchers = [prow.voucher(r) for r in found]
     campaigns = await _campaigns(conn, {v.campaign_id for v in vouchers})
-    return [(v, campaigns[v.campaign_id]) for v in vouchers], int(total)
+    return [(v, campaigns[v.campaign_id]) for v in vouchers], total
 
 
 # --- publications ------------------------------------------------------------------------------
@@ -886,17 +887,8 @@ async def list_tiers(
     where = _Where().add("project_id = ?", project_id)
     if campaign is not None:
         where.add("campaign_id = ?", (await promotion_campaign(conn, project_id, campaign)).id)
-    total = await conn.fetchval(
-        f"SELECT COUNT(*) FROM promotion_tiers WHERE {where.sql}", *where.params
-    )
-    found = await conn.fetch(
-        f"SELECT * FROM promotion_tiers WHERE {where.sql} ORDER BY campaign_id, hierarchy, id"
-        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
-        *where.params,
-        page.limit,
-        page.offset,
-    )
-    return [prow.promotion_tier(r) for r in found], int(total)
+    found, total = await _paged(conn, "promotion_tiers", where, "campaign_id, hierarchy, id", page)
+    return [prow.promotion_tier(r) for r in found], total
 
 
 async def replace_tier(conn: Conn, tier: PromotionTier) -> PromotionTier:
@@ -987,17 +979,9 @@ async def list_earning_rules(
     conn: Conn, project_id: str, ref: str, page: Page
 ) -> tuple[list[EarningRule], int]:
     campaign = await loyalty_campaign(conn, project_id, ref)
-    total = await conn.fetchval(
-        "SELECT COUNT(*) FROM earning_rules WHERE campaign_id = $1", campaign.id
-    )
-    found = await conn.fetch(
-        "SELECT * FROM earning_rules WHERE campaign_id = $1 ORDER BY created_at, id"
-        " LIMIT $2 OFFSET $3",
-        campaign.id,
-        page.limit,
-        page.offset,
-    )
-    return [prow.earning_rule(r) for r in found], int(total)
+    where = _Where().add("campaign_id = ?", campaign.id)
+    found, total = await _paged(conn, "earning_rules", where, "created_at, id", page)
+    return [prow.earning_rule(r) for r in found], total
 
 
 async def require_earning_rule(conn: Conn, project_id: str, ref: str, rule_id: str) -> EarningRule:
@@ -1019,17 +1003,11 @@ async def list_transactions(
     conn: Conn, project_id: str, code: str, page: Page
 ) -> tuple[list[LoyaltyTransaction], int]:
     voucher, _ = await require_voucher(conn, project_id, code)
-    total = await conn.fetchval(
-        "SELECT COUNT(*) FROM loyalty_transactions WHERE voucher_id = $1", voucher.id
+    where = _Where().add("voucher_id = ?", voucher.id)
+    found, total = await _paged(
+        conn, "loyalty_transactions", where, "created_at DESC, seq DESC", page
     )
-    found = await conn.fetch(
-        "SELECT * FROM loyalty_transactions WHERE voucher_id = $1"
-        " ORDER BY created_at DESC, seq DESC LIMIT $2 OFFSET $3",
-        voucher.id,
-        page.limit,
-        page.offset,
-    )
-    return [prow.transaction(r) for r in found], int(total)
+    return [prow.transaction(r) for r in found], total
 
 
 # --- referral conversions and distribution outcomes --------------------------------------------
@@ -1043,17 +1021,10 @@ async def list_conversions(
         where.add("campaign_id = ?", (await require_campaign(conn, project_id, campaign)).id)
     if referrer_id is not None:
         where.add("referrer_id = ?", referrer_id)
-    total = await conn.fetchval(
-        f"SELECT COUNT(*) FROM referral_conversions WHERE {where.sql}", *where.params
+    found, total = await _paged(
+        conn, "referral_conversions", where, "created_at DESC, id DESC", page
     )
-    found = await conn.fetch(
-        f"SELECT * FROM referral_conversions WHERE {where.sql} ORDER BY created_at DESC, id DESC"
-        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
-        *where.params,
-        page.limit,
-        page.offset,
-    )
-    return [prow.conversion(r) for r in found], int(total)
+    return [prow.conversion(r) for r in found], total
 
 
 async def list_outcomes(
@@ -1064,14 +1035,7 @@ async def list_outcomes(
         where.add("distribution_id = ?", distribution_id)
     if result is not None:
         where.add("result = ?", result)
-    total = await conn.fetchval(
-        f"SELECT COUNT(*) FROM distribution_outcomes WHERE {where.sql}", *where.params
+    found, total = await _paged(
+        conn, "distribution_outcomes", where, "created_at DESC, id DESC", page
     )
-    found = await conn.fetch(
-        f"SELECT * FROM distribution_outcomes WHERE {where.sql} ORDER BY created_at DESC, id DESC"
-        f" LIMIT {where.next(1)} OFFSET {where.next(2)}",
-        *where.params,
-        page.limit,
-        page.offset,
-    )
-    return [prow.outcome(r) for r in found], int(total)
+    return [prow.outcome(r) for r in found], total

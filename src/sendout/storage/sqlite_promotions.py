@@ -559,19 +559,28 @@ def delete_campaign(conn: Conn, project_id: str, ref: str) -> None:
     conn.execute("DELETE FROM campaigns WHERE id = ?", (campaign.id,))
 
 
+def _paged(
+    conn: Conn, table: str, filters: dict[str, Any], order_by: str, page: Page
+) -> tuple[list[sqlite3.Row], int]:
+    """One page of ``table``'s rows whose columns equal ``filters`` (a ``None`` value is no
+    filter), and how many match in all."""
+    present = {k: v for k, v in filters.items() if v is not None}
+    where = " AND ".join(f"{column} = ?" for column in present)
+    params = tuple(present.values())
+    total = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+    found = conn.execute(
+        f"SELECT * FROM {table} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
+        (*params, page.limit, page.offset),
+    ).fetchall()
+    return found, int(total)
+
+
 def list_campaigns(
     conn: Conn, project_id: str, page: Page, campaign_type: str | None
 ) -> tuple[list[Campaign], int]:
-    where, params = "project_id = ?", [project_id]
-    if campaign_type is not None:
-        where += " AND campaign_type = ?"
-        params.append(campaign_type)
-    total = conn.execute(f"SELECT COUNT(*) FROM campaigns WHERE {where}", params).fetchone()[0]
-    found = conn.execute(
-        f"SELECT * FROM campaigns WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-        (*params, page.limit, page.offset),
-    )
-    return [prow.campaign(r) for r in found], int(total)
+    filters = {"project_id": project_id, "campaign_type": campaign_type}
+    found, total = _paged(conn, "campaigns", filters, "created_at DESC, id DESC", page)
+    return [prow.campaign(r) for r in found], total
 
 
 # --- vouchers ----------------------------------------------------------------------------------
@@ -580,18 +589,9 @@ def list_campaigns(
 def list_vouchers(
     conn: Conn, project_id: str, page: Page, campaign: str | None, holder_id: str | None
 ) -> tuple[list[tuple[Voucher, Campaign]], int]:
-    where, params = "v.project_id = ?", [project_id]
-    if campaign is not None:
-        where += " AND v.campaign_id = ?"
-        params.append(require_campaign(conn, project_id, campaign).id)
-    if holder_id is not None:
-        where += " AND v.holder_id = ?"
-        params.append(holder_id)
-    total = conn.execute(f"SELECT COUNT(*) FROM vouchers v WHERE {where}", params).fetchone()[0]
-    found = conn.execute(
-        f"SELECT v.* FROM vouchers v WHERE {where} ORDER BY v.rowid LIMIT ? OFFSET ?",
-        (*params, page.limit, page.offset),
-    ).fetchall()
+    campaign_id = None if campaign is None else require_campaign(conn, project_id, campaign).id
+    filters = {"project_id": project_id, "campaign_id": campaign_id, "holder_id": holder_id}
+    found, total = _paged(conn, "vouchers", filters, "rowid", page)
     campaigns: dict[str, Campaign] = {}
     out = []
     for r in found:
@@ -599,7 +599,7 @@ def list_vouchers(
         if voucher.campaign_id not in campaigns:
             campaigns[voucher.campaign_id] = require_campaign(conn, project_id, voucher.campaign_id)
         out.append((voucher, campaigns[voucher.campaign_id]))
-    return out, int(total)
+    return out, total
 
 
 # --- publications ------------------------------------------------------------------------------
@@ -711,19 +711,10 @@ def promotion_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
 def list_tiers(
     conn: Conn, project_id: str, campaign: str | None, page: Page
 ) -> tuple[list[PromotionTier], int]:
-    where, params = "project_id = ?", [project_id]
-    if campaign is not None:
-        where += " AND campaign_id = ?"
-        params.append(promotion_campaign(conn, project_id, campaign).id)
-    total = conn.execute(f"SELECT COUNT(*) FROM promotion_tiers WHERE {where}", params).fetchone()[
-        0
-    ]
-    found = conn.execute(
-        f"SELECT * FROM promotion_tiers WHERE {where} ORDER BY campaign_id, hierarchy, id"
-        " LIMIT ? OFFSET ?",
-        (*params, page.limit, page.offset),
-    )
-    return [prow.promotion_tier(r) for r in found], int(total)
+    campaign_id = None if campaign is None else promotion_campaign(conn, project_id, campaign).id
+    filters = {"project_id": project_id, "campaign_id": campaign_id}
+    found, total = _paged(conn, "promotion_tiers", filters, "campaign_id, hierarchy, id", page)
+    return [prow.promotion_tier(r) for r in found], total
 
 
 def replace_tier(conn: Conn, tier: PromotionTier) -> PromotionTier:
@@ -815,15 +806,9 @@ def list_earning_rules(
     conn: Conn, project_id: str, ref: str, page: Page
 ) -> tuple[list[EarningRule], int]:
     campaign = loyalty_campaign(conn, project_id, ref)
-    total = conn.execute(
-        "SELECT COUNT(*) FROM earning_rules WHERE campaign_id = ?", (campaign.id,)
-    ).fetchone()[0]
-    found = conn.execute(
-        "SELECT * FROM earning_rules WHERE campaign_id = ? ORDER BY created_at, id"
-        " LIMIT ? OFFSET ?",
-        (campaign.id, page.limit, page.offset),
-    )
-    return [prow.earning_rule(r) for r in found], int(total)
+    filters = {"campaign_id": campaign.id}
+    found, total = _paged(conn, "earning_rules", filters, "created_at, id", page)
+    return [prow.earning_rule(r) for r in found], total
 
 
 def require_earning_rule(conn: Conn, project_id: str, ref: str, rule_id: str) -> EarningRule:
@@ -845,15 +830,11 @@ def list_transactions(
     conn: Conn, project_id: str, code: str, page: Page
 ) -> tuple[list[LoyaltyTransaction], int]:
     voucher, _ = require_voucher(conn, project_id, code)
-    total = conn.execute(
-        "SELECT COUNT(*) FROM loyalty_transactions WHERE voucher_id = ?", (voucher.id,)
-    ).fetchone()[0]
-    found = conn.execute(
-        "SELECT * FROM loyalty_transactions WHERE voucher_id = ? ORDER BY created_at DESC,"
-        " rowid DESC LIMIT ? OFFSET ?",
-        (voucher.id, page.limit, page.offset),
+    filters = {"voucher_id": voucher.id}
+    found, total = _paged(
+        conn, "loyalty_transactions", filters, "created_at DESC, rowid DESC", page
     )
-    return [prow.transaction(r) for r in found], int(total)
+    return [prow.transaction(r) for r in found], total
 
 
 # --- referral conversions and distribution outcomes --------------------------------------------
@@ -862,40 +843,15 @@ def list_transactions(
 def list_conversions(
     conn: Conn, project_id: str, page: Page, campaign: str | None, referrer_id: str | None
 ) -> tuple[list[ReferralConversion], int]:
-    where, params = "project_id = ?", [project_id]
-    if campaign is not None:
-        where += " AND campaign_id = ?"
-        params.append(require_campaign(conn, project_id, campaign).id)
-    if referrer_id is not None:
-        where += " AND referrer_id = ?"
-        params.append(referrer_id)
-    total = conn.execute(
-        f"SELECT COUNT(*) FROM referral_conversions WHERE {where}", params
-    ).fetchone()[0]
-    found = conn.execute(
-        f"SELECT * FROM referral_conversions WHERE {where} ORDER BY created_at DESC, id DESC"
-        " LIMIT ? OFFSET ?",
-        (*params, page.limit, page.offset),
-    )
-    return [prow.conversion(r) for r in found], int(total)
+    campaign_id = None if campaign is None else require_campaign(conn, project_id, campaign).id
+    filters = {"project_id": project_id, "campaign_id": campaign_id, "referrer_id": referrer_id}
+    found, total = _paged(conn, "referral_conversions", filters, "created_at DESC, id DESC", page)
+    return [prow.conversion(r) for r in found], total
 
 
 def list_outcomes(
     conn: Conn, project_id: str, page: Page, distribution_id: str | None, result: str | None
 ) -> tuple[list[PromotionOutcome], int]:
-    where, params = "project_id = ?", [project_id]
-    if distribution_id is not None:
-        where += " AND distribution_id = ?"
-        params.append(distribution_id)
-    if result is not None:
-        where += " AND result = ?"
-        params.append(result)
-    total = conn.execute(
-        f"SELECT COUNT(*) FROM distribution_outcomes WHERE {where}", params
-    ).fetchone()[0]
-    found = conn.execute(
-        f"SELECT * FROM distribution_outcomes WHERE {where} ORDER BY created_at DESC, id DESC"
-        " LIMIT ? OFFSET ?",
-        (*params, page.limit, page.offset),
-    )
-    return [prow.outcome(r) for r in found], int(total)
+    filters = {"project_id": project_id, "distribution_id": distribution_id, "result": result}
+    found, total = _paged(conn, "distribution_outcomes", filters, "created_at DESC, id DESC", page)
+    return [prow.outcome(r) for r in found], total
