@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
+from sendout.storage.base import CustomerRef
 
 __all__ = [
     "ActionIn",
@@ -74,6 +76,16 @@ class CustomerIn(CustomerUpdateIn):
 
     id: str | None = Field(default=None, min_length=1, max_length=100)
     source_id: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    def ref(self) -> CustomerRef:
+        """How the request names its customer; refused when it names none."""
+        if self.id is None and self.source_id is None:
+            raise InvalidInput(
+                "customer must carry an id (cust_…) or a source_id",
+                key="missing_customer_identifier",
+                message="Missing customer identifier",
+            )
+        return CustomerRef(id=self.id, source_id=self.source_id)
 
 
 class ReferralIn(_In):

@@ -17,8 +17,7 @@ from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import EventsCreateIn
 from sendout.api.views import event_view, tracked_event_view
 from sendout.clock import isoformat, to_ms
-from sendout.errors import InvalidInput
-from sendout.storage.base import CustomerRef, TrackCommand
+from sendout.storage.base import TrackCommand
 from sendout.tracking import EventTracking
 
 __all__ = ["router"]
@@ -41,12 +40,7 @@ async def track_event(request: Request) -> Response:
     ctx = context_of(request)
     raw = await read_json(request, ctx.settings.max_body_bytes)
     body = parse_model(EventsCreateIn, raw)
-    if body.customer.id is None and body.customer.source_id is None:
-        raise InvalidInput(
-            "customer must carry an id (cust_…) or a source_id",
-            key="missing_customer_identifier",
-            message="Missing customer identifier",
-        )
+    customer = body.customer.ref()
     now = ctx.clock.now()
     created_at = isoformat(now)
     request_id = request_id_of(request)
@@ -55,7 +49,7 @@ async def track_event(request: Request) -> Response:
         project_id=project.id,
         event_id=ids.event_id(),
         event_name=body.event,
-        customer=CustomerRef(id=body.customer.id, source_id=body.customer.source_id),
+        customer=customer,
         customer_fields=body.customer.fields(),
         metadata=metadata,
         referral=None

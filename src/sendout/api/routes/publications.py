@@ -18,7 +18,7 @@ from sendout.clock import isoformat, to_ms
 from sendout.errors import InvalidInput
 from sendout.jsonutil import dumps
 from sendout.promotions.publishing import PublishRequest
-from sendout.storage.base import CustomerRef, PublicationFilter
+from sendout.storage.base import PublicationFilter
 
 __all__ = ["router"]
 
@@ -70,17 +70,12 @@ async def create_publication(
     ctx = context_of(request)
     raw = await read_json(request, ctx.settings.max_body_bytes)
     body = parse_model(PublicationIn, raw)
-    if body.customer.id is None and body.customer.source_id is None:
-        raise InvalidInput(
-            "customer must carry an id (cust_…) or a source_id",
-            key="missing_customer_identifier",
-            message="Missing customer identifier",
-        )
+    customer_ref = body.customer.ref()
     now = ctx.clock.now()
     route = "publications?join_once" if join_once else "publications"
     response, replayed = await ctx.storage.publish(
         project.id,
-        CustomerRef(id=body.customer.id, source_id=body.customer.source_id),
+        customer_ref,
         body.customer.fields(),
         _request(body, join_once),
         isoformat(now),
