@@ -951,7 +951,7 @@ async def _insert_customer(
         fields.email,
         fields.phone,
         fields.birthdate,
-        None if fields.address is None else rows.to_json(fields.address),
+        rows.json_or_null(fields.address),
         rows.to_json(fields.metadata or {}),
         now,
     )

@@ -636,10 +636,6 @@ async def _check_reward(conn: Conn, campaign: Campaign) -> None:
         )
 
 
-def _json_or_null(value: Any) -> str | None:
-    return None if value is None else rows.to_json(value)
-
-
 async def create_campaign(
     conn: Conn, campaign: Campaign, tiers: Sequence[PromotionTier], count: int
 ) -> Campaign:
@@ -660,8 +656,8 @@ async def create_campaign(
         c.join_once,
         c.auto_join,
         c.active,
-        _json_or_null(c.voucher),
-        _json_or_null(c.referral_program),
+        rows.json_or_null(c.voucher),
+        rows.json_or_null(c.referral_program),
         rows.to_json(c.metadata),
         c.start_date,
         c.expiration_date,
@@ -692,8 +688,8 @@ async def replace_campaign(conn: Conn, campaign: Campaign) -> Campaign:
         c.join_once,
         c.auto_join,
         c.active,
-        _json_or_null(c.voucher),
-        _json_or_null(c.referral_program),
+        rows.json_or_null(c.voucher),
+        rows.json_or_null(c.referral_program),
         rows.to_json(c.metadata),
         c.start_date,
         c.expiration_date,
@@ -848,7 +844,7 @@ async def insert_tier(conn: Conn, tier: PromotionTier) -> PromotionTier:
         tier.campaign_id,
         tier.name,
         tier.banner,
-        _json_or_null(tier.action),
+        rows.json_or_null(tier.action),
         rows.to_json(tier.metadata),
         hierarchy,
         tier.active,
@@ -898,7 +894,7 @@ async def replace_tier(conn: Conn, tier: PromotionTier) -> PromotionTier:
         " WHERE project_id = $10 AND id = $11 RETURNING *",
         tier.name,
         tier.banner,
-        _json_or_null(tier.action),
+        rows.json_or_null(tier.action),
         rows.to_json(tier.metadata),
         tier.hierarchy,
         tier.active,

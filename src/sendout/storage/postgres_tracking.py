@@ -258,10 +258,6 @@ async def _plan(
     return _Planned(insertion, tracking.render(event, customer))
 
 
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else rows.to_json(value)
-
-
 async def insert_events(
     conn: Conn, insertions: Sequence[Insertion], new_customers: Sequence[Customer] = ()
 ) -> set[str]:
@@ -281,7 +277,7 @@ async def insert_events(
         [c.email for c in new_customers],
         [c.phone for c in new_customers],
         [c.birthdate for c in new_customers],
-        [_json_or_none(c.address) for c in new_customers],
+        [rows.json_or_null(c.address) for c in new_customers],
         [rows.to_json(c.metadata) for c in new_customers],
         [c.created_at for c in new_customers],
         [e.id for e in events],
@@ -290,8 +286,8 @@ async def insert_events(
         [e.customer_id for e in events],
         [e.schema_id for e in events],
         [rows.to_json(e.metadata) for e in events],
-        [_json_or_none(e.referral) for e in events],
-        [_json_or_none(e.loyalty) for e in events],
+        [rows.json_or_null(e.referral) for e in events],
+        [rows.json_or_null(e.loyalty) for e in events],
         [e.request_id for e in events],
         [e.created_at for e in events],
         [m.id for _, m in queued],

@@ -36,6 +36,7 @@ __all__ = [
     "event",
     "event_schema",
     "from_json",
+    "json_or_null",
     "outcome_params",
     "project",
     "project_values",
@@ -52,6 +53,11 @@ class Row(Protocol):
 
 def to_json(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
+
+
+def json_or_null(value: Any) -> str | None:
+    """``to_json`` of a value that may be absent (``None`` stays SQL ``NULL``)."""
+    return None if value is None else to_json(value)
 
 
 def from_json(value: Any) -> Any:
