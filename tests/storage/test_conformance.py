@@ -20,11 +20,20 @@ import pytest
 from sendout.bootstrap import ensure_credentials
 from sendout.clock import SystemClock
 from sendout.errors import Conflict, InvalidInput, NotFound
-from sendout.records import CustomerFields, Outcome, Page, Project, PropertyDef
+from sendout.records import Customer, CustomerFields, Event, Outcome, Page, Project, PropertyDef
 from sendout.settings import Settings
 from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
-from support.storage import NOW, NOW_MS, SECRET, Plan, command, distribution
+from support.storage import (
+    NOW,
+    NOW_MS,
+    SECRET,
+    command,
+    distribution,
+    enqueue,
+    render,
+    track,
+)
 
 CLAIMER = Path(__file__).resolve().parents[1] / "support" / "claimer.py"
 
@@ -48,9 +57,9 @@ async def one_waits_for_a_lock(conn: asyncpg.Connection) -> None:
 
 async def test_tracking_is_all_or_nothing(store: Storage) -> None:
     with pytest.raises(InvalidInput):
-        await store.track_event(command("event_1"), Plan(fail=True))
+        await track(store, replace(command("event_1"), metadata={"plan": 1}))
     assert await store.count_customers("proj_1") == 0
-    result = await store.track_event(command("event_2"), Plan())
+    result = await track(store, command("event_2"))
     assert result.enqueued == 1 and result.response == b"event_2" and not result.replayed
     customer = await store.get_customer("proj_1", "c1")
     assert customer.source_id == "c1" and customer.name == "N"
@@ -64,7 +73,7 @@ async def test_tracking_is_all_or_nothing(store: Storage) -> None:
 async def test_tracking_an_unknown_event_is_refused(store: Storage) -> None:
     unknown = replace(command("event_1"), event_name="nope")
     with pytest.raises(InvalidInput) as refused:
-        await store.track_event(unknown, Plan())
+        await track(store, unknown)
     assert refused.value.key == "unknown_event"
     assert await store.count_customers("proj_1") == 0
 
@@ -72,15 +81,13 @@ async def test_tracking_an_unknown_event_is_refused(store: Storage) -> None:
 async def test_concurrent_tracking_for_one_new_customer_makes_one_customer(
     store: Storage,
 ) -> None:
-    await asyncio.gather(
-        *(store.track_event(command(f"event_{i}", "same"), Plan()) for i in range(8))
-    )
+    await asyncio.gather(*(track(store, command(f"event_{i}", "same")) for i in range(8)))
     assert await store.count_customers("proj_1") == 1
 
 
 async def test_events_list_newest_first_and_filter(store: Storage) -> None:
     for i, at in enumerate(("2026-01-01T00:00:01.000Z", "2026-01-01T00:00:02.000Z")):
-        await store.track_event(command(f"event_{i}", f"c{i}", created_at=at), Plan())
+        await track(store, command(f"event_{i}", f"c{i}", created_at=at))
     newest_first, total = await store.list_events(
         "proj_1", Page(10, 1), customer_id=None, event_name=None
     )
@@ -97,32 +104,25 @@ async def test_events_list_newest_first_and_filter(store: Storage) -> None:
 async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) -> None:
     """Concurrent events (which PostgreSQL looks up and writes in batches where it can) get
     exactly the answers and leave exactly the rows they would one at a time."""
-    await store.track_event(command("event_0", "known"), Plan())
+    await track(store, command("event_0", "known"))
     known = await store.get_customer("proj_1", "known")
     calls = {
-        "event_a": (command("event_a", "known"), Plan()),  # known customer, nothing changes
-        "event_b": (command("event_b", "fresh"), Plan()),  # a new customer...
-        "event_c": (  # ...renamed by the next event in the same burst
-            replace(command("event_c", "fresh"), customer_fields=CustomerFields(name="M")),
-            Plan(),
-        ),
-        "event_d": (replace(command("event_d"), event_name="nope"), Plan()),
-        "event_e": (replace(command("event_e"), customer=CustomerRef(id="cust_nobody")), Plan()),
-        "event_f": (command("event_f", "invalid"), Plan(fail=True)),
-        "event_g": (
-            replace(
-                command("event_g"),
-                customer=CustomerRef(id=known.id),
-                customer_fields=CustomerFields(),
-            ),
-            Plan(),
+        "event_a": command("event_a", "known"),  # known customer, nothing changes
+        "event_b": command("event_b", "fresh"),  # a new customer...
+        # ...renamed by the next event in the same burst
+        "event_c": replace(command("event_c", "fresh"), customer_fields=CustomerFields(name="M")),
+        "event_d": replace(command("event_d"), event_name="nope"),
+        "event_e": replace(command("event_e"), customer=CustomerRef(id="cust_nobody")),
+        "event_f": replace(command("event_f", "invalid"), metadata={"plan": 1}),
+        "event_g": replace(
+            command("event_g"), customer=CustomerRef(id=known.id), customer_fields=CustomerFields()
         ),
     }
     answers = dict(
         zip(
             calls,
             await asyncio.gather(
-                *(store.track_event(c, p) for c, p in calls.values()), return_exceptions=True
+                *(track(store, c) for c in calls.values()), return_exceptions=True
             ),
             strict=True,
         )
@@ -151,16 +151,21 @@ async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) 
         "event_g": known.id,
     }
     claimed = await store.claim_due(NOW_MS, 100, 30_000, retries=False)
-    # Plan names each message whs_<event id>_<n>: one message per stored event, no other.
-    assert sorted(m.id.removeprefix("whs_").rsplit("_", 1)[0] for m in claimed) == sorted(owners)
+    # One message per stored event (distr_1 has one channel), no other.
+    assert sorted(json.loads(m.body)["data"]["event"]["id"] for m in claimed) == sorted(owners)
 
 
 async def test_an_event_that_breaks_planning_fails_alone(store: Storage) -> None:
     """A bug met while planning one event answers that event with the error; the events
     tracked beside it (batched with it on PostgreSQL) are stored as usual."""
-    plans = [Plan(crash=i == 2) for i in range(6)]
+
+    def render_or_crash(event: Event, customer: Customer) -> bytes:
+        if event.id == "event_2":
+            raise RuntimeError("a bug while rendering")
+        return render(event, customer)
+
     answers = await asyncio.gather(
-        *(store.track_event(command(f"event_{i}", f"c{i}"), p) for i, p in enumerate(plans)),
+        *(track(store, command(f"event_{i}", f"c{i}"), render_or_crash) for i in range(6)),
         return_exceptions=True,
     )
     assert isinstance(answers[2], RuntimeError)
@@ -186,7 +191,7 @@ async def test_a_customer_created_elsewhere_meanwhile_takes_the_event(
             " VALUES ('cust_other', 'proj_1', 'racer', $1)",
             NOW,
         )
-        tracking = asyncio.create_task(store.track_event(command("event_1", "racer"), Plan()))
+        tracking = asyncio.create_task(track(store, command("event_1", "racer")))
         await one_waits_for_a_lock(other)  # the batch's insert, for our uncommitted row
         await creating.commit()
         result = await asyncio.wait_for(tracking, timeout=10)
@@ -205,7 +210,7 @@ async def test_a_customer_created_elsewhere_meanwhile_takes_the_event(
 
 async def test_two_claimers_never_share_a_message(store: Storage) -> None:
     for i in range(20):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=5))
+        await enqueue(store, command(f"event_{i}", f"c{i}"), per_event=5)
     a, b = await asyncio.gather(
         store.claim_due(NOW_MS, 60, 30_000, retries=False),
         store.claim_due(NOW_MS, 60, 30_000, retries=False),
@@ -220,7 +225,7 @@ async def test_two_stores_with_their_own_connections_never_share_a_message(
 ) -> None:
     other = await open_store()
     for i in range(10):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=20))
+        await enqueue(store, command(f"event_{i}", f"c{i}"), per_event=20)
 
     async def drain(s: Storage) -> list[str]:
         claimed: list[str] = []
@@ -256,14 +261,14 @@ def run_claimers(database_url: str, count: int) -> list[list[str]]:
 
 async def test_worker_processes_never_share_a_message(store: Storage, database_url: str) -> None:
     for i in range(30):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=20))
+        await enqueue(store, command(f"event_{i}", f"c{i}"), per_event=20)
     claimed = await asyncio.to_thread(run_claimers, database_url, 3)
     every = [m for ids in claimed for m in ids]
     assert len(every) == len(set(every)) == 600
 
 
 async def test_expired_leases_are_claimed_again(store: Storage) -> None:
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     [first] = await store.claim_due(NOW_MS, 10, 1_000, retries=False)
     assert await store.claim_due(NOW_MS + 999, 10, 1_000, retries=False) == []
     assert await store.next_due_ms() == NOW_MS + 1_000
@@ -274,7 +279,7 @@ async def test_expired_leases_are_claimed_again(store: Storage) -> None:
 
 async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) -> None:
     for i in range(5):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     first = await store.claim_due(NOW_MS, 2, 30_000, retries=False)
     rest = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     assert [m.id for m in first] == ["whs_event_0_0001", "whs_event_1_0001"]
@@ -283,14 +288,14 @@ async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) ->
 
 async def test_nothing_is_due_before_its_time(store: Storage) -> None:
     assert await store.next_due_ms() is None
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     assert await store.next_due_ms() == NOW_MS
     assert await store.claim_due(NOW_MS - 1, 10, 30_000, retries=False) == []
 
 
 async def test_outcomes_move_messages_through_their_states(store: Storage) -> None:
     for i in range(3):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.record_outcomes(
         [
@@ -326,8 +331,8 @@ async def test_outcomes_move_messages_through_their_states(store: Storage) -> No
 async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
     old, new = "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"
     for name in ("delivered", "failed", "delivered2", "pending"):
-        await store.track_event(command(f"event_{name}", name, created_at=old), Plan())
-    await store.track_event(command("event_new", "new", created_at=new), Plan())
+        await enqueue(store, command(f"event_{name}", name, created_at=old))
+    await enqueue(store, command("event_new", "new", created_at=new))
     claimed = {
         m.id.removeprefix("whs_event_").rsplit("_", 1)[0]: m
         for m in await store.claim_due(NOW_MS, 100, 30_000, retries=False)
@@ -342,7 +347,7 @@ async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
     finished = [done("delivered", True), done("delivered2", True), done("failed", False)]
     await store.record_outcomes([*finished, done("new", True)], pause_after=12, now=NOW)
     await store.create_distribution(distribution("distr_2"))
-    await store.track_event(command("event_canceled", "c", created_at=old), Plan())
+    await enqueue(store, command("event_canceled", "c", created_at=old))
     await store.delete_distribution("proj_1", "distr_2", NOW)  # cancels its message
     [canceled], _ = await store.list_deliveries(
         "proj_1", Page(10, 1), DeliveryFilter(distribution_id="distr_2")
@@ -368,7 +373,7 @@ async def test_a_late_outcome_of_a_purged_message_is_dropped_not_fatal(store: St
     """A worker's lease ran out, another worker delivered the message, retention purged it;
     the first worker's outcome then arrives: recording it must not fail its whole batch."""
     for i in (1, 2):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     first_claim = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     assert len(first_claim) == 2
     later = NOW_MS + 31_000  # both leases have run out
@@ -398,7 +403,7 @@ async def test_a_late_outcome_of_a_purged_message_is_dropped_not_fatal(store: St
 async def test_a_message_canceled_in_flight_is_not_purged_before_its_lease_ends(
     store: Storage,
 ) -> None:
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     [claimed] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.delete_distribution("proj_1", "distr_1", NOW)  # canceled while in flight
     future = "2100-01-01T00:00:00.000Z"
@@ -433,7 +438,7 @@ async def test_workers_recording_crossed_outcomes_do_not_deadlock(
 
 async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> None:
     for i in range(3):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan(per_event=2))
+        await enqueue(store, command(f"event_{i}", f"c{i}"), per_event=2)
     page, total = await store.list_deliveries("proj_1", Page(4, 2), DeliveryFilter())
     assert total == 6 and len(page) == 2
     of_event, total = await store.list_deliveries(
@@ -451,7 +456,7 @@ async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> No
 
 
 async def test_paused_and_deleted_distributions_hold_their_messages(store: Storage) -> None:
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     d = await store.get_distribution("proj_1", "distr_1")
     await store.replace_distribution(replace(d, status="PAUSED"))
     assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
@@ -694,7 +699,7 @@ async def test_a_default_project_app_id_taken_by_another_project_is_refused(
 async def test_sqlite_accepts_a_subscriber_and_has_nothing_to_listen_to(store: Storage) -> None:
     """SQLite serves one process: the API wakes its own worker directly."""
     await store.subscribe(lambda: None)
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # LISTEN/NOTIFY
@@ -704,7 +709,7 @@ async def test_enqueueing_wakes_subscribers_of_other_connections(
     worker_side = await open_store()
     woken = asyncio.Event()
     await worker_side.subscribe(woken.set)
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     await asyncio.wait_for(woken.wait(), timeout=10)
 
 
@@ -727,7 +732,7 @@ async def test_a_lost_listener_listens_again(
     assert killed == 1
     await asyncio.wait_for(woken.wait(), timeout=30)  # listening again: wake once to catch up
     woken.clear()
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     await asyncio.wait_for(woken.wait(), timeout=10)
 
 
@@ -740,7 +745,7 @@ def failed(message_id: str, at: int, status: int | None = 500, retry_ms: int = 1
 
 async def test_lanes_and_excluded_destinations(store: Storage) -> None:
     for i in range(3):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     [m1] = await store.claim_due(NOW_MS, 1, 30_000, retries=False)
     await store.record_outcomes([failed(m1.id, NOW_MS, retry_ms=0)], pause_after=12, now=NOW)
     assert [m.id for m in await store.claim_due(NOW_MS, 10, 30_000, retries=True)] == [m1.id]
@@ -759,7 +764,7 @@ async def test_consecutive_failures_pause_the_channel_and_resume_sets_it_live(
     store: Storage,
 ) -> None:
     for i in range(3):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     claimed = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     outcomes = [failed(m.id, NOW_MS + i) for i, m in enumerate(claimed)]
     await store.record_outcomes(outcomes, pause_after=3, now=NOW)
@@ -784,7 +789,7 @@ async def test_consecutive_failures_pause_the_channel_and_resume_sets_it_live(
 
 async def test_a_410_pauses_at_once_and_a_success_resets_the_count(store: Storage) -> None:
     for i in range(3):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.record_outcomes([failed(m1.id, NOW_MS)], pause_after=3, now=NOW)
     ok = Outcome(m2.id, "distr_1", 0, NOW_MS + 1, 200, 1.0, None, None, True, None)
@@ -797,7 +802,7 @@ async def test_a_410_pauses_at_once_and_a_success_resets_the_count(store: Storag
 
 async def test_resend_and_replay(store: Storage) -> None:
     for i in range(2):
-        await store.track_event(command(f"event_{i}", f"c{i}"), Plan())
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
     m1, m2 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     exhausted = Outcome(m1.id, "distr_1", 0, NOW_MS, 500, 1.0, None, None, False, None)
     delivered = Outcome(m2.id, "distr_1", 0, NOW_MS, 200, 1.0, None, None, True, None)
@@ -821,17 +826,17 @@ async def test_resend_and_replay(store: Storage) -> None:
 
 async def test_idempotent_tracking_replays_and_refuses_another_body(store: Storage) -> None:
     key = IdempotencyKey("events", "k1", "hash-a", NOW_MS - 1)
-    first = await store.track_event(replace(command("event_1"), idempotency=key), Plan())
-    again = await store.track_event(replace(command("event_2"), idempotency=key), Plan())
+    first = await track(store, replace(command("event_1"), idempotency=key))
+    again = await track(store, replace(command("event_2"), idempotency=key))
     assert again.replayed and again.response == first.response == b"event_1"
     _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
     assert total == 1
     other = replace(command("event_3"), idempotency=replace(key, request_hash="hash-b"))
     with pytest.raises(Conflict) as reused:
-        await store.track_event(other, Plan())
+        await track(store, other)
     assert reused.value.key == "idempotency_key_reused"
     expired = replace(key, not_before_ms=NOW_MS + 1)
-    fresh = await store.track_event(replace(command("event_4"), idempotency=expired), Plan())
+    fresh = await track(store, replace(command("event_4"), idempotency=expired))
     assert not fresh.replayed
     assert await store.purge_idempotency_keys(NOW_MS + 1) == 1
 
@@ -839,10 +844,7 @@ async def test_idempotent_tracking_replays_and_refuses_another_body(store: Stora
 async def test_concurrent_requests_with_one_key_track_once(store: Storage) -> None:
     key = IdempotencyKey("events", "same", "hash", NOW_MS - 1)
     results = await asyncio.gather(
-        *(
-            store.track_event(replace(command(f"event_{i}"), idempotency=key), Plan())
-            for i in range(6)
-        )
+        *(track(store, replace(command(f"event_{i}"), idempotency=key)) for i in range(6))
     )
     assert sum(not r.replayed for r in results) == 1
     assert len({r.response for r in results}) == 1
@@ -855,7 +857,7 @@ async def test_secret_rotation_keeps_the_old_secret_for_its_grace(store: Storage
         "proj_1", "whsec_bmV3bmV3bmV3bmV3bmV3bmV3", NOW_MS + 1_000
     )
     assert rotated.previous_webhook_secret == SECRET
-    await store.track_event(command("event_1"), Plan())
+    await enqueue(store, command("event_1"))
     [m] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     assert m.secrets == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3", SECRET)
     assert rotated.signing_secrets(NOW_MS + 1_000) == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3",)

@@ -2,7 +2,7 @@
 
 Like ``test_conformance.py`` (same fixtures: a fresh database per test), for campaigns, codes,
 publications, tiers, earning rules, loyalty, referral and distribution outcomes; the verbs of
-:class:`~sendout.promotions.tx.PromotionTx` are driven inside a real transaction of each backend.
+:class:`~sendout.storage.tx.Tx` are driven inside a real transaction of each backend.
 Concurrency cases run real contention: several connections, and several OS processes.
 """
 
@@ -12,7 +12,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,16 +20,13 @@ from typing import Any, TypeVar
 import pytest
 
 from sendout.errors import Conflict, InvalidInput, NotFound
+from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions import ids as pids
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import Campaign, EarningRule, PromotionTier, Publication
-from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, CustomerFields, Page, Project, PropertyDef
 from sendout.storage.base import CustomerRef, IdempotencyKey, PublicationFilter, Storage
-from sendout.storage.postgres import PostgresStorage
-from sendout.storage.postgres_promotions import PgPromotionTx
-from sendout.storage.sqlite import SqliteStorage
-from sendout.storage.sqlite_promotions import SqlitePromotionTx
+from sendout.storage.tx import Tx
 from support.storage import NOW, SECRET, distribution
 from support.storage_fixtures import OpenStore
 
@@ -111,7 +108,8 @@ def render(publication: Publication, campaign: Campaign, customer: Customer) -> 
 
 
 async def publish(store: Storage, holder: str, *, now: str = NOW, **request: Any) -> dict[str, Any]:
-    body, replayed = await store.publish(
+    body, replayed = await publish_to_customer(
+        store,
         "proj_1",
         CustomerRef(source_id=holder),
         CustomerFields(),
@@ -123,20 +121,9 @@ async def publish(store: Storage, holder: str, *, now: str = NOW, **request: Any
     return dict(json.loads(body))
 
 
-async def in_tx(store: Storage, body: Callable[[PromotionTx], Awaitable[T]]) -> T:
-    """Run ``body`` on the backend's own :class:`PromotionTx`, inside one of its transactions."""
-    if isinstance(store, PostgresStorage):
-
-        async def on_pg(conn: Any) -> T:
-            return await body(PgPromotionTx(conn, "proj_1", NOW))
-
-        return await store._write(on_pg)
-    assert isinstance(store, SqliteStorage)
-
-    async def on_sqlite(conn: Any) -> T:
-        return await body(SqlitePromotionTx(conn, "proj_1", NOW))
-
-    return await store._write_async(on_sqlite)
+async def in_tx(store: Storage, body: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """Run ``body`` on the backend's own :class:`Tx`, inside one of its transactions."""
+    return await store.transaction("proj_1", NOW, body)
 
 
 async def refused(key: str, call: Awaitable[Any]) -> None:
@@ -316,7 +303,7 @@ async def test_a_published_code_cannot_be_published_again(pstore: Storage) -> No
 
     voucher, _ = await pstore.get_voucher("proj_1", "ONE")
 
-    async def claim_twice(tx: PromotionTx) -> list[Any]:
+    async def claim_twice(tx: Tx) -> list[Any]:
         return [await tx.claim_voucher(voucher.id, "cust_x"), await tx.voucher("ONE")]
 
     claimed, current = await in_tx(pstore, claim_twice)
@@ -488,7 +475,7 @@ async def test_promotion_tiers(pstore: Storage) -> None:
         "invalid_campaign_type", pstore.list_promotion_tiers("proj_1", "spring", Page(10, 1))
     )
 
-    async def look(tx: PromotionTx) -> Any:
+    async def look(tx: Tx) -> Any:
         return await tx.promotion_tier(c.id), await tx.promotion_tier("nope")
 
     assert await in_tx(pstore, look) == (c, None)
@@ -522,7 +509,7 @@ async def test_earning_rules(pstore: Storage) -> None:
     _, total = await pstore.list_earning_rules("proj_1", "cards", Page(10, 1))
     assert total == 2, "a refused batch adds nothing"
 
-    async def active(tx: PromotionTx) -> list[EarningRule]:
+    async def active(tx: Tx) -> list[EarningRule]:
         return await tx.earning_rules("camp_cards", "sign_up")
 
     assert await in_tx(pstore, active) == [rules[0]]
@@ -544,7 +531,7 @@ async def test_points_are_credited_and_listed_newest_first(pstore: Storage) -> N
     fixed = {"event": "sign_up", "loyalty": {"type": "FIXED", "points": 5}}
     (rule,) = await pstore.create_earning_rules("proj_1", "cards", [fixed], NOW)
 
-    async def credit(tx: PromotionTx) -> list[int]:
+    async def credit(tx: Tx) -> list[int]:
         balances = []
         for points, event_id in ((5, "event_1"), (3, "event_2"), (4, "event_3")):
             card = await tx.voucher("CARD-1")
@@ -576,7 +563,7 @@ async def test_referral_conversions_and_outcomes(pstore: Storage) -> None:
         "proj_1", CustomerRef(source_id="bob"), CustomerFields(), NOW
     )
 
-    async def convert(tx: PromotionTx) -> Any:
+    async def convert(tx: Tx) -> Any:
         ref = await tx.campaign("ref")
         voucher = await tx.voucher(code)
         assert ref is not None and voucher is not None
@@ -640,7 +627,9 @@ async def test_publish_with_an_idempotency_key_replays_its_first_answer(pstore: 
 
     async def send(k: IdempotencyKey) -> tuple[bytes, bool]:
         ref = CustomerRef(source_id="alice")
-        return await pstore.publish("proj_1", ref, CustomerFields(), request, NOW, render, k)
+        return await publish_to_customer(
+            pstore, "proj_1", ref, CustomerFields(), request, NOW, render, k
+        )
 
     first, replayed = await send(key)
     assert not replayed

@@ -15,6 +15,7 @@ from typing import Any
 
 from sendout.bootstrap import make_storage
 from sendout.errors import InvalidInput
+from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import Campaign, Publication
 from sendout.records import Customer, CustomerFields
@@ -40,8 +41,8 @@ async def publish_all(url: str, campaign: str, count: int, tag: str) -> dict[str
             request = PublishRequest(customer_id="", campaign=campaign)
             ref = CustomerRef(source_id=f"{tag}-{i}")
             try:
-                body, _ = await storage.publish(
-                    "proj_1", ref, CustomerFields(), request, NOW, render
+                body, _ = await publish_to_customer(
+                    storage, "proj_1", ref, CustomerFields(), request, NOW, render
                 )
             except InvalidInput as refusal:
                 if refusal.key != "no_voucher_suitable_for_publication":

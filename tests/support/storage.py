@@ -1,23 +1,15 @@
-"""Values and pure helpers the storage suite shares: a fixed clock, a project, a tracking plan."""
+"""What the storage suite shares: a fixed clock, a project, tracking and seeding the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from weakref import WeakKeyDictionary
 
-from sendout.errors import InvalidInput
+from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
+from sendout.pipeline.track import Ingest
 from sendout.promotions.rewards import Rewards
-from sendout.promotions.tx import PromotionTx
-from sendout.records import (
-    Channel,
-    Customer,
-    CustomerFields,
-    Distribution,
-    Event,
-    EventSchema,
-    NewMessage,
-)
-from sendout.storage.base import CustomerRef, TrackCommand
+from sendout.records import Channel, Customer, CustomerFields, Distribution, Event, NewMessage
+from sendout.storage.base import CustomerRef, Storage
+from sendout.storage.tx import Insertion, Tx
 
 NOW = "2026-01-01T00:00:00.000Z"
 NOW_MS = 1_767_225_600_000
@@ -39,52 +31,49 @@ def distribution(distribution_id: str = "distr_1", status: str = "ACTIVE") -> Di
     )
 
 
-class Plan:
-    """A :class:`sendout.storage.base.Tracking` that enqueues ``per_event`` messages per match."""
+def render(event: Event, customer: Customer) -> bytes:
+    """The pipeline's answer to an event, as the suite reads it: the event's id."""
+    return event.id.encode()
 
-    def __init__(self, fail: bool = False, per_event: int = 1, crash: bool = False) -> None:
-        self.fail = fail  # refuse the event (a SendoutError, as invalid metadata is)
-        self.crash = crash  # fail while planning with an unexpected error (a bug)
-        self.per_event = per_event
-        self.count = 0
 
-    def validate(self, schema: EventSchema) -> None:
-        if self.fail:
-            raise InvalidInput("nope", key="metadata_validation_failed")
+_INGESTS: WeakKeyDictionary[Storage, Ingest] = WeakKeyDictionary()
 
-    def render(self, event: Event, customer: Customer) -> bytes:
-        return event.id.encode()
 
-    async def reward(self, promotions: PromotionTx, customer: Customer, **event: Any) -> Rewards:
-        return Rewards()
+async def track(store: Storage, cmd: TrackCommand, render: RenderEvent = render) -> TrackResult:
+    """Track through the real pipeline, one :class:`Ingest` per store (so that concurrent
+    events share PostgreSQL's batches, as they do in a server)."""
+    ingest = _INGESTS.get(store)
+    if ingest is None:
+        ingest = _INGESTS[store] = Ingest(store)
+    return await ingest.track(cmd, render)
 
-    async def plan(
-        self,
-        event: Event,
-        schema: EventSchema,
-        customer: Customer,
-        distributions: Sequence[Distribution],
-        promotions: PromotionTx,
-        rewards: Rewards,
-    ) -> list[NewMessage]:
-        if self.crash:
-            raise RuntimeError("a bug while planning")
-        messages = []
-        for d in distributions:
-            for _ in range(self.per_event):
-                self.count += 1
-                messages.append(
-                    NewMessage(
-                        f"whs_{event.id}_{self.count:04d}",
-                        d.id,
-                        0,
-                        "n",
-                        "http://127.0.0.1:1/x",
-                        {},
-                        b"{}",
-                    )
-                )
-        return messages
+
+async def enqueue(store: Storage, cmd: TrackCommand, per_event: int = 1) -> None:
+    """Store the event with ``per_event`` messages per active distribution it triggers, named
+    ``whs_<event id>_<n>``, through the :class:`Tx` verbs alone (seeding for outbox tests)."""
+
+    async def work(tx: Tx) -> None:
+        trigger = await tx.trigger(cmd.event_name)
+        assert trigger is not None
+        schema, candidates = trigger
+        customer = await tx.upsert_customer(cmd.customer, cmd.customer_fields)
+        event = cmd.event(schema.id, customer.id, Rewards())
+        count = len(candidates) * per_event
+        messages = [
+            NewMessage(
+                f"whs_{event.id}_{n:04d}",
+                candidates[(n - 1) // per_event].id,
+                0,
+                "n",
+                "http://127.0.0.1:1/x",
+                {},
+                b"{}",
+            )
+            for n in range(1, count + 1)
+        ]
+        await tx.insert_event(Insertion(event, messages, cmd.created_at_ms))
+
+    await store.transaction(cmd.project_id, cmd.created_at, work)
 
 
 def command(event_id: str, source_id: str = "c1", created_at: str = NOW) -> TrackCommand:
@@ -100,4 +89,5 @@ def command(event_id: str, source_id: str = "c1", created_at: str = NOW) -> Trac
         "v-1",
         created_at,
         NOW_MS,
+        {"channel": "API"},
     )

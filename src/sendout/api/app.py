@@ -29,6 +29,7 @@ from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
 from sendout.console import print_credentials
+from sendout.pipeline.track import Ingest
 from sendout.settings import Settings
 
 __all__ = ["create_app"]
@@ -66,6 +67,7 @@ def create_app(
         ctx = AppContext(
             settings=settings,
             storage=storage,
+            ingest=Ingest(storage),
             clock=clock,
             management=ManagementKey(creds.management_id, creds.management_token),
             rate_limits=_rate_limits(settings),
@@ -87,6 +89,7 @@ def create_app(
                 await worker_task
             if sender is not None:
                 await sender.close()
+            await ctx.ingest.close()
             await storage.close()
 
     app = FastAPI(

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from sendout.api.ratelimit import TokenBuckets
 from sendout.clock import Clock
+from sendout.pipeline.track import Ingest
 from sendout.records import Project
 from sendout.settings import Settings
 from sendout.storage.base import Storage
@@ -26,6 +27,7 @@ class ManagementKey:
 class AppContext:
     settings: Settings
     storage: Storage
+    ingest: Ingest
     clock: Clock
     management: ManagementKey
     wake_worker: Callable[[], None] = lambda: None

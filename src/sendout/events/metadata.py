@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sendout.records import PropertyDef
+from sendout.errors import InvalidInput
+from sendout.records import EventSchema, PropertyDef
 
-__all__ = ["PROPERTY_TYPES", "metadata_problems"]
+__all__ = ["PROPERTY_TYPES", "check_metadata", "metadata_problems"]
 
 PROPERTY_TYPES = ("string", "number", "date", "datetime", "boolean")
 
@@ -72,3 +73,16 @@ def metadata_problems(
         if not _CHECKS[prop.type](metadata[name]):
             problems.append(f"property '{name}' must be {_EXPECTED[prop.type]}")
     return problems
+
+
+def check_metadata(schema: EventSchema, metadata: Mapping[str, Any]) -> None:
+    """Raise ``metadata_validation_failed`` (400) naming every problem, if there are any."""
+    problems = metadata_problems(schema.properties, metadata)
+    if problems:
+        raise InvalidInput(
+            f"Metadata of event '{schema.name}' does not match its schema: " + "; ".join(problems),
+            key="metadata_validation_failed",
+            message="Metadata validation failed",
+            resource_id=schema.id,
+            resource_type="custom_event_schema",
+        )

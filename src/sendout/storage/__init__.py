@@ -1,5 +1,5 @@
-"""Storage: one interface of domain verbs, one module per backend."""
+"""Storage: the interface (:mod:`.base`, :mod:`.tx`) and its SQLite and PostgreSQL backends."""
 
-from sendout.storage.base import Storage, TrackCommand, Tracking
+from sendout.storage.base import Storage
 
-__all__ = ["Storage", "TrackCommand", "Tracking"]
+__all__ = ["Storage"]

@@ -7,11 +7,10 @@ nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -22,8 +21,6 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.promotions.rewards import Rewards
-from sendout.promotions.tx import PromotionTx
 from sendout.records import (
     ClaimedMessage,
     Customer,
@@ -32,7 +29,6 @@ from sendout.records import (
     Distribution,
     Event,
     EventSchema,
-    NewMessage,
     Outcome,
     Page,
     Project,
@@ -45,10 +41,12 @@ __all__ = [
     "IdempotencyKey",
     "PublicationFilter",
     "Storage",
-    "TrackCommand",
-    "TrackResult",
-    "Tracking",
 ]
+
+if TYPE_CHECKING:
+    from sendout.storage.tx import Batches, Tx
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,50 +58,6 @@ class CustomerRef:
 
 
 @dataclass(frozen=True, slots=True)
-class TrackCommand:
-    project_id: str
-    event_id: str
-    event_name: str
-    customer: CustomerRef
-    customer_fields: CustomerFields
-    metadata: dict[str, Any]
-    referral: dict[str, Any] | None
-    loyalty: dict[str, Any] | None
-    request_id: str
-    created_at: str
-    created_at_ms: int
-    idempotency: IdempotencyKey | None = None
-
-    async def rewards(
-        self, tracking: Tracking, promotions: PromotionTx, customer: Customer
-    ) -> Rewards:
-        """What the event's referral code and loyalty card do (checked, converted, credited)."""
-        return await tracking.reward(
-            promotions,
-            customer,
-            event_id=self.event_id,
-            event_name=self.event_name,
-            referral=self.referral,
-            loyalty=self.loyalty,
-        )
-
-    def event(self, schema_id: str, customer_id: str, rewards: Rewards) -> Event:
-        """The event this command stores."""
-        return Event(
-            id=self.event_id,
-            project_id=self.project_id,
-            type=self.event_name,
-            customer_id=customer_id,
-            schema_id=schema_id,
-            metadata=self.metadata,
-            referral=rewards.event_referral,
-            loyalty=rewards.event_loyalty,
-            request_id=self.request_id,
-            created_at=self.created_at,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class IdempotencyKey:
     """An ``Idempotency-Key`` and the hash of the request body it was sent with."""
 
@@ -111,47 +65,6 @@ class IdempotencyKey:
     key: str
     request_hash: str
     not_before_ms: int  # records older than this are expired and ignored
-
-
-@dataclass(frozen=True, slots=True)
-class TrackResult:
-    event_id: str
-    enqueued: int
-    response: bytes  # the rendered 200 body, stored with an idempotency key
-    replayed: bool  # True: an earlier request with the same key answered this, nothing new
-
-
-class Tracking(Protocol):
-    """The pure decisions taken inside the tracking transaction."""
-
-    def validate(self, schema: EventSchema) -> None:
-        """Raise :class:`sendout.errors.SendoutError` when the event does not fit its schema."""
-
-    async def reward(
-        self,
-        promotions: PromotionTx,
-        customer: Customer,
-        *,
-        event_id: str,
-        event_name: str,
-        referral: dict[str, Any] | None,
-        loyalty: dict[str, Any] | None,
-    ) -> Rewards:
-        """Check the event's referral code and loyalty card; convert and credit them."""
-
-    async def plan(
-        self,
-        event: Event,
-        schema: EventSchema,
-        customer: Customer,
-        distributions: Sequence[Distribution],
-        promotions: PromotionTx,
-        rewards: Rewards,
-    ) -> list[NewMessage]:
-        """The outbox messages the event causes (publishing codes through ``promotions``)."""
-
-    def render(self, event: Event, customer: Customer) -> bytes:
-        """The response body, rendered inside the transaction so a replay returns it as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,14 +153,19 @@ class Storage(Protocol):
     async def delete_event_schema(self, project_id: str, schema_id: str) -> None: ...
     async def event_schema_exists(self, project_id: str, name: str) -> bool: ...
 
+    # --- the pipeline's transaction ----------------------------------------------------------
+    async def transaction(
+        self, project_id: str, now: str, work: Callable[[Tx], Coroutine[Any, Any, T]]
+    ) -> T:
+        """Run ``work`` on one write transaction of the project at ``now`` (ISO 8601): all it
+        writes commits together, nothing if it raises. On SQLite ``work`` runs on the writer
+        thread and may await nothing but ``Tx`` verbs."""
+
+    @property
+    def batches(self) -> Batches | None:
+        """Batched tracking (PostgreSQL); ``None`` where the backend gains nothing from it."""
+
     # --- events ------------------------------------------------------------------------------
-    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        """Upsert the customer, store the event and its outbox messages in one transaction.
-
-        With an idempotency key seen before (same body) nothing is written and the first
-        response is returned; with a different body, :class:`sendout.errors.Conflict`.
-        """
-
     async def purge_idempotency_keys(self, before_ms: int) -> int: ...
     async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
         """Delete at most ``limit`` of the oldest delivered, failed or canceled messages created
@@ -353,21 +271,6 @@ class Storage(Protocol):
     async def list_vouchers(
         self, project_id: str, page: Page, *, campaign: str | None, holder_id: str | None
     ) -> tuple[list[tuple[Voucher, Campaign]], int]: ...
-
-    async def publish(
-        self,
-        project_id: str,
-        customer: CustomerRef,
-        fields: CustomerFields,
-        request: PublishRequest,
-        now: str,
-        render: Callable[[Publication, Campaign, Customer], bytes],
-        idempotency: IdempotencyKey | None = None,
-    ) -> tuple[bytes, bool]:
-        """Upsert the customer and publish to them (``request.customer_id`` is filled in).
-
-        Returns the rendered response and whether it is the replay of an earlier request with
-        the same idempotency key (then nothing was written)."""
 
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import asyncpg
 import structlog
 
-from sendout import ids
 from sendout.errors import InvalidInput, NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -45,22 +43,14 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
-from sendout.storage import postgres_keys as keys
+from sendout.storage import postgres_customers as customers
 from sendout.storage import postgres_promotions as pgpromo
 from sendout.storage import refusals, rows
-from sendout.storage.base import (
-    CustomerRef,
-    DeliveryFilter,
-    IdempotencyKey,
-    PublicationFilter,
-    TrackCommand,
-    Tracking,
-    TrackResult,
-)
-from sendout.storage.batcher import MicroBatcher
+from sendout.storage.base import CustomerRef, DeliveryFilter, PublicationFilter
 from sendout.storage.migrations import current_schema, plan_migrations
-from sendout.storage.postgres_promotions import PgPromotionTx
-from sendout.storage.postgres_tracking import Insertion, batchable, insert_events, track_batch
+from sendout.storage.postgres_tracking import PgBatches
+from sendout.storage.postgres_tx import PgTx
+from sendout.storage.tx import Tx
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
 
@@ -101,9 +91,7 @@ class PostgresStorage:
         self._relisten: asyncio.Task[None] | None = None
         self._notifying: asyncio.Task[None] | None = None
         self._notify_wanted = False
-        self._tracker: MicroBatcher[tuple[TrackCommand, Tracking], TrackResult | None] = (
-            MicroBatcher(self._track_batch)
-        )
+        self._batches = PgBatches(self._conn, self._poke_workers)
 
     # --- plumbing --------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -153,7 +141,6 @@ class PostgresStorage:
         )
 
     async def close(self) -> None:
-        await self._tracker.close()
         if self._notifying is not None:
             await self._notifying
         pool, self._pool = self._pool, None
@@ -251,6 +238,21 @@ class PostgresStorage:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("storage.notify_failed", error=str(exc))
                 return
+
+    # --- the pipeline's transaction ---------------------------------------------------------------
+    async def transaction(
+        self, project_id: str, now: str, work: Callable[[Tx], Coroutine[Any, Any, T]]
+    ) -> T:
+        async with self._tx() as conn:
+            tx = PgTx(conn, project_id, now)
+            result = await work(tx)
+        if tx.enqueued:
+            self._poke_workers()
+        return result
+
+    @property
+    def batches(self) -> PgBatches:
+        return self._batches
 
     # --- instance and projects -------------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None:
@@ -352,23 +354,23 @@ class PostgresStorage:
     async def upsert_customer(
         self, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
     ) -> Customer:
-        return await self._write(_upsert_customer, project_id, ref, fields, now)
+        return await self._write(customers.upsert, project_id, ref, fields, now)
 
     async def get_customer(self, project_id: str, id_or_source_id: str) -> Customer:
-        return await self._one(_require_customer, project_id, id_or_source_id)
+        return await self._one(customers.require, project_id, id_or_source_id)
 
     async def update_customer(
         self, project_id: str, id_or_source_id: str, fields: CustomerFields, now: str
     ) -> Customer:
         async def run(conn: Conn) -> Customer:
-            current = await _require_customer(conn, project_id, id_or_source_id, lock=True)
-            return await _apply_customer_fields(conn, current, fields, now)
+            current = await customers.require(conn, project_id, id_or_source_id, lock=True)
+            return await customers.apply_fields(conn, current, fields, now)
 
         return await self._write(run)
 
     async def delete_customer(self, project_id: str, id_or_source_id: str) -> None:
         async def run(conn: Conn) -> None:
-            current = await _require_customer(conn, project_id, id_or_source_id, lock=True)
+            current = await customers.require(conn, project_id, id_or_source_id, lock=True)
             await conn.execute("DELETE FROM customers WHERE id = $1", current.id)
 
         await self._write(run)
@@ -471,22 +473,6 @@ class PostgresStorage:
         return row is not None
 
     # --- events ----------------------------------------------------------------------------------
-    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        result = None
-        if batchable(command):
-            result = await self._tracker.submit((command, tracking))
-        if result is None:
-            result = await self._write(_track_event, command, tracking)
-        if result.enqueued:
-            self._poke_workers()
-        return result
-
-    async def _track_batch(
-        self, items: list[tuple[TrackCommand, Tracking]]
-    ) -> list[TrackResult | None]:
-        async with self._conn() as conn:
-            return await track_batch(conn, items)
-
     async def purge_idempotency_keys(self, before_ms: int) -> int:
         status = await self._one(
             _execute, "DELETE FROM idempotency_keys WHERE created_ms < $1", before_ms
@@ -758,23 +744,6 @@ class PostgresStorage:
     ) -> tuple[list[tuple[Voucher, Campaign]], int]:
         return await self._read(pgpromo.list_vouchers, project_id, page, campaign, holder_id)
 
-    async def publish(
-        self,
-        project_id: str,
-        customer: CustomerRef,
-        fields: CustomerFields,
-        request: PublishRequest,
-        now: str,
-        render: Callable[[Publication, Campaign, Customer], bytes],
-        idempotency: IdempotencyKey | None = None,
-    ) -> tuple[bytes, bool]:
-        async def holder(conn: Conn) -> Customer:
-            return await _upsert_customer(conn, project_id, customer, fields, now)
-
-        return await self._write(
-            pgpromo.publish, project_id, holder, request, now, render, idempotency
-        )
-
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
@@ -881,103 +850,6 @@ def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     return clause, tuple(present.values())
 
 
-def _for_update(lock: bool) -> str:
-    return " FOR UPDATE" if lock else ""
-
-
-async def _find_customer(conn: Conn, project_id: str, key: str, lock: bool) -> Customer | None:
-    row = await conn.fetchrow(
-        "SELECT * FROM customers WHERE project_id = $1 AND (id = $2 OR source_id = $2)"
-        " ORDER BY (id = $2) DESC LIMIT 1" + _for_update(lock),
-        project_id,
-        key,
-    )
-    return None if row is None else rows.customer(row)
-
-
-async def _require_customer(conn: Conn, project_id: str, key: str, lock: bool = False) -> Customer:
-    found = await _find_customer(conn, project_id, key, lock)
-    if found is None:
-        raise NotFound("customer", key)
-    return found
-
-
-async def _customer_by(conn: Conn, project_id: str, column: str, value: str) -> Customer | None:
-    # NO KEY UPDATE: events of one customer still take turns here, but batched tracking's
-    # FOR KEY SHARE on the same row (it only needs the row to stay) does not wait for them.
-    row = await conn.fetchrow(
-        f"SELECT * FROM customers WHERE project_id = $1 AND {column} = $2 FOR NO KEY UPDATE",
-        project_id,
-        value,
-    )
-    return None if row is None else rows.customer(row)
-
-
-async def _upsert_customer(
-    conn: Conn, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
-) -> Customer:
-    current = None
-    if ref.id is not None:
-        current = await _customer_by(conn, project_id, "id", ref.id)
-    if current is None and ref.source_id is not None:
-        current = await _customer_by(conn, project_id, "source_id", ref.source_id)
-    if current is None and ref.id is not None:
-        raise NotFound("customer", ref.id)
-    if current is None:
-        current = await _insert_customer(conn, project_id, ref.source_id, fields, now)
-        if current is not None:
-            return current
-        # Another transaction inserted this source_id after our look-up: update that one.
-        assert ref.source_id is not None
-        current = await _customer_by(conn, project_id, "source_id", ref.source_id)
-        assert current is not None
-    return await _apply_customer_fields(conn, current, fields, now)
-
-
-async def _insert_customer(
-    conn: Conn, project_id: str, source_id: str | None, fields: CustomerFields, now: str
-) -> Customer | None:
-    row = await conn.fetchrow(
-        "INSERT INTO customers (id, project_id, source_id, name, description, email, phone,"
-        " birthdate, address, metadata, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        " ON CONFLICT (project_id, source_id) WHERE source_id IS NOT NULL DO NOTHING"
-        " RETURNING *",
-        ids.customer_id(),
-        project_id,
-        source_id,
-        fields.name,
-        fields.description,
-        fields.email,
-        fields.phone,
-        fields.birthdate,
-        rows.json_or_null(fields.address),
-        rows.to_json(fields.metadata or {}),
-        now,
-    )
-    return None if row is None else rows.customer(row)
-
-
-async def _apply_customer_fields(
-    conn: Conn, current: Customer, fields: CustomerFields, now: str
-) -> Customer:
-    changes = {k: v for k, v in fields.present().items() if getattr(current, k) != v}
-    if not changes:
-        return current
-    values = {k: rows.to_json(v) if k in ("address", "metadata") else v for k, v in changes.items()}
-    assignments = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=1))
-    n = len(values)
-    row = await conn.fetchrow(
-        f"UPDATE customers SET {assignments}, updated_at = ${n + 1} WHERE id = ${n + 2}"
-        " RETURNING *",
-        *values.values(),
-        now,
-        current.id,
-    )
-    assert row is not None, "the customer is locked by this transaction"
-    return rows.customer(row)
-
-
 async def _create_distribution(conn: Conn, d: Distribution) -> None:
     await _require_trigger_schema(conn, d.project_id, d.trigger_event)
     await conn.execute(
@@ -1004,7 +876,8 @@ async def _require_schema(
     conn: Conn, project_id: str, schema_id: str, lock: bool = False
 ) -> EventSchema:
     row = await conn.fetchrow(
-        "SELECT * FROM event_schemas WHERE project_id = $1 AND id = $2" + _for_update(lock),
+        "SELECT * FROM event_schemas WHERE project_id = $1 AND id = $2"
+        + customers.for_update(lock),
         project_id,
         schema_id,
     )
@@ -1017,7 +890,8 @@ async def _require_distribution(
     conn: Conn, project_id: str, distribution_id: str, lock: bool = False
 ) -> Distribution:
     row = await conn.fetchrow(
-        "SELECT * FROM distributions WHERE project_id = $1 AND id = $2" + _for_update(lock),
+        "SELECT * FROM distributions WHERE project_id = $1 AND id = $2"
+        + customers.for_update(lock),
         project_id,
         distribution_id,
     )
@@ -1120,44 +994,6 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     )
     assert row is not None, "locked above"
     return (await _with_attempts(conn, [row]))[0]
-
-
-# The schema an event names and the active distributions it triggers, in one round trip. The
-# distributions come as JSON objects (not a row-type array, whose decoding asyncpg caches per
-# connection and a later migration could change under a running process).
-_TRACKING_LOOKUP = """
-SELECT s.*, (
-    SELECT COALESCE(json_agg(d ORDER BY d.created_at, d.id), '[]')::text FROM distributions d
-    WHERE d.project_id = s.project_id AND d.trigger_event = s.name AND d.status = 'ACTIVE'
-) AS candidates
-FROM event_schemas s WHERE s.project_id = $1 AND s.name = $2
-"""
-
-
-async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
-    if cmd.idempotency is not None:
-        replay = await keys.idempotent_replay(conn, cmd.project_id, cmd.idempotency)
-        if replay is not None:
-            return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
-    found = await conn.fetchrow(_TRACKING_LOOKUP, cmd.project_id, cmd.event_name)
-    if found is None:
-        raise refusals.unknown_event(cmd.event_name)
-    schema = rows.event_schema(found)
-    tracking.validate(schema)
-    customer = await _upsert_customer(
-        conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
-    )
-    promotions = PgPromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = await cmd.rewards(tracking, promotions, customer)
-    event = cmd.event(schema.id, customer.id, rewards)
-    candidates = [rows.distribution(d) for d in rows.from_json(found["candidates"])]
-    messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
-    stored = await insert_events(conn, [Insertion(event, messages, cmd.created_at_ms)])
-    assert stored == {event.id}, "the customer row is locked by this transaction"
-    response = tracking.render(event, customer)
-    if cmd.idempotency is not None:
-        await keys.remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
-    return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
 
 
 # Every attempt of a batch in one statement: the messages' new states, the attempt rows, and the

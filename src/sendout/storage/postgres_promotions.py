@@ -18,19 +18,16 @@ SQLite has one writer; here transactions really overlap, so:
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from sendout.clock import parse_iso, to_ms
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.codes import CodeConfig, code_config, generate_codes
 from sendout.promotions.earning import new_earning_rule
-from sendout.promotions.publishing import PublishRequest, new_publication
-from sendout.promotions.publishing import publish as publish_request
+from sendout.promotions.publishing import new_publication
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -46,7 +43,7 @@ from sendout.records import Customer, EventSchema, Page
 from sendout.storage import postgres_keys as keys
 from sendout.storage import promotion_rows as prow
 from sendout.storage import refusals, rows
-from sendout.storage.base import IdempotencyKey, PublicationFilter
+from sendout.storage.base import PublicationFilter
 
 __all__ = ["PgPromotionTx"]
 
@@ -735,34 +732,6 @@ async def list_vouchers(
 
 
 # --- publications ------------------------------------------------------------------------------
-
-
-Holder = Callable[["Conn"], Awaitable[Customer]]
-Render = Callable[[Publication, Campaign, Customer], bytes]
-
-
-async def publish(
-    conn: Conn,
-    project_id: str,
-    holder: Holder,
-    request: PublishRequest,
-    now: str,
-    render: Render,
-    idempotency: IdempotencyKey | None,
-) -> tuple[bytes, bool]:
-    """``POST /v1/publications``: ``holder`` upserts the customer in this transaction."""
-    if idempotency is not None:
-        replay = await keys.idempotent_replay(conn, project_id, idempotency)
-        if replay is not None:
-            return replay, True
-    customer = await holder(conn)
-    wanted = dataclasses.replace(request, customer_id=customer.id)
-    tx = PgPromotionTx(conn, project_id, now)
-    publication, campaign = await publish_request(tx, wanted)
-    response = render(publication, campaign, customer)
-    if idempotency is not None:
-        await keys.remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
-    return response, False
 
 
 def _publication_filter(project_id: str, f: PublicationFilter, campaign_id: str | None) -> _Where:

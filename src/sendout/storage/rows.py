@@ -35,6 +35,7 @@ __all__ = [
     "distributions_with_states",
     "event",
     "event_schema",
+    "event_values",
     "from_json",
     "json_or_null",
     "outcome_params",
@@ -131,6 +132,22 @@ def event(row: Row) -> Event:
         loyalty=from_json(row["loyalty"]),
         request_id=row["request_id"],
         created_at=row["created_at"],
+    )
+
+
+def event_values(e: Event) -> tuple[Any, ...]:
+    """An event's columns in table order (``id`` … ``created_at``), JSON as text."""
+    return (
+        e.id,
+        e.project_id,
+        e.type,
+        e.customer_id,
+        e.schema_id,
+        to_json(e.metadata),
+        json_or_null(e.referral),
+        json_or_null(e.loyalty),
+        e.request_id,
+        e.created_at,
     )
 
 

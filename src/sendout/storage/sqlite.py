@@ -9,19 +9,14 @@ as the loop takes to come back.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sendout import ids
-from sendout.clock import parse_iso, to_ms
 from sendout.errors import NotFound
-from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -46,18 +41,13 @@ from sendout.records import (
     PropertyDef,
 )
 from sendout.storage import refusals, rows
+from sendout.storage import sqlite_customers as customers
 from sendout.storage import sqlite_promotions as promo
-from sendout.storage.base import (
-    CustomerRef,
-    DeliveryFilter,
-    IdempotencyKey,
-    PublicationFilter,
-    TrackCommand,
-    Tracking,
-    TrackResult,
-)
+from sendout.storage.base import CustomerRef, DeliveryFilter, PublicationFilter
 from sendout.storage.migrations import current_schema, plan_migrations
+from sendout.storage.sqlite_tx import SqliteTx
 from sendout.storage.sqlite_writer import GroupCommitWriter
+from sendout.storage.tx import Tx
 
 __all__ = ["SqliteStorage"]
 
@@ -168,6 +158,19 @@ class SqliteStorage:
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Nothing to listen to: the API wakes the worker of its own process after a commit."""
+
+    # --- the pipeline's transaction ---------------------------------------------------------------
+    async def transaction(
+        self, project_id: str, now: str, work: Callable[[Tx], Coroutine[Any, Any, T]]
+    ) -> T:
+        async def run(conn: Conn) -> T:
+            return await work(SqliteTx(conn, project_id, now))
+
+        return await self._write_async(run)
+
+    @property
+    def batches(self) -> None:
+        """None: the group-commit writer already shares one commit among concurrent events."""
 
     # --- instance and projects -------------------------------------------------------------------
     async def get_setting(self, key: str) -> str | None:
@@ -289,23 +292,23 @@ class SqliteStorage:
     async def upsert_customer(
         self, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
     ) -> Customer:
-        return await self._write(_upsert_customer, project_id, ref, fields, now)
+        return await self._write(customers.upsert, project_id, ref, fields, now)
 
     async def get_customer(self, project_id: str, id_or_source_id: str) -> Customer:
-        return await self._read(_require_customer, project_id, id_or_source_id)
+        return await self._read(customers.require, project_id, id_or_source_id)
 
     async def update_customer(
         self, project_id: str, id_or_source_id: str, fields: CustomerFields, now: str
     ) -> Customer:
         def run(conn: Conn) -> Customer:
-            current = _require_customer(conn, project_id, id_or_source_id)
-            return _apply_customer_fields(conn, current, fields, now)
+            current = customers.require(conn, project_id, id_or_source_id)
+            return customers.apply_fields(conn, current, fields, now)
 
         return await self._write(run)
 
     async def delete_customer(self, project_id: str, id_or_source_id: str) -> None:
         def run(conn: Conn) -> None:
-            current = _require_customer(conn, project_id, id_or_source_id)
+            current = customers.require(conn, project_id, id_or_source_id)
             conn.execute("DELETE FROM customers WHERE id = ?", (current.id,))
 
         await self._write(run)
@@ -411,9 +414,6 @@ class SqliteStorage:
         return await self._read(run)
 
     # --- events ----------------------------------------------------------------------------------
-    async def track_event(self, command: TrackCommand, tracking: Tracking) -> TrackResult:
-        return await self._write_async(_track_event, command, tracking)
-
     async def purge_idempotency_keys(self, before_ms: int) -> int:
         def run(conn: Conn) -> int:
             cursor = conn.execute("DELETE FROM idempotency_keys WHERE created_ms < ?", (before_ms,))
@@ -713,31 +713,6 @@ class SqliteStorage:
     ) -> tuple[list[tuple[Voucher, Campaign]], int]:
         return await self._read(promo.list_vouchers, project_id, page, campaign, holder_id)
 
-    async def publish(
-        self,
-        project_id: str,
-        customer: CustomerRef,
-        fields: CustomerFields,
-        request: PublishRequest,
-        now: str,
-        render: Callable[[Publication, Campaign, Customer], bytes],
-        idempotency: IdempotencyKey | None = None,
-    ) -> tuple[bytes, bool]:
-        async def run(conn: Conn) -> tuple[bytes, bool]:
-            if idempotency is not None:
-                replay = _idempotent_replay(conn, project_id, idempotency)
-                if replay is not None:
-                    return replay, True
-            holder = _upsert_customer(conn, project_id, customer, fields, now)
-            wanted = dataclasses.replace(request, customer_id=holder.id)
-            publication, campaign = await promo.publish_to(conn, holder, wanted, now)
-            response = render(publication, campaign, holder)
-            if idempotency is not None:
-                _remember(conn, project_id, idempotency, response, to_ms(parse_iso(now)))
-            return response, False
-
-        return await self._write_async(run)
-
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
@@ -835,83 +810,6 @@ def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     return " AND ".join(f"{k} = ?" for k in present), tuple(present.values())
 
 
-def _find_customer(conn: Conn, project_id: str, key: str) -> Customer | None:
-    row = conn.execute(
-        "SELECT * FROM customers WHERE project_id = ? AND (id = ? OR source_id = ?)"
-        " ORDER BY id = ? DESC LIMIT 1",
-        (project_id, key, key, key),
-    ).fetchone()
-    return None if row is None else rows.customer(row)
-
-
-def _require_customer(conn: Conn, project_id: str, key: str) -> Customer:
-    found = _find_customer(conn, project_id, key)
-    if found is None:
-        raise NotFound("customer", key)
-    return found
-
-
-def _customer_by(conn: Conn, project_id: str, column: str, value: str) -> Customer | None:
-    row = conn.execute(
-        f"SELECT * FROM customers WHERE project_id = ? AND {column} = ?", (project_id, value)
-    ).fetchone()
-    return None if row is None else rows.customer(row)
-
-
-def _upsert_customer(
-    conn: Conn, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
-) -> Customer:
-    current = None
-    if ref.id is not None:
-        current = _customer_by(conn, project_id, "id", ref.id)
-    if current is None and ref.source_id is not None:
-        current = _customer_by(conn, project_id, "source_id", ref.source_id)
-    if current is None and ref.id is not None:
-        raise NotFound("customer", ref.id)
-    if current is not None:
-        return _apply_customer_fields(conn, current, fields, now)
-    return _insert_customer(conn, project_id, ref.source_id, fields, now)
-
-
-def _insert_customer(
-    conn: Conn, project_id: str, source_id: str | None, fields: CustomerFields, now: str
-) -> Customer:
-    row = conn.execute(
-        "INSERT INTO customers (id, project_id, source_id, name, description, email, phone,"
-        " birthdate, address, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " RETURNING *",
-        (
-            ids.customer_id(),
-            project_id,
-            source_id,
-            fields.name,
-            fields.description,
-            fields.email,
-            fields.phone,
-            fields.birthdate,
-            rows.json_or_null(fields.address),
-            rows.to_json(fields.metadata or {}),
-            now,
-        ),
-    ).fetchone()
-    return rows.customer(row)
-
-
-def _apply_customer_fields(
-    conn: Conn, current: Customer, fields: CustomerFields, now: str
-) -> Customer:
-    changes = {k: v for k, v in fields.present().items() if getattr(current, k) != v}
-    if not changes:
-        return current
-    values = {k: rows.to_json(v) if k in ("address", "metadata") else v for k, v in changes.items()}
-    assignments = ", ".join(f"{k} = ?" for k in values)
-    row = conn.execute(
-        f"UPDATE customers SET {assignments}, updated_at = ? WHERE id = ? RETURNING *",
-        (*values.values(), now, current.id),
-    ).fetchone()
-    return rows.customer(row)
-
-
 def _require_schema(conn: Conn, project_id: str, schema_id: str) -> EventSchema:
     row = conn.execute(
         "SELECT * FROM event_schemas WHERE project_id = ? AND id = ?", (project_id, schema_id)
@@ -949,31 +847,6 @@ def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
         raise refusals.distribution_paused(distribution.id)
 
 
-def _idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:
-    row = conn.execute(
-        "SELECT request_hash, response, created_ms FROM idempotency_keys"
-        " WHERE project_id = ? AND route = ? AND key = ?",
-        (project_id, key.route, key.key),
-    ).fetchone()
-    if row is None or row["created_ms"] < key.not_before_ms:
-        return None
-    if row["request_hash"] != key.request_hash:
-        raise refusals.idempotency_key_reused(key.key)
-    return bytes(row["response"])
-
-
-def _remember(
-    conn: Conn, project_id: str, key: IdempotencyKey, response: bytes, now_ms: int
-) -> None:
-    conn.execute(
-        "INSERT INTO idempotency_keys (project_id, route, key, request_hash, status_code,"
-        " response, created_ms) VALUES (?, ?, ?, ?, 200, ?, ?)"
-        " ON CONFLICT (project_id, route, key) DO UPDATE SET request_hash = excluded.request_hash,"
-        " response = excluded.response, created_ms = excluded.created_ms",
-        (project_id, key.route, key.key, key.request_hash, response, now_ms),
-    )
-
-
 def _require_trigger_schema(conn: Conn, project_id: str, name: str) -> None:
     found = conn.execute(
         "SELECT 1 FROM event_schemas WHERE project_id = ? AND name = ?", (project_id, name)
@@ -985,82 +858,6 @@ def _require_trigger_schema(conn: Conn, project_id: str, name: str) -> None:
 def _default_project(conn: Conn) -> Project | None:
     row = conn.execute("SELECT * FROM projects WHERE is_default = 1").fetchone()
     return None if row is None else rows.project(row)
-
-
-async def _track_event(conn: Conn, cmd: TrackCommand, tracking: Tracking) -> TrackResult:
-    if cmd.idempotency is not None:
-        replay = _idempotent_replay(conn, cmd.project_id, cmd.idempotency)
-        if replay is not None:
-            return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
-    schema_row = conn.execute(
-        "SELECT * FROM event_schemas WHERE project_id = ? AND name = ?",
-        (cmd.project_id, cmd.event_name),
-    ).fetchone()
-    if schema_row is None:
-        raise refusals.unknown_event(cmd.event_name)
-    schema = rows.event_schema(schema_row)
-    tracking.validate(schema)
-    customer = _upsert_customer(
-        conn, cmd.project_id, cmd.customer, cmd.customer_fields, cmd.created_at
-    )
-    promotions = promo.SqlitePromotionTx(conn, cmd.project_id, cmd.created_at)
-    rewards = await cmd.rewards(tracking, promotions, customer)
-    event = _insert_event(conn, cmd.event(schema.id, customer.id, rewards))
-    candidates = [
-        rows.distribution(r)
-        for r in conn.execute(
-            "SELECT * FROM distributions WHERE project_id = ? AND trigger_event = ?"
-            " AND status = 'ACTIVE'",
-            (cmd.project_id, cmd.event_name),
-        )
-    ]
-    messages = await tracking.plan(event, schema, customer, candidates, promotions, rewards)
-    conn.executemany(
-        "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
-        " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        [
-            (
-                m.id,
-                cmd.project_id,
-                m.distribution_id,
-                event.id,
-                m.channel_index,
-                m.event_name,
-                m.url,
-                destination_of(m.url),
-                rows.to_json(m.headers),
-                m.body,
-                cmd.created_at_ms,
-                cmd.created_at,
-            )
-            for m in messages
-        ],
-    )
-    response = tracking.render(event, customer)
-    if cmd.idempotency is not None:
-        _remember(conn, cmd.project_id, cmd.idempotency, response, cmd.created_at_ms)
-    return TrackResult(event_id=event.id, enqueued=len(messages), response=response, replayed=False)
-
-
-def _insert_event(conn: Conn, event: Event) -> Event:
-    conn.execute(
-        "INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,"
-        " loyalty, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            event.id,
-            event.project_id,
-            event.type,
-            event.customer_id,
-            event.schema_id,
-            rows.to_json(event.metadata),
-            rows.json_or_null(event.referral),
-            rows.json_or_null(event.loyalty),
-            event.request_id,
-            event.created_at,
-        ),
-    )
-    return event
 
 
 def _claim_due(

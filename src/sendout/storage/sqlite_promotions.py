@@ -15,7 +15,7 @@ from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.codes import CodeConfig, code_config, generate_codes
 from sendout.promotions.earning import new_earning_rule
-from sendout.promotions.publishing import PublishRequest, new_publication, publish
+from sendout.promotions.publishing import new_publication
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -601,13 +601,6 @@ def list_vouchers(
 
 
 # --- publications ------------------------------------------------------------------------------
-
-
-async def publish_to(
-    conn: Conn, customer: Customer, request: PublishRequest, now: str
-) -> tuple[Publication, Campaign]:
-    tx = SqlitePromotionTx(conn, customer.project_id, now)
-    return await publish(tx, request)
 
 
 def list_publications(

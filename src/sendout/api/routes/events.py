@@ -17,8 +17,9 @@ from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import EventsCreateIn
 from sendout.api.views import event_view, tracked_event_view
 from sendout.clock import isoformat, to_ms
-from sendout.storage.base import TrackCommand
-from sendout.tracking import EventTracking
+from sendout.jsonutil import dumps
+from sendout.pipeline.commands import TrackCommand
+from sendout.records import Customer, Event
 
 __all__ = ["router"]
 
@@ -59,16 +60,10 @@ async def track_event(request: Request) -> Response:
         request_id=request_id,
         created_at=created_at,
         created_at_ms=to_ms(now),
+        event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
         idempotency=idempotency_key(request, "events", raw, to_ms(now)),
     )
-    tracking = EventTracking(
-        project_id=project.id,
-        metadata=metadata,
-        event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
-        created_at=created_at,
-        view=tracked_event_view,
-    )
-    result = await ctx.storage.track_event(command, tracking)
+    result = await ctx.ingest.track(command, _render)
     if not result.replayed:
         metrics.EVENTS.inc()
         metrics.ENQUEUED.inc(result.enqueued)
@@ -76,6 +71,10 @@ async def track_event(request: Request) -> Response:
         ctx.wake_worker()
     headers = {"idempotent-replayed": "true"} if result.replayed else None
     return Response(result.response, media_type="application/json", headers=headers)
+
+
+def _render(event: Event, customer: Customer) -> bytes:
+    return dumps(tracked_event_view(event, customer))
 
 
 def _referral_echo(code: str, referrer_id: str | None) -> dict[str, str | None]:

@@ -17,6 +17,7 @@ from sendout.api.responses import JsonResponse, list_body
 from sendout.clock import isoformat, to_ms
 from sendout.errors import InvalidInput
 from sendout.jsonutil import dumps
+from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions.publishing import PublishRequest
 from sendout.storage.base import PublicationFilter
 
@@ -73,7 +74,8 @@ async def create_publication(
     customer_ref = body.customer.ref()
     now = ctx.clock.now()
     route = "publications?join_once" if join_once else "publications"
-    response, replayed = await ctx.storage.publish(
+    response, replayed = await publish_to_customer(
+        ctx.storage,
         project.id,
         customer_ref,
         body.customer.fields(),

@@ -1,0 +1,80 @@
+"""③ and ④ of tracking: what each matching distribution's purpose adds, and the outbox messages.
+
+``perform`` runs the purposes (publishing a code, checking a tier) through the transaction;
+``messages`` is pure: one ``customer.custom_event`` envelope per channel of each distribution
+that sends, all sharing one activity id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sendout import ids
+from sendout.actions.purposes import purpose_extras
+from sendout.jsonutil import dumps
+from sendout.matching.match import matching_distributions
+from sendout.payloads.custom_event import build_data, build_envelope
+from sendout.pipeline.commands import TrackCommand
+from sendout.promotions.rewards import Rewards
+from sendout.promotions.tx import PromotionTx
+from sendout.records import Customer, Distribution, Event, EventSchema, NewMessage
+
+__all__ = ["Performed", "messages", "perform"]
+
+Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
+
+
+async def perform(
+    tx: PromotionTx, candidates: Sequence[Distribution], event: Event, customer: Customer
+) -> list[Performed]:
+    """Each distribution the event triggers with the keys its purpose adds to ``data``; those
+    whose purpose sends nothing (an outcome is recorded) are left out."""
+    performed: list[Performed] = []
+    for distribution in matching_distributions(candidates, event.type):
+        extras = await purpose_extras(tx, distribution, event, customer)
+        if extras is not None:
+            performed.append((distribution, extras))
+    return performed
+
+
+def messages(
+    cmd: TrackCommand,
+    event: Event,
+    schema: EventSchema,
+    customer: Customer,
+    rewards: Rewards,
+    performed: Sequence[Performed],
+) -> list[NewMessage]:
+    """One outbox message per channel of each distribution that sends."""
+    base = build_data(event, schema, customer, rewards.data)
+    activity = ids.activity_id()
+    out: list[NewMessage] = []
+    for distribution, extras in performed:
+        data = {**base, **extras}
+        for index, channel in enumerate(distribution.channels):
+            delivery = ids.delivery_id()
+            envelope = build_envelope(
+                delivery_id=delivery,
+                project_id=cmd.project_id,
+                created_at=cmd.created_at,
+                event_name=channel.event_name,
+                data=data,
+                distribution_id=distribution.id,
+                target_url=channel.url,
+                activity_id=activity,
+                event=event,
+                event_source=cmd.event_source,
+            )
+            out.append(
+                NewMessage(
+                    id=delivery,
+                    distribution_id=distribution.id,
+                    channel_index=index,
+                    event_name=channel.event_name,
+                    url=channel.url,
+                    headers=channel.headers,
+                    body=dumps(envelope),
+                )
+            )
+    return out

@@ -1,0 +1,82 @@
+"""Tracking one custom event (``POST /v1/events``): the whole order, in one place.
+
+Inside one write transaction: ① answer a repeated ``Idempotency-Key`` with its first response;
+look up the event's schema and the distributions it triggers; validate the metadata; upsert
+the customer; check and convert the referral code, credit the loyalty card; store the event;
+② match and ③ perform each distribution's purpose; ④ store one outbox message per channel; render
+the answer and remember it under the idempotency key. A refusal anywhere rolls all of it back.
+
+Where the backend offers batches (PostgreSQL), events that need none of the promotion steps
+take :mod:`sendout.pipeline.batch` instead; the answers and rows are the same.
+"""
+
+from __future__ import annotations
+
+from sendout.events.metadata import check_metadata
+from sendout.pipeline import batch
+from sendout.pipeline.batcher import MicroBatcher
+from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
+from sendout.pipeline.messages import messages, perform
+from sendout.promotions.rewards import apply_rewards
+from sendout.storage import refusals
+from sendout.storage.base import Storage
+from sendout.storage.tx import Insertion, Tx
+
+__all__ = ["Ingest", "track"]
+
+
+async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
+    """Track one event in the transaction ``tx``."""
+    if cmd.idempotency is not None:
+        replay = await tx.idempotent_replay(cmd.idempotency)
+        if replay is not None:
+            return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
+    trigger = await tx.trigger(cmd.event_name)
+    if trigger is None:
+        raise refusals.unknown_event(cmd.event_name)
+    schema, candidates = trigger
+    check_metadata(schema, cmd.metadata)
+    customer = await tx.upsert_customer(cmd.customer, cmd.customer_fields)
+    rewards = await apply_rewards(
+        tx,
+        customer,
+        event_id=cmd.event_id,
+        event_name=cmd.event_name,
+        metadata=cmd.metadata,
+        referral=cmd.referral,
+        loyalty=cmd.loyalty,
+    )
+    event = cmd.event(schema.id, customer.id, rewards)
+    performed = await perform(tx, candidates, event, customer)
+    queued = messages(cmd, event, schema, customer, rewards, performed)
+    await tx.insert_event(Insertion(event, queued, cmd.created_at_ms))
+    response = render(event, customer)
+    if cmd.idempotency is not None:
+        await tx.remember(cmd.idempotency, response, cmd.created_at_ms)
+    return TrackResult(event_id=event.id, enqueued=len(queued), response=response, replayed=False)
+
+
+class Ingest:
+    """Tracks events on one storage: in batches where the backend has them and the event
+    allows, in a transaction of its own otherwise."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        batches = storage.batches
+        self._batcher: MicroBatcher[batch.Item, TrackResult | None] | None = None
+        if batches is not None:
+            self._batcher = MicroBatcher(lambda items: batch.track_batch(batches, items))
+
+    async def track(self, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
+        if self._batcher is not None and batch.may_batch(cmd):
+            result = await self._batcher.submit((cmd, render))
+            if result is not None:
+                return result
+        return await self._storage.transaction(
+            cmd.project_id, cmd.created_at, lambda tx: track(tx, cmd, render)
+        )
+
+    async def close(self) -> None:
+        """Wait for the batches already handed in."""
+        if self._batcher is not None:
+            await self._batcher.close()
