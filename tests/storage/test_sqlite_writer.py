@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sendout.storage.sqlite_writer import GroupCommitWriter
+from sendout.storage.sqlite.writer import GroupCommitWriter
 
 
 def connect(path: Path) -> sqlite3.Connection:

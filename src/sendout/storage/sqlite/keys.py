@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from sendout.storage import refusals
 from sendout.storage.base import IdempotencyKey
+from sendout.storage.sqlite.queries import Conn
 
 __all__ = ["idempotent_replay", "remember"]
-
-Conn = sqlite3.Connection
 
 
 def idempotent_replay(conn: Conn, project_id: str, key: IdempotencyKey) -> bytes | None:

@@ -1,0 +1,105 @@
+"""Campaigns on SQLite: finding, creating, replacing, deleting, listing."""
+
+from __future__ import annotations
+
+from sendout.errors import InvalidInput, NotFound
+from sendout.promotions.records import (
+    Campaign,
+)
+from sendout.records import (
+    Page,
+)
+from sendout.storage import promotion_rows as prow
+from sendout.storage import refusals, rows
+from sendout.storage.sqlite.queries import Conn, paged
+
+__all__ = [
+    "delete_campaign",
+    "find_campaign",
+    "in_use",
+    "list_campaigns",
+    "replace_campaign",
+    "require_campaign",
+]
+
+
+def find_campaign(conn: Conn, project_id: str, ref: str) -> Campaign | None:
+    row = conn.execute(
+        "SELECT * FROM campaigns WHERE project_id = ? AND (id = ? OR name = ?)"
+        " ORDER BY id = ? DESC LIMIT 1",
+        (project_id, ref, ref, ref),
+    ).fetchone()
+    return None if row is None else prow.campaign(row)
+
+
+def require_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
+    found = find_campaign(conn, project_id, ref)
+    if found is None:
+        raise NotFound("campaign", ref)
+    return found
+
+
+def in_use(conn: Conn, project_id: str, path: str, value: str) -> str | None:
+    row = conn.execute(
+        f"SELECT id FROM distributions WHERE project_id = ? AND json_extract(action, '$.{path}') = ?"
+        " LIMIT 1",
+        (project_id, value),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _check_reward(conn: Conn, campaign: Campaign) -> None:
+    parent = (
+        ((campaign.referral_program or {}).get("referee_reward") or {}).get("related_object_parent")
+        or {}
+    ).get("id")
+    if parent is None:
+        return
+    reward = find_campaign(conn, campaign.project_id, parent)
+    if reward is None or reward.campaign_type != "DISCOUNT_COUPONS":
+        raise InvalidInput(
+            "referral_program.referee_reward.related_object_parent.id must name a"
+            f" DISCOUNT_COUPONS campaign of this project, got {parent!r}",
+            key="invalid_referee_reward",
+            message="Invalid referee reward",
+        )
+
+
+def replace_campaign(conn: Conn, campaign: Campaign) -> Campaign:
+    _check_reward(conn, campaign)
+    conn.execute(
+        "UPDATE campaigns SET type = ?, description = ?, join_once = ?, auto_join = ?,"
+        " active = ?, voucher = ?, referral_program = ?, metadata = ?, start_date = ?,"
+        " expiration_date = ?, updated_at = ? WHERE id = ?",
+        (
+            campaign.type,
+            campaign.description,
+            int(campaign.join_once),
+            int(campaign.auto_join),
+            int(campaign.active),
+            rows.json_or_null(campaign.voucher),
+            rows.json_or_null(campaign.referral_program),
+            rows.to_json(campaign.metadata),
+            campaign.start_date,
+            campaign.expiration_date,
+            campaign.updated_at,
+            campaign.id,
+        ),
+    )
+    return require_campaign(conn, campaign.project_id, campaign.id)
+
+
+def delete_campaign(conn: Conn, project_id: str, ref: str) -> None:
+    campaign = require_campaign(conn, project_id, ref)
+    used = in_use(conn, project_id, "campaign_id", campaign.id)
+    if used is not None:
+        raise refusals.in_use(f"Campaign '{campaign.name}'", "campaign", campaign.id, used)
+    conn.execute("DELETE FROM campaigns WHERE id = ?", (campaign.id,))
+
+
+def list_campaigns(
+    conn: Conn, project_id: str, page: Page, campaign_type: str | None
+) -> tuple[list[Campaign], int]:
+    filters = {"project_id": project_id, "campaign_type": campaign_type}
+    found, total = paged(conn, "campaigns", filters, "created_at DESC, id DESC", page)
+    return [prow.campaign(r) for r in found], total

@@ -1,0 +1,56 @@
+"""Tracked events on SQLite: listing them, and purging what retention lets go."""
+
+from __future__ import annotations
+
+from sendout.records import (
+    Event,
+    Page,
+)
+from sendout.storage import rows
+from sendout.storage.sqlite.connection import SqliteConnection
+from sendout.storage.sqlite.queries import Conn, where_clause
+
+__all__ = ["SqliteEvents"]
+
+
+class SqliteEvents(SqliteConnection):
+    async def purge_idempotency_keys(self, before_ms: int) -> int:
+        def run(conn: Conn) -> int:
+            cursor = conn.execute("DELETE FROM idempotency_keys WHERE created_ms < ?", (before_ms,))
+            return int(cursor.rowcount)
+
+        return await self._write(run)
+
+    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
+        def run(conn: Conn) -> int:
+            doomed = [
+                (r[0],)
+                for r in conn.execute(
+                    "SELECT id FROM messages WHERE status <> 'pending' AND created_at < ?"
+                    " AND lease_until <= ? ORDER BY created_at LIMIT ?",
+                    (before, now_ms, limit),
+                )
+            ]
+            conn.executemany("DELETE FROM attempts WHERE message_id = ?", doomed)
+            conn.executemany("DELETE FROM messages WHERE id = ?", doomed)
+            return len(doomed)
+
+        return await self._write(run)
+
+    async def list_events(
+        self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
+    ) -> tuple[list[Event], int]:
+        where, params = where_clause(
+            {"project_id": project_id, "customer_id": customer_id, "type": event_name}
+        )
+
+        def run(conn: Conn) -> tuple[list[Event], int]:
+            total = conn.execute(f"SELECT COUNT(*) FROM events WHERE {where}", params).fetchone()
+            found = conn.execute(
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at DESC, id DESC"
+                " LIMIT ? OFFSET ?",
+                (*params, page.limit, page.offset),
+            )
+            return [rows.event(r) for r in found], int(total[0])
+
+        return await self._read(run)

@@ -1,0 +1,138 @@
+"""Earning rules, loyalty transactions, referral conversions and distribution outcomes on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sendout.errors import InvalidInput, NotFound
+from sendout.promotions.earning import new_earning_rule
+from sendout.promotions.records import (
+    Campaign,
+    EarningRule,
+    LoyaltyTransaction,
+    PromotionOutcome,
+    ReferralConversion,
+)
+from sendout.records import (
+    Page,
+)
+from sendout.storage import promotion_rows as prow
+from sendout.storage import rows
+from sendout.storage.sqlite.campaigns import require_campaign
+from sendout.storage.sqlite.codes import require_voucher
+from sendout.storage.sqlite.queries import Conn, paged
+
+__all__ = [
+    "create_earning_rules",
+    "delete_earning_rule",
+    "list_conversions",
+    "list_earning_rules",
+    "list_outcomes",
+    "list_transactions",
+    "loyalty_campaign",
+    "require_earning_rule",
+]
+
+
+def loyalty_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
+    campaign = require_campaign(conn, project_id, ref)
+    if campaign.campaign_type != "LOYALTY_PROGRAM":
+        raise InvalidInput(
+            f"Campaign '{campaign.name}' is a {campaign.campaign_type} campaign, not a"
+            " LOYALTY_PROGRAM",
+            key="invalid_campaign_type",
+            message="Invalid campaign type",
+            resource_id=campaign.id,
+            resource_type="campaign",
+        )
+    return campaign
+
+
+def _rule_event(conn: Conn, project_id: str, raw: dict[str, Any], index: int) -> Any:
+    schema_id = (raw.get("custom_event") or {}).get("schema_id")
+    event = raw.get("event")
+    if schema_id is not None:
+        row = conn.execute(
+            "SELECT * FROM event_schemas WHERE project_id = ? AND id = ?", (project_id, schema_id)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT * FROM event_schemas WHERE project_id = ? AND name = ?", (project_id, event)
+        ).fetchone()
+    if row is None or (event is not None and schema_id is not None and row["name"] != event):
+        raise InvalidInput(
+            f"[{index}]: event must name a custom event schema of this project (and"
+            f" custom_event.schema_id, when given, must be its id); got event={event!r},"
+            f" schema_id={schema_id!r}",
+            key="invalid_earning_rule",
+            message="Invalid earning rule",
+        )
+    return row
+
+
+def create_earning_rules(
+    conn: Conn, project_id: str, ref: str, raws: Sequence[dict[str, Any]], now: str
+) -> list[EarningRule]:
+    campaign = loyalty_campaign(conn, project_id, ref)
+    created = []
+    for index, raw in enumerate(raws):
+        schema = rows.event_schema(_rule_event(conn, project_id, raw, index))
+        rule = new_earning_rule(project_id, campaign.id, schema, raw, now)
+        conn.execute(
+            "INSERT INTO earning_rules (id, project_id, campaign_id, event, schema_id, loyalty,"
+            " active, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            prow.earning_rule_values(rule),
+        )
+        created.append(rule)
+    return created
+
+
+def list_earning_rules(
+    conn: Conn, project_id: str, ref: str, page: Page
+) -> tuple[list[EarningRule], int]:
+    campaign = loyalty_campaign(conn, project_id, ref)
+    filters = {"campaign_id": campaign.id}
+    found, total = paged(conn, "earning_rules", filters, "created_at, id", page)
+    return [prow.earning_rule(r) for r in found], total
+
+
+def require_earning_rule(conn: Conn, project_id: str, ref: str, rule_id: str) -> EarningRule:
+    campaign = loyalty_campaign(conn, project_id, ref)
+    row = conn.execute(
+        "SELECT * FROM earning_rules WHERE campaign_id = ? AND id = ?", (campaign.id, rule_id)
+    ).fetchone()
+    if row is None:
+        raise NotFound("earning_rule", rule_id)
+    return prow.earning_rule(row)
+
+
+def delete_earning_rule(conn: Conn, project_id: str, ref: str, rule_id: str) -> None:
+    rule = require_earning_rule(conn, project_id, ref, rule_id)
+    conn.execute("DELETE FROM earning_rules WHERE id = ?", (rule.id,))
+
+
+def list_transactions(
+    conn: Conn, project_id: str, code: str, page: Page
+) -> tuple[list[LoyaltyTransaction], int]:
+    voucher, _ = require_voucher(conn, project_id, code)
+    filters = {"voucher_id": voucher.id}
+    found, total = paged(conn, "loyalty_transactions", filters, "created_at DESC, rowid DESC", page)
+    return [prow.transaction(r) for r in found], total
+
+
+def list_conversions(
+    conn: Conn, project_id: str, page: Page, campaign: str | None, referrer_id: str | None
+) -> tuple[list[ReferralConversion], int]:
+    campaign_id = None if campaign is None else require_campaign(conn, project_id, campaign).id
+    filters = {"project_id": project_id, "campaign_id": campaign_id, "referrer_id": referrer_id}
+    found, total = paged(conn, "referral_conversions", filters, "created_at DESC, id DESC", page)
+    return [prow.conversion(r) for r in found], total
+
+
+def list_outcomes(
+    conn: Conn, project_id: str, page: Page, distribution_id: str | None, result: str | None
+) -> tuple[list[PromotionOutcome], int]:
+    filters = {"project_id": project_id, "distribution_id": distribution_id, "result": result}
+    found, total = paged(conn, "distribution_outcomes", filters, "created_at DESC, id DESC", page)
+    return [prow.outcome(r) for r in found], total

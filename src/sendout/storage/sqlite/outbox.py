@@ -1,0 +1,261 @@
+"""The outbox on SQLite: claiming due messages, recording attempts, resends and replays,
+listing deliveries."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from sendout.errors import NotFound
+from sendout.outbox.pause import health_changes, pause_reason
+from sendout.records import (
+    ClaimedMessage,
+    Delivery,
+    Outcome,
+    Page,
+)
+from sendout.storage import refusals, rows
+from sendout.storage.base import DeliveryFilter
+from sendout.storage.sqlite.connection import SqliteConnection
+from sendout.storage.sqlite.distributions import require_distribution
+from sendout.storage.sqlite.queries import Conn, where_clause
+
+__all__ = ["SqliteOutbox"]
+
+
+class SqliteOutbox(SqliteConnection):
+    async def claim_due(
+        self,
+        now_ms: int,
+        limit: int,
+        lease_ms: int,
+        *,
+        retries: bool,
+        exclude: Sequence[str] = (),
+    ) -> list[ClaimedMessage]:
+        return await self._write(_claim_due, now_ms, limit, lease_ms, retries, tuple(exclude))
+
+    async def release(self, message_ids: Sequence[str]) -> None:
+        def run(conn: Conn) -> None:
+            conn.executemany(
+                "UPDATE messages SET lease_until = 0 WHERE id = ? AND status = 'pending'",
+                [(m,) for m in message_ids],
+            )
+
+        if message_ids:
+            await self._write(run)
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
+    ) -> None:
+        if outcomes:
+            await self._write(_record_outcomes, outcomes, pause_after, now)
+
+    async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+        def run(conn: Conn) -> Delivery:
+            found = conn.execute(
+                "SELECT * FROM messages WHERE project_id = ? AND id = ?", (project_id, delivery_id)
+            ).fetchone()
+            if found is None:
+                raise NotFound("delivery", delivery_id)
+            _refuse_unsendable(conn, found)
+            conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                " WHERE id = ?",
+                (now_ms, delivery_id),
+            )
+            return _with_attempts(
+                conn, conn.execute("SELECT * FROM messages WHERE id = ?", (delivery_id,)).fetchall()
+            )[0]
+
+        return await self._write(run)
+
+    async def replay_deliveries(
+        self, project_id: str, distribution_id: str, since: str, now_ms: int
+    ) -> int:
+        def run(conn: Conn) -> int:
+            require_distribution(conn, project_id, distribution_id)
+            cursor = conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                " WHERE distribution_id = ? AND created_at >= ?"
+                " AND (status = 'failed'"
+                " OR (status = 'pending' AND attempts > 0 AND lease_until <= ?))",
+                (now_ms, distribution_id, since, now_ms),
+            )
+            return int(cursor.rowcount)
+
+        return await self._write(run)
+
+    async def next_due_ms(self) -> int | None:
+        def run(conn: Conn) -> int | None:
+            row = conn.execute(
+                "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM messages m"
+                " JOIN distributions d ON d.id = m.distribution_id"
+                " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+                " AND c.channel_index = m.channel_index"
+                " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
+            ).fetchone()
+            return None if row[0] is None else int(row[0])
+
+        return await self._read(run)
+
+    async def list_deliveries(
+        self, project_id: str, page: Page, where: DeliveryFilter
+    ) -> tuple[list[Delivery], int]:
+        clause, params = where_clause(
+            {
+                "project_id": project_id,
+                "distribution_id": where.distribution_id,
+                "event_id": where.event_id,
+                "status": where.status,
+            }
+        )
+
+        def run(conn: Conn) -> tuple[list[Delivery], int]:
+            total = conn.execute(f"SELECT COUNT(*) FROM messages WHERE {clause}", params).fetchone()
+            found = conn.execute(
+                f"SELECT * FROM messages WHERE {clause} ORDER BY created_at DESC, id DESC"
+                " LIMIT ? OFFSET ?",
+                (*params, page.limit, page.offset),
+            ).fetchall()
+            return _with_attempts(conn, found), int(total[0])
+
+        return await self._read(run)
+
+    async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
+        def run(conn: Conn) -> Delivery:
+            found = conn.execute(
+                "SELECT * FROM messages WHERE project_id = ? AND id = ?", (project_id, delivery_id)
+            ).fetchall()
+            if not found:
+                raise NotFound("delivery", delivery_id)
+            return _with_attempts(conn, found)[0]
+
+        return await self._read(run)
+
+
+def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
+    if message["status"] == "canceled":
+        raise refusals.delivery_canceled(message["id"])
+    distribution = require_distribution(conn, message["project_id"], message["distribution_id"])
+    if distribution.paused:
+        raise refusals.distribution_paused(distribution.id)
+
+
+def _claim_due(
+    conn: Conn, now_ms: int, limit: int, lease_ms: int, retries: bool, exclude: tuple[str, ...]
+) -> list[ClaimedMessage]:
+    lane = "m.attempts > 0" if retries else "m.attempts = 0"
+    skip = ""
+    if exclude:
+        skip = " AND m.destination NOT IN (" + ", ".join("?" for _ in exclude) + ")"
+    claimed = conn.execute(
+        "UPDATE messages SET lease_until = ? WHERE id IN ("
+        " SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id"
+        " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+        " AND c.channel_index = m.channel_index"
+        " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
+        f" AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}{skip}"
+        " ORDER BY m.next_attempt_at, m.rowid LIMIT ?)"
+        " RETURNING id, project_id, distribution_id, channel_index, url, headers, body, attempts",
+        (now_ms + lease_ms, now_ms, now_ms, *exclude, limit),
+    ).fetchall()
+    if not claimed:
+        return []
+    secrets = _signing_secrets(conn, {r["project_id"] for r in claimed}, now_ms)
+    schedules = _retry_schedules(conn, {r["distribution_id"] for r in claimed})
+    return [
+        ClaimedMessage(
+            id=r["id"],
+            project_id=r["project_id"],
+            distribution_id=r["distribution_id"],
+            channel_index=r["channel_index"],
+            url=r["url"],
+            headers=rows.from_json(r["headers"]),
+            body=bytes(r["body"]),
+            attempts=r["attempts"],
+            secrets=secrets[r["project_id"]],
+            retry_schedule=schedules.get((r["distribution_id"], r["channel_index"])),
+        )
+        for r in claimed
+    ]
+
+
+def _signing_secrets(conn: Conn, project_ids: set[str], now_ms: int) -> dict[str, tuple[str, ...]]:
+    marks = ", ".join("?" for _ in project_ids)
+    found = conn.execute(f"SELECT * FROM projects WHERE id IN ({marks})", sorted(project_ids))
+    return {r["id"]: rows.project(r).signing_secrets(now_ms) for r in found}
+
+
+def _retry_schedules(
+    conn: Conn, distribution_ids: set[str]
+) -> dict[tuple[str, int], tuple[float, ...]]:
+    marks = ", ".join("?" for _ in distribution_ids)
+    schedules: dict[tuple[str, int], tuple[float, ...]] = {}
+    for r in conn.execute(
+        f"SELECT id, channels FROM distributions WHERE id IN ({marks})", sorted(distribution_ids)
+    ):
+        for index, raw in enumerate(rows.from_json(r["channels"])):
+            channel = rows.channel(raw)
+            if channel.retry_schedule is not None:
+                schedules[(r["id"], index)] = channel.retry_schedule
+    return schedules
+
+
+def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str) -> None:
+    updates, attempts = rows.outcome_params(outcomes)
+    conn.executemany(
+        "UPDATE messages SET status = ?, attempts = attempts + 1, lease_until = 0,"
+        " next_attempt_at = ?, delivered_at = COALESCE(?, delivered_at), last_status_code = ?"
+        " WHERE id = ?",
+        updates,
+    )
+    # Only for messages still there: a purge may have taken one whose outcome came late.
+    conn.executemany(
+        "INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,"
+        " response_excerpt) SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+        " (SELECT 1 FROM messages WHERE id = ?)",
+        [(*a, a[0]) for a in attempts],
+    )
+    reset, failures = health_changes(outcomes)
+    conn.executemany(
+        "UPDATE channel_states SET consecutive_failures = 0"
+        " WHERE distribution_id = ? AND channel_index = ? AND consecutive_failures > 0",
+        reset,
+    )
+    for o in failures:
+        _count_failure(conn, o, pause_after, now)
+
+
+def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+    key = (outcome.distribution_id, outcome.channel_index)
+    row = conn.execute(
+        "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
+        " VALUES (?, ?, 1) ON CONFLICT (distribution_id, channel_index)"
+        " DO UPDATE SET consecutive_failures = consecutive_failures + 1"
+        " RETURNING consecutive_failures, paused_at",
+        key,
+    ).fetchone()
+    if row["paused_at"] is not None:
+        return
+    reason = pause_reason(row["consecutive_failures"], outcome.status_code, pause_after)
+    if reason is not None:
+        conn.execute(
+            "UPDATE channel_states SET paused_at = ?, pause_reason = ?"
+            " WHERE distribution_id = ? AND channel_index = ?",
+            (now, reason, *key),
+        )
+
+
+def _with_attempts(conn: Conn, found: list[sqlite3.Row]) -> list[Delivery]:
+    if not found:
+        return []
+    message_ids = [r["id"] for r in found]
+    marks = ", ".join("?" for _ in message_ids)
+    by_message: dict[str, list[Any]] = {m: [] for m in message_ids}
+    for r in conn.execute(
+        f"SELECT * FROM attempts WHERE message_id IN ({marks}) ORDER BY id", message_ids
+    ):
+        by_message[r["message_id"]].append(rows.attempt(r))
+    return [rows.delivery(r, by_message[r["id"]]) for r in found]
