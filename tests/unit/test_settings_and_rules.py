@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from sendout.distributions import check_channel, check_headers, check_url
 from sendout.errors import InvalidInput
 from sendout.jsonutil import dumps, strip_nulls
+from sendout.matching.rules import check_channel, check_headers, check_url
 from sendout.settings import Settings, SettingsError
 
 

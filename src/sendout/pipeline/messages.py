@@ -2,7 +2,9 @@
 
 ``perform`` runs the purposes (publishing a code, checking a tier) through the transaction;
 ``messages`` is pure: one ``customer.custom_event`` envelope per channel of each distribution
-that sends, all sharing one activity id.
+that sends, all sharing one activity id. The referral and loyalty records the promotions step
+hands back are rendered here (``data.referral`` / ``data.loyalty``), above both the promotions
+domain and the payload layer.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from sendout.actions.purposes import purpose_extras
 from sendout.jsonutil import dumps
 from sendout.matching.match import matching_distributions
 from sendout.payloads.custom_event import build_data, build_envelope
+from sendout.payloads.promotions import loyalty_data, referral_data
 from sendout.pipeline.commands import TrackCommand
 from sendout.promotions.rewards import Rewards
 from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, Distribution, Event, EventSchema, NewMessage
 
-__all__ = ["Performed", "messages", "perform"]
+__all__ = ["Performed", "messages", "perform", "rewards_data"]
 
 Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
 
@@ -38,6 +41,17 @@ async def perform(
     return performed
 
 
+def rewards_data(rewards: Rewards) -> dict[str, Any]:
+    """``data.referral`` / ``data.loyalty`` for the rewards an event carried; {} for none."""
+    data: dict[str, Any] = {}
+    if rewards.referral is not None:
+        referred = rewards.referral
+        data["referral"] = referral_data(referred.referrer, referred.voucher, referred.campaign)
+    if rewards.loyalty is not None:
+        data["loyalty"] = loyalty_data(rewards.loyalty.card, rewards.loyalty.campaign)
+    return data
+
+
 def messages(
     cmd: TrackCommand,
     event: Event,
@@ -47,7 +61,7 @@ def messages(
     performed: Sequence[Performed],
 ) -> list[NewMessage]:
     """One outbox message per channel of each distribution that sends."""
-    base = build_data(event, schema, customer, rewards.data)
+    base = build_data(event, schema, customer, rewards_data(rewards))
     activity = ids.activity_id()
     out: list[NewMessage] = []
     for distribution, extras in performed:

@@ -1,15 +1,16 @@
 """Referral codes and loyalty cards carried by a custom event: checked, converted, credited.
 
-Runs inside the tracking transaction; a refusal (400) leaves nothing written.
+Runs inside the tracking transaction; a refusal (400) leaves nothing written. What it hands back
+are records; the webhook's ``data.referral`` / ``data.loyalty`` are rendered from them above this
+package (:mod:`sendout.pipeline.messages`), so promotions never imports the payload layer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sendout.errors import InvalidInput
-from sendout.payloads.promotions import loyalty_data, referral_data
 from sendout.promotions import ids as pids
 from sendout.promotions.earning import points_for
 from sendout.promotions.publishing import PublishRequest, publish_from_campaign
@@ -17,16 +18,36 @@ from sendout.promotions.records import Campaign, ReferralConversion, Voucher
 from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer
 
-__all__ = ["Rewards", "apply_rewards", "new_conversion"]
+__all__ = ["LoyaltyCredit", "Referral", "Rewards", "apply_rewards", "new_conversion"]
 
 JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """The referral code an event carried, checked (and converted if the event is the program's
+    conversion event): who holds it, the code, its program."""
+
+    referrer: Customer
+    voucher: Voucher
+    campaign: Campaign
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyCredit:
+    """The loyalty card an event named, after this event's credit (points and balance), and its
+    program."""
+
+    card: Voucher
+    campaign: Campaign
 
 
 @dataclass(frozen=True, slots=True)
 class Rewards:
     event_referral: JSON | None = None  # data.event.referral: {referrer_id, code, id}
     event_loyalty: JSON | None = None  # data.event.loyalty: {code}
-    data: JSON = field(default_factory=dict)  # data.referral / data.loyalty
+    referral: Referral | None = None  # rendered as data.referral
+    loyalty: LoyaltyCredit | None = None  # rendered as data.loyalty
 
 
 def _refuse(key: str, details: str, code: str) -> InvalidInput:
@@ -59,7 +80,7 @@ async def _code_of(tx: PromotionTx, code: str, kind: str, wanted: str) -> tuple[
 
 async def _referral(
     tx: PromotionTx, customer: Customer, referral: JSON, event_id: str, event_name: str
-) -> tuple[JSON, JSON]:
+) -> tuple[JSON, Referral]:
     code = referral["code"]
     voucher, campaign = await _code_of(tx, code, "referral_code", "REFERRAL_PROGRAM")
     if voucher.holder_id is None:
@@ -80,7 +101,7 @@ async def _referral(
     if _converts_on(campaign, event_name):
         await _convert(tx, campaign, voucher, customer, event_id)
     echo = {"referrer_id": referrer.id, "code": code, "id": voucher.id}
-    return echo, referral_data(referrer, voucher, campaign)
+    return echo, Referral(referrer=referrer, voucher=voucher, campaign=campaign)
 
 
 def _converts_on(campaign: Campaign, event_name: str) -> bool:
@@ -144,7 +165,7 @@ async def _loyalty(
     event_id: str,
     event_name: str,
     metadata: JSON,
-) -> JSON:
+) -> LoyaltyCredit:
     card, campaign = await _code_of(tx, code, "loyalty_card", "LOYALTY_PROGRAM")
     if card.holder_id is not None and card.holder_id != customer.id:
         raise _refuse(
@@ -156,7 +177,7 @@ async def _loyalty(
         points = points_for(rule.loyalty, metadata)
         if points > 0:
             card = await tx.credit_points(card, rule, points, event_id)
-    return loyalty_data(card, campaign)
+    return LoyaltyCredit(card=card, campaign=campaign)
 
 
 async def apply_rewards(
@@ -169,17 +190,16 @@ async def apply_rewards(
     referral: JSON | None,
     loyalty: JSON | None,
 ) -> Rewards:
-    data: JSON = {}
     event_referral = None
+    referred = None
     if referral is not None:
-        event_referral, data["referral"] = await _referral(
-            tx, customer, referral, event_id, event_name
-        )
+        event_referral, referred = await _referral(tx, customer, referral, event_id, event_name)
+    credited = None
     if loyalty is not None:
-        data["loyalty"] = await _loyalty(
-            tx, customer, loyalty["code"], event_id, event_name, metadata
-        )
-    return Rewards(event_referral=event_referral, event_loyalty=loyalty, data=data)
+        credited = await _loyalty(tx, customer, loyalty["code"], event_id, event_name, metadata)
+    return Rewards(
+        event_referral=event_referral, event_loyalty=loyalty, referral=referred, loyalty=credited
+    )
 
 
 def new_conversion(

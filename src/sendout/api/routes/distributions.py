@@ -29,13 +29,13 @@ from sendout.api.views import distribution_view
 from sendout.bootstrap import address_policy
 from sendout.clock import isoformat, to_ms
 from sendout.delivery.guard import unsafe_destination
-from sendout.distributions import (
+from sendout.errors import InvalidInput
+from sendout.matching.rules import (
     check_action,
     check_channel,
     check_status,
     check_trigger_type,
 )
-from sendout.errors import InvalidInput
 from sendout.records import Channel, Distribution
 from sendout.storage import refusals
 

@@ -1,4 +1,5 @@
-"""The rules a distribution must follow to be saved. Pure."""
+"""The rules a distribution must follow to be saved: trigger, status, channels (URLs, headers,
+retry schedules) and action. Pure."""
 
 from __future__ import annotations
 
