@@ -1,4 +1,5 @@
-"""What a campaign must be to be saved: type rules, code template, discount, tiers. Pure."""
+"""What a campaign must be: to be saved (type rules, code template, discount, referral program)
+and for each use once stored (codes, tiers, earning rules, referee rewards). Pure."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from typing import Any
 
 from sendout.errors import InvalidInput
 from sendout.promotions.codes import code_config
-from sendout.promotions.records import CAMPAIGN_TYPES
+from sendout.promotions.records import CAMPAIGN_TYPES, Campaign
 
 __all__ = [
     "MAX_VOUCHERS_COUNT",
     "check_campaign_type",
     "check_discount",
+    "check_referee_reward",
     "check_referral_program",
     "check_type",
+    "initial_points",
+    "loyalty_program",
+    "promotion",
+    "referee_reward_id",
     "voucher_template",
+    "with_codes",
 ]
 
 JSON = dict[str, Any]
@@ -162,3 +169,60 @@ def check_referral_program(campaign_type: str, raw: Mapping[str, Any] | None) ->
             "type": "DISCOUNT_VOUCHER",
         }
     return out
+
+
+# --- what a stored campaign must be for each use ------------------------------------------------
+
+
+def _wrong_type(campaign: Campaign, why: str) -> InvalidInput:
+    return InvalidInput(
+        f"Campaign '{campaign.name}' is a {campaign.campaign_type} campaign{why}",
+        key="invalid_campaign_type",
+        message="Invalid campaign type",
+        resource_id=campaign.id,
+        resource_type="campaign",
+    )
+
+
+def with_codes(campaign: Campaign) -> Campaign:
+    """The campaign, if codes can be added to it (not a PROMOTION)."""
+    if not campaign.has_codes:
+        raise _wrong_type(campaign, ": it has no codes")
+    return campaign
+
+
+def promotion(campaign: Campaign) -> Campaign:
+    """The campaign, if promotion tiers can belong to it."""
+    if campaign.campaign_type != "PROMOTION":
+        raise _wrong_type(campaign, "; promotion tiers belong to PROMOTION campaigns")
+    return campaign
+
+
+def loyalty_program(campaign: Campaign) -> Campaign:
+    """The campaign, if earning rules and loyalty transactions can belong to it."""
+    if campaign.campaign_type != "LOYALTY_PROGRAM":
+        raise _wrong_type(campaign, ", not a LOYALTY_PROGRAM")
+    return campaign
+
+
+def referee_reward_id(campaign: Campaign) -> str | None:
+    """The campaign a referral program rewards referees from, as given (id or name)."""
+    reward = (campaign.referral_program or {}).get("referee_reward") or {}
+    parent: str | None = (reward.get("related_object_parent") or {}).get("id")
+    return parent
+
+
+def check_referee_reward(parent: str, reward: Campaign | None) -> None:
+    """The referee reward must name a DISCOUNT_COUPONS campaign of the same project."""
+    if reward is None or reward.campaign_type != "DISCOUNT_COUPONS":
+        raise InvalidInput(
+            "referral_program.referee_reward.related_object_parent.id must name a"
+            f" DISCOUNT_COUPONS campaign of this project, got {parent!r}",
+            key="invalid_referee_reward",
+            message="Invalid referee reward",
+        )
+
+
+def initial_points(campaign: Campaign) -> int:
+    """The points a new loyalty card of the campaign starts with (0 for other codes)."""
+    return int(((campaign.voucher or {}).get("loyalty_card") or {}).get("points", 0))

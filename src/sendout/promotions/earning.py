@@ -20,7 +20,13 @@ from sendout.promotions import ids as pids
 from sendout.promotions.records import EarningRule
 from sendout.records import EventSchema, PropertyDef
 
-__all__ = ["check_loyalty", "new_earning_rule", "points_for"]
+__all__ = [
+    "check_loyalty",
+    "check_rule_schema",
+    "new_earning_rule",
+    "points_for",
+    "rule_schema_ref",
+]
 
 JSON = dict[str, Any]
 
@@ -96,3 +102,27 @@ def new_earning_rule(
         created_at=now,
         updated_at=None,
     )
+
+
+def rule_schema_ref(raw: Mapping[str, Any]) -> tuple[str, str | None]:
+    """How an earning rule names its custom event schema: ``("id", schema_id)`` when
+    ``custom_event.schema_id`` is given, else ``("name", event)``."""
+    schema_id = (raw.get("custom_event") or {}).get("schema_id")
+    if schema_id is not None:
+        return "id", schema_id if isinstance(schema_id, str) else None
+    event = raw.get("event")
+    return "name", event if isinstance(event, str) else None
+
+
+def check_rule_schema(raw: Mapping[str, Any], index: int, found: EventSchema | None) -> EventSchema:
+    """The schema the rule at ``index`` names (``found`` by :func:`rule_schema_ref`); refused
+    when there is none, or when ``event`` and ``custom_event.schema_id`` disagree."""
+    schema_id = (raw.get("custom_event") or {}).get("schema_id")
+    event = raw.get("event")
+    if found is None or (event is not None and schema_id is not None and found.name != event):
+        raise _bad(
+            f"[{index}]: event must name a custom event schema of this project (and"
+            f" custom_event.schema_id, when given, must be its id); got event={event!r},"
+            f" schema_id={schema_id!r}"
+        )
+    return found

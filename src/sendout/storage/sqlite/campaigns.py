@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sendout.errors import InvalidInput, NotFound
-from sendout.promotions.records import (
-    Campaign,
+from sendout.errors import NotFound
+from sendout.promotions.campaigns import (
+    check_referee_reward,
+    referee_reward_id,
 )
-from sendout.records import (
-    Page,
-)
+from sendout.promotions.records import Campaign
+from sendout.records import Page
 from sendout.storage import promotion_rows as prow
 from sendout.storage import refusals, rows
 from sendout.storage.sqlite.queries import Conn, paged
@@ -48,25 +48,14 @@ def in_use(conn: Conn, project_id: str, path: str, value: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _check_reward(conn: Conn, campaign: Campaign) -> None:
-    parent = (
-        ((campaign.referral_program or {}).get("referee_reward") or {}).get("related_object_parent")
-        or {}
-    ).get("id")
-    if parent is None:
-        return
-    reward = find_campaign(conn, campaign.project_id, parent)
-    if reward is None or reward.campaign_type != "DISCOUNT_COUPONS":
-        raise InvalidInput(
-            "referral_program.referee_reward.related_object_parent.id must name a"
-            f" DISCOUNT_COUPONS campaign of this project, got {parent!r}",
-            key="invalid_referee_reward",
-            message="Invalid referee reward",
-        )
+def check_reward(conn: Conn, campaign: Campaign) -> None:
+    parent = referee_reward_id(campaign)
+    if parent is not None:
+        check_referee_reward(parent, find_campaign(conn, campaign.project_id, parent))
 
 
 def replace_campaign(conn: Conn, campaign: Campaign) -> Campaign:
-    _check_reward(conn, campaign)
+    check_reward(conn, campaign)
     conn.execute(
         "UPDATE campaigns SET type = ?, description = ?, join_once = ?, auto_join = ?,"
         " active = ?, voucher = ?, referral_program = ?, metadata = ?, start_date = ?,"

@@ -8,14 +8,13 @@ from typing import Any
 
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
+from sendout.promotions.campaigns import (
+    initial_points,
+    with_codes,
+)
 from sendout.promotions.codes import CodeConfig, code_config, generate_codes
-from sendout.promotions.records import (
-    Campaign,
-    Voucher,
-)
-from sendout.records import (
-    Page,
-)
+from sendout.promotions.records import Campaign, Voucher
+from sendout.records import Page
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.sqlite.campaigns import require_campaign
@@ -68,10 +67,6 @@ def _taken_codes(conn: Conn, project_id: str, config: CodeConfig) -> set[str]:
     }
 
 
-def _initial_points(campaign: Campaign) -> int:
-    return int(((campaign.voucher or {}).get("loyalty_card") or {}).get("points", 0))
-
-
 def insert_codes(conn: Conn, campaign: Campaign, codes: Sequence[str], now: str) -> int:
     """Insert codes; those already in the project are skipped. Returns how many were added."""
     before = conn.total_changes
@@ -79,7 +74,7 @@ def insert_codes(conn: Conn, campaign: Campaign, codes: Sequence[str], now: str)
     # order instead of at random pages, which makes bulk inserts several times faster.
     codes = sorted(codes)
     voucher_ids = sorted(pids.voucher_ids(len(codes)))
-    points = _initial_points(campaign)
+    points = initial_points(campaign)
     for start in range(0, len(codes), _BATCH):
         conn.executemany(
             "INSERT INTO vouchers (id, project_id, campaign_id, code, points, balance,"
@@ -139,8 +134,8 @@ def add_code(
                 campaign.project_id,
                 campaign.id,
                 code,
-                _initial_points(campaign),
-                _initial_points(campaign),
+                initial_points(campaign),
+                initial_points(campaign),
                 rows.to_json(metadata),
                 now,
             ),
@@ -185,16 +180,7 @@ def import_codes(conn: Conn, project_id: str, ref: str, codes: Sequence[str], no
 
 
 def code_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
-    campaign = require_campaign(conn, project_id, ref)
-    if not campaign.has_codes:
-        raise InvalidInput(
-            f"Campaign '{campaign.name}' is a {campaign.campaign_type} campaign: it has no codes",
-            key="invalid_campaign_type",
-            message="Invalid campaign type",
-            resource_id=campaign.id,
-            resource_type="campaign",
-        )
-    return campaign
+    return with_codes(require_campaign(conn, project_id, ref))
 
 
 def list_vouchers(

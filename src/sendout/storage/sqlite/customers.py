@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from sendout import ids
 from sendout.errors import NotFound
-from sendout.records import (
-    Customer,
-    CustomerFields,
-    Page,
-)
+from sendout.records import Customer, CustomerFields, Page
 from sendout.storage import rows
 from sendout.storage.base import CustomerRef
 from sendout.storage.sqlite.connection import SqliteConnection

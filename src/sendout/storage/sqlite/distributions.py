@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sendout.errors import NotFound
-from sendout.records import (
-    Distribution,
-    Page,
-)
+from sendout.records import Distribution, Page
 from sendout.storage import refusals, rows
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.queries import Conn

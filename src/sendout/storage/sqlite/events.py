@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from sendout.records import (
-    Event,
-    Page,
-)
+from sendout.records import Event, Page
 from sendout.storage import rows
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.queries import Conn, where_clause

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sendout.errors import InvalidInput, NotFound
-from sendout.promotions.earning import new_earning_rule
+from sendout.errors import NotFound
+from sendout.promotions.campaigns import (
+    loyalty_program,
+)
+from sendout.promotions.earning import check_rule_schema, new_earning_rule, rule_schema_ref
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -14,9 +17,7 @@ from sendout.promotions.records import (
     PromotionOutcome,
     ReferralConversion,
 )
-from sendout.records import (
-    Page,
-)
+from sendout.records import EventSchema, Page
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.sqlite.campaigns import require_campaign
@@ -36,39 +37,15 @@ __all__ = [
 
 
 def loyalty_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
-    campaign = require_campaign(conn, project_id, ref)
-    if campaign.campaign_type != "LOYALTY_PROGRAM":
-        raise InvalidInput(
-            f"Campaign '{campaign.name}' is a {campaign.campaign_type} campaign, not a"
-            " LOYALTY_PROGRAM",
-            key="invalid_campaign_type",
-            message="Invalid campaign type",
-            resource_id=campaign.id,
-            resource_type="campaign",
-        )
-    return campaign
+    return loyalty_program(require_campaign(conn, project_id, ref))
 
 
-def _rule_event(conn: Conn, project_id: str, raw: dict[str, Any], index: int) -> Any:
-    schema_id = (raw.get("custom_event") or {}).get("schema_id")
-    event = raw.get("event")
-    if schema_id is not None:
-        row = conn.execute(
-            "SELECT * FROM event_schemas WHERE project_id = ? AND id = ?", (project_id, schema_id)
-        ).fetchone()
-    else:
-        row = conn.execute(
-            "SELECT * FROM event_schemas WHERE project_id = ? AND name = ?", (project_id, event)
-        ).fetchone()
-    if row is None or (event is not None and schema_id is not None and row["name"] != event):
-        raise InvalidInput(
-            f"[{index}]: event must name a custom event schema of this project (and"
-            f" custom_event.schema_id, when given, must be its id); got event={event!r},"
-            f" schema_id={schema_id!r}",
-            key="invalid_earning_rule",
-            message="Invalid earning rule",
-        )
-    return row
+def _rule_event(conn: Conn, project_id: str, raw: dict[str, Any], index: int) -> EventSchema:
+    column, value = rule_schema_ref(raw)
+    row = conn.execute(
+        f"SELECT * FROM event_schemas WHERE project_id = ? AND {column} = ?", (project_id, value)
+    ).fetchone()
+    return check_rule_schema(raw, index, None if row is None else rows.event_schema(row))
 
 
 def create_earning_rules(
@@ -77,7 +54,7 @@ def create_earning_rules(
     campaign = loyalty_campaign(conn, project_id, ref)
     created = []
     for index, raw in enumerate(raws):
-        schema = rows.event_schema(_rule_event(conn, project_id, raw, index))
+        schema = _rule_event(conn, project_id, raw, index)
         rule = new_earning_rule(project_id, campaign.id, schema, raw, now)
         conn.execute(
             "INSERT INTO earning_rules (id, project_id, campaign_id, event, schema_id, loyalty,"

@@ -9,12 +9,7 @@ from typing import Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import (
-    ClaimedMessage,
-    Delivery,
-    Outcome,
-    Page,
-)
+from sendout.records import ClaimedMessage, Delivery, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.sqlite.connection import SqliteConnection

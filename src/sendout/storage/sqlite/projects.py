@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from sendout.errors import NotFound
-from sendout.records import (
-    Project,
-)
+from sendout.records import Project
 from sendout.storage import refusals, rows
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.queries import Conn

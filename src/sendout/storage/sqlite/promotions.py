@@ -18,14 +18,11 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.records import (
-    Customer,
-    Page,
-)
+from sendout.records import Customer, Page
 from sendout.storage import rows
 from sendout.storage.base import PublicationFilter
 from sendout.storage.sqlite.campaigns import (
-    _check_reward,
+    check_reward,
     delete_campaign,
     list_campaigns,
     replace_campaign,
@@ -172,7 +169,7 @@ class SqlitePromotions(SqliteConnection):
 def create_campaign(
     conn: Conn, campaign: Campaign, tiers: Sequence[PromotionTier], count: int
 ) -> Campaign:
-    _check_reward(conn, campaign)
+    check_reward(conn, campaign)
     try:
         conn.execute(
             "INSERT INTO campaigns (id, project_id, name, campaign_type, type, description,"

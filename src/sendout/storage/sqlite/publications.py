@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from sendout.promotions.records import (
-    Campaign,
-    Publication,
-)
-from sendout.records import (
-    Customer,
-    Page,
-)
+from sendout.promotions.records import Campaign, Publication
+from sendout.records import Customer, Page
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.base import PublicationFilter

@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from sendout.errors import NotFound
-from sendout.records import (
-    EventSchema,
-    PropertyDef,
-)
+from sendout.records import EventSchema, PropertyDef
 from sendout.storage import refusals, rows
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.queries import Conn

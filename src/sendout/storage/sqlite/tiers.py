@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sendout.errors import InvalidInput, NotFound
-from sendout.promotions.records import (
-    Campaign,
-    PromotionTier,
+from sendout.errors import NotFound
+from sendout.promotions.campaigns import (
+    promotion,
 )
-from sendout.records import (
-    Page,
-)
+from sendout.promotions.records import Campaign, PromotionTier
+from sendout.records import Page
 from sendout.storage import promotion_rows as prow
 from sendout.storage import refusals, rows
 from sendout.storage.sqlite.campaigns import in_use, require_campaign
@@ -70,17 +68,7 @@ def insert_tier(conn: Conn, tier: PromotionTier) -> PromotionTier:
 
 
 def promotion_campaign(conn: Conn, project_id: str, ref: str) -> Campaign:
-    campaign = require_campaign(conn, project_id, ref)
-    if campaign.campaign_type != "PROMOTION":
-        raise InvalidInput(
-            f"Campaign '{campaign.name}' is a {campaign.campaign_type} campaign; promotion tiers"
-            " belong to PROMOTION campaigns",
-            key="invalid_campaign_type",
-            message="Invalid campaign type",
-            resource_id=campaign.id,
-            resource_type="campaign",
-        )
-    return campaign
+    return promotion(require_campaign(conn, project_id, ref))
 
 
 def list_tiers(

@@ -20,10 +20,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.promotions.rewards import new_conversion
-from sendout.records import (
-    Customer,
-    CustomerFields,
-)
+from sendout.records import Customer, CustomerFields
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.base import CustomerRef, IdempotencyKey

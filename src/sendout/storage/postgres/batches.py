@@ -3,7 +3,7 @@
 One read finds the triggers and customers of every event waiting at one moment; one write
 stores their new customers, events and outbox messages, atomic by itself, with one commit and
 one WAL flush for all. Which events may take a batch is decided by :mod:`sendout.pipeline.batch`.
-The insert statement also serves the tracking transaction (:mod:`sendout.storage.postgres_tx`).
+The insert statement also serves the tracking transaction (:mod:`.tx`).
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ from sendout.records import Customer
 from sendout.storage import rows
 from sendout.storage.tx import BatchLookup, Insertion, Trigger
 
-__all__ = ["PgBatches", "insert_events"]
-
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
+    from sendout.storage.postgres.queries import Conn
 
-    Conn = PoolConnectionProxy[asyncpg.Record]
+
+__all__ = ["PgBatches", "insert_events"]
 
 _LOOKUP = """
 SELECT
@@ -42,6 +40,7 @@ SELECT
   (SELECT COALESCE(json_agg(c), '[]') FROM customers c
    WHERE (c.project_id, c.source_id) IN (SELECT * FROM unnest($4::text[], $5::text[])))::text
 """
+
 
 # New customers (unless another transaction created the same source_id first), the events whose
 # customer exists (held by FOR KEY SHARE until the statement commits, so a concurrent delete

@@ -8,10 +8,8 @@ from sendout.storage import refusals
 from sendout.storage.base import IdempotencyKey
 
 if TYPE_CHECKING:
-    from asyncpg import Record
-    from asyncpg.pool import PoolConnectionProxy
+    from sendout.storage.postgres.queries import Conn
 
-    Conn = PoolConnectionProxy[Record]
 
 __all__ = ["idempotent_replay", "remember", "serialize"]
 

@@ -1,0 +1,62 @@
+"""Tracked events on PostgreSQL: listing them, and purging what retention lets go."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sendout.records import Event, Page
+from sendout.storage import rows
+from sendout.storage.postgres.connection import PostgresConnection
+from sendout.storage.postgres.queries import affected, execute, where_clause
+
+if TYPE_CHECKING:
+    from sendout.storage.postgres.queries import Conn
+
+
+__all__ = ["PostgresEvents"]
+
+
+# Oldest finished messages first; SKIP LOCKED so workers purging at once take different ones.
+# The attempts go in the same statement (their foreign key is checked at its end).
+_PURGE_FINISHED = """
+WITH doomed AS (
+    SELECT id FROM messages WHERE status <> 'pending' AND created_at < $1 AND lease_until <= $2
+    ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+), attempts_gone AS (
+    DELETE FROM attempts WHERE message_id IN (SELECT id FROM doomed)
+)
+DELETE FROM messages WHERE id IN (SELECT id FROM doomed)
+"""
+
+
+class PostgresEvents(PostgresConnection):
+    async def purge_idempotency_keys(self, before_ms: int) -> int:
+        status = await self._one(
+            execute, "DELETE FROM idempotency_keys WHERE created_ms < $1", before_ms
+        )
+        return affected(status)
+
+    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
+        status = await self._one(execute, _PURGE_FINISHED, before, now_ms, limit)
+        return affected(status)
+
+    async def list_events(
+        self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
+    ) -> tuple[list[Event], int]:
+        where, params = where_clause(
+            {"project_id": project_id, "customer_id": customer_id, "type": event_name}
+        )
+        n = len(params)
+
+        async def run(conn: Conn) -> tuple[list[Event], int]:
+            total = await conn.fetchval(f"SELECT COUNT(*) FROM events WHERE {where}", *params)
+            found = await conn.fetch(
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at DESC, id DESC"
+                f" LIMIT ${n + 1} OFFSET ${n + 2}",
+                *params,
+                page.limit,
+                page.offset,
+            )
+            return [rows.event(r) for r in found], int(total)
+
+        return await self._read(run)

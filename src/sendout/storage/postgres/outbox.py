@@ -1,0 +1,309 @@
+"""The outbox on PostgreSQL: claims (``FOR UPDATE SKIP LOCKED`` with leases), recording
+attempts, resends and replays, listing deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sendout.errors import NotFound
+from sendout.outbox.pause import health_changes, pause_reason
+from sendout.records import ClaimedMessage, Delivery, Outcome, Page, Project
+from sendout.storage import refusals, rows
+from sendout.storage.base import DeliveryFilter
+from sendout.storage.postgres.connection import PostgresConnection
+from sendout.storage.postgres.distributions import require_distribution
+from sendout.storage.postgres.queries import Record, affected, execute, where_clause
+
+if TYPE_CHECKING:
+    from sendout.storage.postgres.queries import Conn
+
+
+__all__ = ["PostgresOutbox"]
+
+
+class PostgresOutbox(PostgresConnection):
+    async def claim_due(
+        self,
+        now_ms: int,
+        limit: int,
+        lease_ms: int,
+        *,
+        retries: bool,
+        exclude: Sequence[str] = (),
+    ) -> list[ClaimedMessage]:
+        async with self._conn() as conn:
+            found = await conn.fetch(
+                _CLAIM_RETRIES if retries else _CLAIM_FIRST,
+                now_ms + lease_ms,
+                now_ms,
+                limit,
+                list(exclude),
+            )
+        claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["seq"]))
+        return [_claimed(r, now_ms) for r in claimed]
+
+    async def release(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            await self._one(
+                execute,
+                "UPDATE messages SET lease_until = 0 WHERE id = ANY($1::text[])"
+                " AND status = 'pending'",
+                list(message_ids),
+            )
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
+    ) -> None:
+        if not outcomes:
+            return
+        if any(not o.delivered for o in outcomes):  # failures are counted statement by statement
+            await self._write(_record_outcomes, outcomes, pause_after, now)
+        else:  # one statement, atomic by itself: no BEGIN and COMMIT round trips
+            await self._one(_record_outcomes, outcomes, pause_after, now)
+
+    async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+        delivery = await self._write(_resend, project_id, delivery_id, now_ms)
+        self._poke_workers()
+        return delivery
+
+    async def replay_deliveries(
+        self, project_id: str, distribution_id: str, since: str, now_ms: int
+    ) -> int:
+        async def run(conn: Conn) -> int:
+            await require_distribution(conn, project_id, distribution_id)
+            status = await conn.execute(
+                "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+                " WHERE distribution_id = $2 AND created_at >= $3"
+                " AND (status = 'failed'"
+                " OR (status = 'pending' AND attempts > 0 AND lease_until <= $1))",
+                now_ms,
+                distribution_id,
+                since,
+            )
+            return affected(status)
+
+        count = await self._write(run)
+        if count:
+            self._poke_workers()
+        return count
+
+    async def next_due_ms(self) -> int | None:
+        row = await self._fetchrow(
+            "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM messages m"
+            " JOIN distributions d ON d.id = m.distribution_id"
+            " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
+            " AND c.channel_index = m.channel_index"
+            " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
+        )
+        return None if row is None or row["due"] is None else int(row["due"])
+
+    async def list_deliveries(
+        self, project_id: str, page: Page, where: DeliveryFilter
+    ) -> tuple[list[Delivery], int]:
+        clause, params = where_clause(
+            {
+                "project_id": project_id,
+                "distribution_id": where.distribution_id,
+                "event_id": where.event_id,
+                "status": where.status,
+            }
+        )
+        n = len(params)
+
+        async def run(conn: Conn) -> tuple[list[Delivery], int]:
+            total = await conn.fetchval(f"SELECT COUNT(*) FROM messages WHERE {clause}", *params)
+            found = await conn.fetch(
+                f"SELECT * FROM messages WHERE {clause} ORDER BY created_at DESC, id DESC"
+                f" LIMIT ${n + 1} OFFSET ${n + 2}",
+                *params,
+                page.limit,
+                page.offset,
+            )
+            return await _with_attempts(conn, found), int(total)
+
+        return await self._read(run)
+
+    async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
+        async def run(conn: Conn) -> Delivery:
+            found = await conn.fetch(
+                "SELECT * FROM messages WHERE project_id = $1 AND id = $2", project_id, delivery_id
+            )
+            if not found:
+                raise NotFound("delivery", delivery_id)
+            return (await _with_attempts(conn, found))[0]
+
+        return await self._read(run)
+
+
+# Lock due rows no other worker holds, lease them, and hand back what a sender needs. A row that
+# another transaction leased after our snapshot is re-checked under its lock and dropped.
+_CLAIM = """
+WITH due AS (
+    SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id
+    LEFT JOIN channel_states c
+           ON c.distribution_id = m.distribution_id AND c.channel_index = m.channel_index
+    WHERE m.status = 'pending' AND m.next_attempt_at <= $2 AND m.lease_until <= $2
+      AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}
+      AND m.destination <> ALL($4::text[])
+    ORDER BY m.next_attempt_at, m.seq
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED
+)
+UPDATE messages m SET lease_until = $1
+FROM due, projects p, distributions d
+WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
+RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
+          m.attempts, m.next_attempt_at, m.seq, p.webhook_secret, p.previous_webhook_secret,
+          p.previous_secret_expires_ms, d.channels
+"""
+
+
+_CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
+
+
+_CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")
+
+
+def _claimed(r: Record, now_ms: int) -> ClaimedMessage:
+    project = Project(
+        id=r["project_id"],
+        name="",
+        app_id="",
+        app_token="",
+        webhook_secret=r["webhook_secret"],
+        created_at="",
+        previous_webhook_secret=r["previous_webhook_secret"],
+        previous_secret_expires_ms=r["previous_secret_expires_ms"],
+    )
+    channels = rows.from_json(r["channels"])
+    index = r["channel_index"]
+    channel = rows.channel(channels[index]) if index < len(channels) else None
+    return ClaimedMessage(
+        id=r["id"],
+        project_id=r["project_id"],
+        distribution_id=r["distribution_id"],
+        channel_index=index,
+        url=r["url"],
+        headers=rows.from_json(r["headers"]),
+        body=bytes(r["body"]),
+        attempts=r["attempts"],
+        secrets=project.signing_secrets(now_ms),
+        retry_schedule=None if channel is None else channel.retry_schedule,
+    )
+
+
+async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+    found = await conn.fetchrow(
+        "SELECT * FROM messages WHERE project_id = $1 AND id = $2 FOR UPDATE",
+        project_id,
+        delivery_id,
+    )
+    if found is None:
+        raise NotFound("delivery", delivery_id)
+    if found["status"] == "canceled":
+        raise refusals.delivery_canceled(delivery_id)
+    distribution = await require_distribution(conn, project_id, found["distribution_id"])
+    if distribution.paused:
+        raise refusals.distribution_paused(distribution.id)
+    row = await conn.fetchrow(
+        "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+        " WHERE id = $2 RETURNING *",
+        now_ms,
+        delivery_id,
+    )
+    assert row is not None, "locked above"
+    return (await _with_attempts(conn, [row]))[0]
+
+
+# Every attempt of a batch in one statement: the messages' new states, the attempt rows, and the
+# channels that delivered set healthy (their rows locked in key order, so workers cannot
+# deadlock).
+_RECORD_OUTCOMES = """
+WITH updated AS (
+    UPDATE messages m SET status = u.status, attempts = m.attempts + 1, lease_until = 0,
+           next_attempt_at = u.next_at, delivered_at = COALESCE(u.delivered_at, m.delivered_at),
+           last_status_code = u.code
+    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[])
+         AS u (status, next_at, delivered_at, code, id)
+    WHERE m.id = u.id
+    RETURNING m.id
+), recorded AS (  -- only for messages still there: a purge may have taken one meanwhile
+    INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,
+                          response_excerpt)
+    SELECT a.* FROM unnest($6::text[], $7::text[], $8::int[], $9::float8[], $10::text[],
+                           $11::text[])
+         AS a (message_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+    WHERE a.message_id IN (SELECT id FROM updated)
+), healthy AS (
+    SELECT distribution_id, channel_index FROM channel_states
+    WHERE (distribution_id, channel_index) IN (SELECT * FROM unnest($12::text[], $13::int[]))
+      AND consecutive_failures > 0
+    ORDER BY distribution_id, channel_index
+    FOR UPDATE
+)
+UPDATE channel_states c SET consecutive_failures = 0 FROM healthy h
+WHERE c.distribution_id = h.distribution_id AND c.channel_index = h.channel_index
+"""
+
+
+async def _record_outcomes(
+    conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str
+) -> None:
+    updates, attempts = rows.outcome_params(outcomes)
+    reset, failures = health_changes(outcomes)
+    if failures:
+        # Resets and failure counts lock channel rows in two passes: take every touched row
+        # first, in key order, so two workers recording at once cannot deadlock.
+        touched = sorted({(o.distribution_id, o.channel_index) for o in outcomes})
+        await conn.execute(
+            "SELECT 1 FROM channel_states WHERE (distribution_id, channel_index) IN"
+            " (SELECT * FROM unnest($1::text[], $2::int[]))"
+            " ORDER BY distribution_id, channel_index FOR UPDATE",
+            [d for d, _ in touched],
+            [i for _, i in touched],
+        )
+    await conn.execute(
+        _RECORD_OUTCOMES,
+        *(list(column) for column in zip(*updates, strict=True)),
+        *(list(column) for column in zip(*attempts, strict=True)),
+        [d for d, _ in reset],
+        [i for _, i in reset],
+    )
+    for o in failures:  # channel by channel in key order, each in the order attempted
+        await _count_failure(conn, o, pause_after, now)
+
+
+async def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:
+    key = (outcome.distribution_id, outcome.channel_index)
+    row = await conn.fetchrow(
+        "INSERT INTO channel_states (distribution_id, channel_index, consecutive_failures)"
+        " VALUES ($1, $2, 1) ON CONFLICT (distribution_id, channel_index)"
+        " DO UPDATE SET consecutive_failures = channel_states.consecutive_failures + 1"
+        " RETURNING consecutive_failures, paused_at",
+        *key,
+    )
+    assert row is not None
+    if row["paused_at"] is not None:
+        return
+    reason = pause_reason(row["consecutive_failures"], outcome.status_code, pause_after)
+    if reason is not None:
+        await conn.execute(
+            "UPDATE channel_states SET paused_at = $1, pause_reason = $2"
+            " WHERE distribution_id = $3 AND channel_index = $4",
+            now,
+            reason,
+            *key,
+        )
+
+
+async def _with_attempts(conn: Conn, found: Sequence[Record]) -> list[Delivery]:
+    if not found:
+        return []
+    message_ids = [r["id"] for r in found]
+    by_message: dict[str, list[Any]] = {m: [] for m in message_ids}
+    for r in await conn.fetch(
+        "SELECT * FROM attempts WHERE message_id = ANY($1::text[]) ORDER BY id", message_ids
+    ):
+        by_message[r["message_id"]].append(rows.attempt(r))
+    return [rows.delivery(r, by_message[r["id"]]) for r in found]
