@@ -14,10 +14,14 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.storage.rows import Row, from_json, to_json
+from sendout.storage.rows import Row, from_json, json_or_null, to_json
 
 __all__ = [
+    "CAMPAIGN_CHANGES",
+    "CAMPAIGN_COLUMNS",
     "campaign",
+    "campaign_changes",
+    "campaign_values",
     "conversion",
     "conversion_values",
     "earning_rule",
@@ -138,6 +142,59 @@ def outcome(row: Row) -> PromotionOutcome:
         result=row["result"],
         details=row["details"],
         created_at=row["created_at"],
+    )
+
+
+CAMPAIGN_COLUMNS = (
+    "id",
+    "project_id",
+    "name",
+    "campaign_type",
+    "type",
+    "description",
+    "join_once",
+    "auto_join",
+    "active",
+    "voucher",
+    "referral_program",
+    "metadata",
+    "start_date",
+    "expiration_date",
+    "created_at",
+)
+# What a replace sets: the rest stays as created (name and campaign type included).
+CAMPAIGN_CHANGES = (*CAMPAIGN_COLUMNS[4:-1], "updated_at")
+
+
+def campaign_values(c: Campaign) -> tuple[Any, ...]:
+    """A campaign's values in the order of :data:`CAMPAIGN_COLUMNS`."""
+    return (
+        c.id,
+        c.project_id,
+        c.name,
+        c.campaign_type,
+        *_campaign_settings(c),
+        c.created_at,
+    )
+
+
+def campaign_changes(c: Campaign) -> tuple[Any, ...]:
+    """The values a replace sets, in the order of :data:`CAMPAIGN_CHANGES`."""
+    return (*_campaign_settings(c), c.updated_at)
+
+
+def _campaign_settings(c: Campaign) -> tuple[Any, ...]:
+    return (
+        c.type,
+        c.description,
+        c.join_once,
+        c.auto_join,
+        c.active,
+        json_or_null(c.voucher),
+        json_or_null(c.referral_program),
+        to_json(c.metadata),
+        c.start_date,
+        c.expiration_date,
     )
 
 

@@ -23,6 +23,8 @@ from sendout.records import (
 )
 
 __all__ = [
+    "DISTRIBUTION_CHANGES",
+    "DISTRIBUTION_COLUMNS",
     "attempt",
     "channel",
     "channel_dict",
@@ -31,6 +33,7 @@ __all__ = [
     "customer",
     "delivery",
     "distribution",
+    "distribution_changes",
     "distribution_values",
     "distributions_with_states",
     "event",
@@ -157,9 +160,24 @@ def project_values(p: Project, is_default: bool) -> tuple[Any, ...]:
     return (p.id, p.name, p.app_id, p.app_token, p.webhook_secret, is_default, p.created_at)
 
 
+DISTRIBUTION_COLUMNS = (
+    "id",
+    "project_id",
+    "name",
+    "trigger_type",
+    "trigger_event",
+    "action",
+    "channels",
+    "status",
+    "created_at",
+    "updated_at",
+)
+_DISTRIBUTION_KEYS = frozenset({"id", "project_id", "created_at"})  # never changed by a replace
+DISTRIBUTION_CHANGES = tuple(c for c in DISTRIBUTION_COLUMNS if c not in _DISTRIBUTION_KEYS)
+
+
 def distribution_values(d: Distribution) -> tuple[Any, ...]:
-    """Column values of ``INSERT INTO distributions (id, project_id, name, trigger_type,
-    trigger_event, action, channels, status, created_at, updated_at)``."""
+    """A distribution's values in the order of :data:`DISTRIBUTION_COLUMNS`."""
     return (
         d.id,
         d.project_id,
@@ -172,6 +190,12 @@ def distribution_values(d: Distribution) -> tuple[Any, ...]:
         d.created_at,
         d.updated_at,
     )
+
+
+def distribution_changes(d: Distribution) -> tuple[Any, ...]:
+    """The values a replace sets, in the order of :data:`DISTRIBUTION_CHANGES`."""
+    values = dict(zip(DISTRIBUTION_COLUMNS, distribution_values(d), strict=True))
+    return tuple(values[c] for c in DISTRIBUTION_CHANGES)
 
 
 def channels_json(channels: tuple[Channel, ...]) -> str:

@@ -12,7 +12,7 @@ from sendout.promotions.campaigns import (
 from sendout.promotions.records import Campaign
 from sendout.records import Page
 from sendout.storage import promotion_rows as prow
-from sendout.storage import refusals, rows
+from sendout.storage import refusals
 from sendout.storage.postgres.queries import Where, paged
 
 if TYPE_CHECKING:
@@ -70,26 +70,17 @@ async def check_reward(conn: Conn, campaign: Campaign) -> None:
         check_referee_reward(parent, await find_campaign(conn, campaign.project_id, parent))
 
 
+_UPDATE = (
+    "UPDATE campaigns SET "
+    + ", ".join(f"{c} = ${i}" for i, c in enumerate(prow.CAMPAIGN_CHANGES, 1))
+    + f" WHERE id = ${len(prow.CAMPAIGN_CHANGES) + 1}"
+)
+
+
 async def replace_campaign(conn: Conn, campaign: Campaign) -> Campaign:
     await check_reward(conn, campaign)
     c = campaign
-    await conn.execute(
-        "UPDATE campaigns SET type = $1, description = $2, join_once = $3, auto_join = $4,"
-        " active = $5, voucher = $6, referral_program = $7, metadata = $8, start_date = $9,"
-        " expiration_date = $10, updated_at = $11 WHERE id = $12",
-        c.type,
-        c.description,
-        c.join_once,
-        c.auto_join,
-        c.active,
-        rows.json_or_null(c.voucher),
-        rows.json_or_null(c.referral_program),
-        rows.to_json(c.metadata),
-        c.start_date,
-        c.expiration_date,
-        c.updated_at,
-        c.id,
-    )
+    await conn.execute(_UPDATE, *prow.campaign_changes(c), c.id)
     return await require_campaign(conn, c.project_id, c.id)
 
 

@@ -25,6 +25,17 @@ __all__ = [
     "with_states",
 ]
 
+_INSERT = (
+    f"INSERT INTO distributions ({', '.join(rows.DISTRIBUTION_COLUMNS)})"
+    f" VALUES ({', '.join(f'${i}' for i, _ in enumerate(rows.DISTRIBUTION_COLUMNS, 1))})"
+)
+_N = len(rows.DISTRIBUTION_CHANGES)
+_UPDATE = (
+    "UPDATE distributions SET "
+    + ", ".join(f"{c} = ${i}" for i, c in enumerate(rows.DISTRIBUTION_CHANGES, 1))
+    + f" WHERE project_id = ${_N + 1} AND id = ${_N + 2} RETURNING id"
+)
+
 
 class PostgresDistributions(PostgresConnection):
     async def create_distribution(self, distribution: Distribution) -> Distribution:
@@ -61,18 +72,7 @@ class PostgresDistributions(PostgresConnection):
             if current.channels != d.channels:
                 await conn.execute("DELETE FROM channel_states WHERE distribution_id = $1", d.id)
             updated = await conn.fetchval(
-                "UPDATE distributions SET name = $1, trigger_type = $2, trigger_event = $3,"
-                " action = $4, channels = $5, status = $6, updated_at = $7"
-                " WHERE project_id = $8 AND id = $9 RETURNING id",
-                d.name,
-                d.trigger_type,
-                d.trigger_event,
-                rows.to_json(d.action),
-                rows.channels_json(d.channels),
-                d.status,
-                d.updated_at,
-                d.project_id,
-                d.id,
+                _UPDATE, *rows.distribution_changes(d), d.project_id, d.id
             )
             if updated is None:
                 raise NotFound("distribution", d.id)
@@ -105,12 +105,7 @@ class PostgresDistributions(PostgresConnection):
 
 async def insert_distribution(conn: Conn, d: Distribution) -> None:
     await require_trigger_schema(conn, d.project_id, d.trigger_event)
-    await conn.execute(
-        "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
-        " action, channels, status, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        *rows.distribution_values(d),
-    )
+    await conn.execute(_INSERT, *rows.distribution_values(d))
 
 
 async def require_distribution(

@@ -18,7 +18,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import Customer, Page
-from sendout.storage import rows
+from sendout.storage import promotion_rows as prow
 from sendout.storage.base import PublicationFilter
 from sendout.storage.postgres.campaigns import (
     check_reward,
@@ -166,33 +166,19 @@ class PostgresPromotions(PostgresConnection):
         return await self._read(list_outcomes, project_id, page, distribution_id, result)
 
 
+_INSERT_CAMPAIGN = (
+    f"INSERT INTO campaigns ({', '.join(prow.CAMPAIGN_COLUMNS)})"
+    f" VALUES ({', '.join(f'${i}' for i, _ in enumerate(prow.CAMPAIGN_COLUMNS, 1))})"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
 async def create_campaign(
     conn: Conn, campaign: Campaign, tiers: Sequence[PromotionTier], count: int
 ) -> Campaign:
     await check_reward(conn, campaign)
     c = campaign
-    inserted = await conn.fetchval(
-        "INSERT INTO campaigns (id, project_id, name, campaign_type, type, description,"
-        " join_once, auto_join, active, voucher, referral_program, metadata, start_date,"
-        " expiration_date, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        c.id,
-        c.project_id,
-        c.name,
-        c.campaign_type,
-        c.type,
-        c.description,
-        c.join_once,
-        c.auto_join,
-        c.active,
-        rows.json_or_null(c.voucher),
-        rows.json_or_null(c.referral_program),
-        rows.to_json(c.metadata),
-        c.start_date,
-        c.expiration_date,
-        c.created_at,
-    )
+    inserted = await conn.fetchval(_INSERT_CAMPAIGN, *prow.campaign_values(c))
     if inserted is None:
         raise Conflict(
             f"A campaign named '{c.name}' already exists",

@@ -10,7 +10,7 @@ from sendout.promotions.campaigns import (
 from sendout.promotions.records import Campaign
 from sendout.records import Page
 from sendout.storage import promotion_rows as prow
-from sendout.storage import refusals, rows
+from sendout.storage import refusals
 from sendout.storage.sqlite.queries import Conn, paged
 
 __all__ = [
@@ -54,27 +54,14 @@ def check_reward(conn: Conn, campaign: Campaign) -> None:
         check_referee_reward(parent, find_campaign(conn, campaign.project_id, parent))
 
 
+_UPDATE = (
+    f"UPDATE campaigns SET {', '.join(f'{c} = ?' for c in prow.CAMPAIGN_CHANGES)} WHERE id = ?"
+)
+
+
 def replace_campaign(conn: Conn, campaign: Campaign) -> Campaign:
     check_reward(conn, campaign)
-    conn.execute(
-        "UPDATE campaigns SET type = ?, description = ?, join_once = ?, auto_join = ?,"
-        " active = ?, voucher = ?, referral_program = ?, metadata = ?, start_date = ?,"
-        " expiration_date = ?, updated_at = ? WHERE id = ?",
-        (
-            campaign.type,
-            campaign.description,
-            int(campaign.join_once),
-            int(campaign.auto_join),
-            int(campaign.active),
-            rows.json_or_null(campaign.voucher),
-            rows.json_or_null(campaign.referral_program),
-            rows.to_json(campaign.metadata),
-            campaign.start_date,
-            campaign.expiration_date,
-            campaign.updated_at,
-            campaign.id,
-        ),
-    )
+    conn.execute(_UPDATE, (*prow.campaign_changes(campaign), campaign.id))
     return require_campaign(conn, campaign.project_id, campaign.id)
 
 

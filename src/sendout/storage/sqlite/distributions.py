@@ -13,18 +13,22 @@ from sendout.storage.sqlite.schemas import require_trigger_schema
 
 __all__ = ["SqliteDistributions", "require_distribution", "with_states"]
 
+_INSERT = (
+    f"INSERT INTO distributions ({', '.join(rows.DISTRIBUTION_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in rows.DISTRIBUTION_COLUMNS)})"
+)
+_UPDATE = (
+    f"UPDATE distributions SET {', '.join(f'{c} = ?' for c in rows.DISTRIBUTION_CHANGES)}"
+    " WHERE id = ?"
+)
+
 
 class SqliteDistributions(SqliteConnection):
     async def create_distribution(self, distribution: Distribution) -> Distribution:
         def run(conn: Conn) -> Distribution:
             d = distribution
             require_trigger_schema(conn, d.project_id, d.trigger_event)
-            conn.execute(
-                "INSERT INTO distributions (id, project_id, name, trigger_type, trigger_event,"
-                " action, channels, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows.distribution_values(d),
-            )
+            conn.execute(_INSERT, rows.distribution_values(d))
             return d
 
         return await self._write(run)
@@ -56,20 +60,7 @@ class SqliteDistributions(SqliteConnection):
                 require_trigger_schema(conn, d.project_id, d.trigger_event)
             if current.channels != d.channels:
                 conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (d.id,))
-            conn.execute(
-                "UPDATE distributions SET name = ?, trigger_type = ?, trigger_event = ?,"
-                " action = ?, channels = ?, status = ?, updated_at = ? WHERE id = ?",
-                (
-                    d.name,
-                    d.trigger_type,
-                    d.trigger_event,
-                    rows.to_json(d.action),
-                    rows.channels_json(d.channels),
-                    d.status,
-                    d.updated_at,
-                    d.id,
-                ),
-            )
+            conn.execute(_UPDATE, (*rows.distribution_changes(d), d.id))
             return d
 
         return await self._write(run)

@@ -19,7 +19,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import Customer, Page
-from sendout.storage import rows
+from sendout.storage import promotion_rows as prow
 from sendout.storage.base import PublicationFilter
 from sendout.storage.sqlite.campaigns import (
     check_reward,
@@ -166,33 +166,18 @@ class SqlitePromotions(SqliteConnection):
         return await self._read(list_outcomes, project_id, page, distribution_id, result)
 
 
+_INSERT_CAMPAIGN = (
+    f"INSERT INTO campaigns ({', '.join(prow.CAMPAIGN_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in prow.CAMPAIGN_COLUMNS)})"
+)
+
+
 def create_campaign(
     conn: Conn, campaign: Campaign, tiers: Sequence[PromotionTier], count: int
 ) -> Campaign:
     check_reward(conn, campaign)
     try:
-        conn.execute(
-            "INSERT INTO campaigns (id, project_id, name, campaign_type, type, description,"
-            " join_once, auto_join, active, voucher, referral_program, metadata, start_date,"
-            " expiration_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                campaign.id,
-                campaign.project_id,
-                campaign.name,
-                campaign.campaign_type,
-                campaign.type,
-                campaign.description,
-                int(campaign.join_once),
-                int(campaign.auto_join),
-                int(campaign.active),
-                rows.json_or_null(campaign.voucher),
-                rows.json_or_null(campaign.referral_program),
-                rows.to_json(campaign.metadata),
-                campaign.start_date,
-                campaign.expiration_date,
-                campaign.created_at,
-            ),
-        )
+        conn.execute(_INSERT_CAMPAIGN, prow.campaign_values(campaign))
     except sqlite3.IntegrityError:
         raise Conflict(
             f"A campaign named '{campaign.name}' already exists",
