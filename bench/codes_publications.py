@@ -125,7 +125,7 @@ def database_check(database: Path) -> tuple[int, int, int, int]:
             "SELECT COUNT(*), COUNT(DISTINCT voucher_id) FROM publication_vouchers"
         ).fetchone()
         held = conn.execute("SELECT COUNT(*) FROM vouchers WHERE holder_id IS NOT NULL").fetchone()
-        hooks = conn.execute("SELECT COUNT(*) FROM messages WHERE event_name = 'code'").fetchone()
+        hooks = conn.execute("SELECT COUNT(*) FROM deliveries WHERE event_name = 'code'").fetchone()
         return int(pubs), int(distinct), int(held[0]), int(hooks[0])
     finally:
         conn.close()

@@ -4,7 +4,7 @@
   loopback receiver; webhooks delivered per second to the first (first send to last arrival).
 * blackhole beside it: the same, but the second endpoint accepts connections and never answers
   (every attempt hangs to the 10 s timeout). Auto-pause is set out of reach, so the blackhole
-  keeps its per-destination slots busy all along. Each event makes the same two messages in both
+  keeps its per-destination slots busy all along. Each event makes the same two deliveries in both
   runs, so the ratio shows only what the dead endpoint costs the healthy one (target: >= 0.9).
 * backlog drain: ``--backlog`` events accepted by ``serve --no-worker``, the process stopped,
   then ``serve`` started on the same database: time until every webhook has arrived.

@@ -1,6 +1,6 @@
 """Benchmark: does sendout scale out on PostgreSQL? (Not a test; loopback only, bounded.)
 
-Delivery: with the worker off (``serve --no-worker``) a backlog of ``--backlog`` messages is
+Delivery: with the worker off (``serve --no-worker``) a backlog of ``--backlog`` deliveries is
 filled through the API; then 1, 2 or 4 ``sendout worker`` processes drain it into an aiohttp
 receiver (``--receivers`` processes sharing one port). Throughput = webhooks between the first
 and the last arrival / that time. CPU seconds of every party over the drain say where time goes.
@@ -422,7 +422,7 @@ def print_delivery_budget(runs: list[Run] | None, wanted: float = 1.6) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--backlog", type=int, default=6000, help="messages drained per delivery run"
+        "--backlog", type=int, default=6000, help="deliveries drained per delivery run"
     )
     parser.add_argument("--events", type=int, default=6000, help="events sent per ingest run")
     parser.add_argument("--concurrency", type=int, default=48)

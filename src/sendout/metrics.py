@@ -14,7 +14,7 @@ __all__ = [
 ]
 
 EVENTS = Counter("sendout_events_tracked", "Custom events accepted by POST /v1/events")
-ENQUEUED = Counter("sendout_webhooks_enqueued", "Outbox messages committed with their event")
+ENQUEUED = Counter("sendout_webhooks_enqueued", "Deliveries committed with their event")
 ATTEMPTS = Counter(
     "sendout_delivery_attempts",
     "Webhook delivery attempts by result: delivered, retry (will be tried again), failed (gave up)",

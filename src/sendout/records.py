@@ -9,14 +9,14 @@ __all__ = [
     "Attempt",
     "Channel",
     "ChannelState",
-    "ClaimedMessage",
+    "ClaimedDelivery",
     "Customer",
     "CustomerFields",
     "Delivery",
     "Distribution",
     "Event",
     "EventSchema",
-    "NewMessage",
+    "NewDelivery",
     "Outcome",
     "Page",
     "Project",
@@ -141,8 +141,8 @@ class Distribution:
 
 
 @dataclass(frozen=True, slots=True)
-class NewMessage:
-    """One outbox message to commit with the event that caused it."""
+class NewDelivery:
+    """One delivery to commit with the event that caused it."""
 
     id: str
     distribution_id: str
@@ -154,7 +154,7 @@ class NewMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimedMessage:
+class ClaimedDelivery:
     id: str
     project_id: str
     distribution_id: str
@@ -178,9 +178,9 @@ class ChannelState:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one attempt did, and what the message becomes."""
+    """What one attempt did, and what the delivery becomes."""
 
-    message_id: str
+    delivery_id: str
     distribution_id: str
     channel_index: int
     attempted_at_ms: int

@@ -62,7 +62,7 @@ class Settings:
     allowed_private_networks: tuple[IPNetwork, ...] = ()
     secret_grace_seconds: float = 24 * 3600.0
     # Housekeeping (run by workers).
-    retention_days: float = 0.0  # finished messages and attempts kept this long; 0 = forever
+    retention_days: float = 0.0  # finished deliveries and attempts kept this long; 0 = forever
     housekeeping_interval: float = 600.0  # seconds between purges
     # API.
     max_body_bytes: int = 1024 * 1024

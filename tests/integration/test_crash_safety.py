@@ -160,6 +160,6 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, receiver: Receiver) 
         stored = {r[0] for r in db.execute("SELECT id FROM events")}
         assert accepted <= stored
         pending = db.execute(
-            "SELECT COUNT(*) FROM messages WHERE status != 'delivered'"
+            "SELECT COUNT(*) FROM deliveries WHERE status != 'delivered'"
         ).fetchone()[0]
         assert pending == 0

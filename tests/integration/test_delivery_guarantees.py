@@ -60,7 +60,7 @@ def test_failing_channel_pauses_and_set_live_delivers_the_backlog(
     time.sleep(1.0)  # several retry periods (0.2 s): a paused channel gets no further attempt
     assert len(receiver.at(path)) == attempts
     pending = deliveries(api, distribution_id=distribution["id"], status="pending")
-    assert len(pending) == 3, "messages are kept while the channel is paused"
+    assert len(pending) == 3, "deliveries are kept while the channel is paused"
 
     receiver.script(path)  # the receiver recovers
     resumed = api.post(f"/v1/distributions/{distribution['id']}/resume").json()

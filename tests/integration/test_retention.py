@@ -72,4 +72,4 @@ def test_finished_deliveries_are_purged_and_pending_ones_and_events_stay(
     assert left["status"] == "pending"  # still being retried: never purged
     events = httpx.get(base + "/v1/events", headers=APP, params={"event": name}).json()
     assert [e["id"] for e in events["events"]] == [tracked["id"]]
-    assert "housekeeping.purged_messages" in short_memory.log_text()
+    assert "housekeeping.purged_deliveries" in short_memory.log_text()

@@ -354,15 +354,15 @@ async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
     )
     assert canceled.status == "canceled"
     cutoff = "2026-02-01T00:00:00.000Z"
-    assert await store.purge_finished_messages(cutoff, NOW_MS, 2) == 2  # at most the limit
-    assert await store.purge_finished_messages(cutoff, NOW_MS, 10) == 2  # the other two old ones
-    assert await store.purge_finished_messages(cutoff, NOW_MS, 10) == 0
+    assert await store.purge_finished_deliveries(cutoff, NOW_MS, 2) == 2  # at most the limit
+    assert await store.purge_finished_deliveries(cutoff, NOW_MS, 10) == 2  # the other two old ones
+    assert await store.purge_finished_deliveries(cutoff, NOW_MS, 10) == 0
     left, total = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
     assert total == 3  # the pending one, the canceled event's live message, the new one
     assert {d.status for d in left} == {"pending", "delivered"}
     assert {claimed["pending"].id, claimed["new"].id} <= {d.id for d in left}
     assert (await store.get_delivery("proj_1", claimed["new"].id)).attempts_count == 1
-    for gone in [*(o.message_id for o in finished), canceled.id]:
+    for gone in [*(o.delivery_id for o in finished), canceled.id]:
         with pytest.raises(NotFound):
             await store.get_delivery("proj_1", gone)
     _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
@@ -385,7 +385,7 @@ async def test_a_late_outcome_of_a_purged_message_is_dropped_not_fatal(store: St
         pause_after=12,
         now=NOW,
     )
-    assert await store.purge_finished_messages("2100-01-01T00:00:00.000Z", later, 10) == 1
+    assert await store.purge_finished_deliveries("2100-01-01T00:00:00.000Z", later, 10) == 1
     await store.record_outcomes(  # the first worker's batch: one purged, one still there
         [
             Outcome(late.id, "distr_1", 0, later, 200, 1.0, None, None, True, None),
@@ -407,8 +407,8 @@ async def test_a_message_canceled_in_flight_is_not_purged_before_its_lease_ends(
     [claimed] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
     await store.delete_distribution("proj_1", "distr_1", NOW)  # canceled while in flight
     future = "2100-01-01T00:00:00.000Z"
-    assert await store.purge_finished_messages(future, NOW_MS + 1_000, 10) == 0
-    assert await store.purge_finished_messages(future, NOW_MS + 30_001, 10) == 1
+    assert await store.purge_finished_deliveries(future, NOW_MS + 1_000, 10) == 0
+    assert await store.purge_finished_deliveries(future, NOW_MS + 30_001, 10) == 1
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
@@ -739,8 +739,8 @@ async def test_a_lost_listener_listens_again(
 # --- delivery guarantees: lanes, destinations, pauses, resend, replay ------------------------------
 
 
-def failed(message_id: str, at: int, status: int | None = 500, retry_ms: int = 1_000) -> Outcome:
-    return Outcome(message_id, "distr_1", 0, at, status, 1.0, None, None, False, at + retry_ms)
+def failed(delivery_id: str, at: int, status: int | None = 500, retry_ms: int = 1_000) -> Outcome:
+    return Outcome(delivery_id, "distr_1", 0, at, status, 1.0, None, None, False, at + retry_ms)
 
 
 async def test_lanes_and_excluded_destinations(store: Storage) -> None:

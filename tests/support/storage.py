@@ -7,7 +7,7 @@ from weakref import WeakKeyDictionary
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
 from sendout.pipeline.track import Ingest
 from sendout.promotions.rewards import Rewards
-from sendout.records import Channel, Customer, CustomerFields, Distribution, Event, NewMessage
+from sendout.records import Channel, Customer, CustomerFields, Distribution, Event, NewDelivery
 from sendout.storage.base import CustomerRef, Storage
 from sendout.storage.tx import Insertion, Tx
 
@@ -49,7 +49,7 @@ async def track(store: Storage, cmd: TrackCommand, render: RenderEvent = render)
 
 
 async def enqueue(store: Storage, cmd: TrackCommand, per_event: int = 1) -> None:
-    """Store the event with ``per_event`` messages per active distribution it triggers, named
+    """Store the event with ``per_event`` deliveries per active distribution it triggers, named
     ``whs_<event id>_<n>``, through the :class:`Tx` verbs alone (seeding for outbox tests)."""
 
     async def work(tx: Tx) -> None:
@@ -59,8 +59,8 @@ async def enqueue(store: Storage, cmd: TrackCommand, per_event: int = 1) -> None
         customer = await tx.upsert_customer(cmd.customer, cmd.customer_fields)
         event = cmd.event(schema.id, customer.id, Rewards())
         count = len(candidates) * per_event
-        messages = [
-            NewMessage(
+        deliveries = [
+            NewDelivery(
                 f"whs_{event.id}_{n:04d}",
                 candidates[(n - 1) // per_event].id,
                 0,
@@ -71,7 +71,7 @@ async def enqueue(store: Storage, cmd: TrackCommand, per_event: int = 1) -> None
             )
             for n in range(1, count + 1)
         ]
-        await tx.insert_event(Insertion(event, messages, cmd.created_at_ms))
+        await tx.insert_event(Insertion(event, deliveries, cmd.created_at_ms))
 
     await store.transaction(cmd.project_id, cmd.created_at, work)
 

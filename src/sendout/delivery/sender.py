@@ -13,7 +13,7 @@ from sendout import __version__
 from sendout.delivery.addresses import AddressPolicy
 from sendout.delivery.guard import BlockedDestination, GuardedResolver
 from sendout.delivery.signer import signature_headers
-from sendout.records import ClaimedMessage
+from sendout.records import ClaimedDelivery
 
 __all__ = ["EXCERPT_BYTES", "AttemptResult", "Sender", "new_sender"]
 
@@ -41,7 +41,7 @@ class AttemptResult:
 
 
 class Sender:
-    """Signs and POSTs a message; never raises for anything the receiver or network does."""
+    """Signs and POSTs a delivery; never raises for anything the receiver or network does."""
 
     def __init__(
         self, session: aiohttp.ClientSession, resolver: GuardedResolver, timeout: float
@@ -53,13 +53,13 @@ class Sender:
     async def close(self) -> None:
         await self._session.close()
 
-    async def attempt(self, message: ClaimedMessage, timestamp: int) -> AttemptResult:
-        headers = dict(message.headers)
-        headers.update(signature_headers(message.secrets, message.id, timestamp, message.body))
+    async def attempt(self, delivery: ClaimedDelivery, timestamp: int) -> AttemptResult:
+        headers = dict(delivery.headers)
+        headers.update(signature_headers(delivery.secrets, delivery.id, timestamp, delivery.body))
         started = time.perf_counter()
         try:
-            self._resolver.check_literal(urlsplit(message.url).hostname or "")
-            return await self._post(message, headers, started)
+            self._resolver.check_literal(urlsplit(delivery.url).hostname or "")
+            return await self._post(delivery, headers, started)
         except TimeoutError:
             return _failed(started, f"timeout: no response within {self._timeout.total:g} s", True)
         except BlockedDestination as exc:
@@ -74,11 +74,11 @@ class Sender:
             raise
 
     async def _post(
-        self, message: ClaimedMessage, headers: dict[str, str], started: float
+        self, delivery: ClaimedDelivery, headers: dict[str, str], started: float
     ) -> AttemptResult:
         async with self._session.post(
-            message.url,
-            data=message.body,
+            delivery.url,
+            data=delivery.body,
             headers=headers,
             timeout=self._timeout,
             allow_redirects=False,

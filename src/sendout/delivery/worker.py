@@ -1,4 +1,4 @@
-"""The delivery loop: claim due messages, attempt them concurrently, record what happened.
+"""The delivery loop: claim due deliveries, attempt them concurrently, record what happened.
 
 Two lanes share the worker's capacity: first attempts may use all of it, retries at most
 ``retry_share`` of it, so a backlog of retries never starves new events. Each destination
@@ -22,7 +22,7 @@ from sendout.clock import Clock, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
-from sendout.records import ClaimedMessage, Outcome
+from sendout.records import ClaimedDelivery, Outcome
 from sendout.storage.base import Storage
 
 __all__ = ["Worker", "WorkerLimits", "outcome_of"]
@@ -30,31 +30,31 @@ __all__ = ["Worker", "WorkerLimits", "outcome_of"]
 log = structlog.get_logger("sendout.worker")
 
 _IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
-_PURGE_CHUNK = 5000  # messages per purge statement, so deliveries keep flowing between them
+_PURGE_CHUNK = 5000  # deliveries per purge statement, so deliveries keep flowing between them
 
 
 def outcome_of(
-    message: ClaimedMessage,
+    delivery: ClaimedDelivery,
     result: AttemptResult,
     now: datetime,
     policy: RetryPolicy,
     unit: float,
 ) -> Outcome:
-    """Decide what a message becomes after one attempt. Pure (``unit`` is the jitter draw)."""
+    """Decide what a delivery becomes after one attempt. Pure (``unit`` is the jitter draw)."""
     now_ms = to_ms(now)
     next_at: int | None = None
     if not result.delivered:
-        wait = policy.with_delays(message.retry_schedule).wait_after(
-            message.attempts + 1,
+        wait = policy.with_delays(delivery.retry_schedule).wait_after(
+            delivery.attempts + 1,
             unit=unit,
             throttled=result.throttled,
             retry_after=parse_retry_after(result.retry_after, now),
         )
         next_at = None if wait is None else now_ms + int(wait * 1000)
     return Outcome(
-        message_id=message.id,
-        distribution_id=message.distribution_id,
-        channel_index=message.channel_index,
+        delivery_id=delivery.id,
+        distribution_id=delivery.distribution_id,
+        channel_index=delivery.channel_index,
         attempted_at_ms=now_ms,
         status_code=result.status_code,
         latency_ms=result.latency_ms,
@@ -93,7 +93,7 @@ class WorkerLimits:
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_interval = poll_interval
         self.pause_after = pause_after
-        self.retention_seconds = retention_seconds  # 0: finished messages are kept forever
+        self.retention_seconds = retention_seconds  # 0: finished deliveries are kept forever
         self.housekeeping_interval = housekeeping_interval
 
 
@@ -122,7 +122,7 @@ class Worker:
         self._outcome_ready = asyncio.Event()
 
     def wake(self) -> None:
-        """New messages may be due (called after the API commits an event)."""
+        """New deliveries may be due (called after the API commits an event)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -172,13 +172,13 @@ class Worker:
             await self._storage.release(surplus)
         return len(claimed) - len(surplus)
 
-    def _start(self, message: ClaimedMessage, retry: bool) -> bool:
-        destination = destination_of(message.url)
+    def _start(self, delivery: ClaimedDelivery, retry: bool) -> bool:
+        destination = destination_of(delivery.url)
         if self._per_destination[destination] >= self._limits.per_destination:
             return False
         self._per_destination[destination] += 1
         self._retries_inflight += retry
-        task = asyncio.create_task(self._attempt(message))
+        task = asyncio.create_task(self._attempt(delivery))
         self._inflight.add(task)
 
         def finished(done: asyncio.Task[None]) -> None:
@@ -208,16 +208,16 @@ class Worker:
             waiter.cancel()
             stopper.cancel()
 
-    async def _attempt(self, message: ClaimedMessage) -> None:
+    async def _attempt(self, delivery: ClaimedDelivery) -> None:
         now = self._clock.now()
-        result = await self._sender.attempt(message, int(now.timestamp()))
-        outcome = outcome_of(message, result, self._clock.now(), self._policy, self._unit())
+        result = await self._sender.attempt(delivery, int(now.timestamp()))
+        outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
         metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
         metrics.ATTEMPTS.labels(_result_label(outcome)).inc()
         if not outcome.delivered:
             log.info(
                 "delivery.failed",
-                delivery_id=message.id,
+                delivery_id=delivery.id,
                 status_code=result.status_code,
                 error=result.error,
                 retry_at_ms=outcome.next_attempt_at_ms,
@@ -258,7 +258,7 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), self._limits.housekeeping_interval)
 
     async def _purge(self) -> None:
-        """Expired idempotency keys; finished messages past retention, a chunk at a time."""
+        """Expired idempotency keys; finished deliveries past retention, a chunk at a time."""
         now = self._clock.now()
         await self._storage.purge_idempotency_keys(to_ms(now) - _IDEMPOTENCY_TTL_MS)
         if self._limits.retention_seconds <= 0:
@@ -266,12 +266,12 @@ class Worker:
         before = isoformat(now - timedelta(seconds=self._limits.retention_seconds))
         purged = 0
         while True:
-            gone = await self._storage.purge_finished_messages(before, to_ms(now), _PURGE_CHUNK)
+            gone = await self._storage.purge_finished_deliveries(before, to_ms(now), _PURGE_CHUNK)
             purged += gone
             if gone < _PURGE_CHUNK:
                 break
         if purged:
-            log.info("housekeeping.purged_messages", count=purged, created_before=before)
+            log.info("housekeeping.purged_deliveries", count=purged, created_before=before)
 
     async def _drain(self) -> None:
         """Let attempts in flight finish so their outcomes are recorded (graceful stop)."""

@@ -1,1 +1,1 @@
-"""Outbox messages and when to try them again."""
+"""Deliveries and when to try them again."""

@@ -2,9 +2,9 @@
 
 The usual event names a known customer and changes nothing about them (or names a new customer
 by ``source_id``), carries no referral code, loyalty card or ``Idempotency-Key``, and triggers
-plain messages only. Such an event needs no lock beyond its customer's key and no transaction
+plain deliveries only. Such an event needs no lock beyond its customer's key and no transaction
 of its own: the events waiting at one moment are looked up together and written together (new
-customers, events and outbox messages in one atomic statement, one commit for all).
+customers, events and deliveries in one atomic statement, one commit for all).
 
 Everything else (a changed customer, a promotion purpose, an unknown event name, metadata
 that does not validate, a statement that fails) is answered ``None`` here, and the caller runs
@@ -24,7 +24,7 @@ from sendout.actions.purposes import uses_promotions
 from sendout.events.metadata import check_metadata
 from sendout.matching.match import matching_distributions
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
-from sendout.pipeline.messages import Performed, messages
+from sendout.pipeline.deliveries import Performed, deliveries
 from sendout.promotions.rewards import Rewards
 from sendout.records import Customer
 from sendout.storage.tx import Batches, BatchLookup, Insertion
@@ -119,7 +119,7 @@ async def track_batch(batches: Batches, items: Sequence[Item]) -> list[TrackResu
         if p is None or p.insertion.event.id not in inserted
         else TrackResult(
             event_id=p.insertion.event.id,
-            enqueued=len(p.insertion.messages),
+            enqueued=len(p.insertion.deliveries),
             response=p.response,
             replayed=False,
         )
@@ -163,6 +163,6 @@ def _plan(cmd: TrackCommand, render: RenderEvent, customers: _Customers) -> _Pla
     event = cmd.event(schema.id, customer.id, rewards)
     performed: list[Performed] = [(d, {}) for d in matching_distributions(candidates, event.type)]
     insertion = Insertion(
-        event, messages(cmd, event, schema, customer, rewards, performed), cmd.created_at_ms
+        event, deliveries(cmd, event, schema, customer, rewards, performed), cmd.created_at_ms
     )
     return _Planned(insertion, render(event, customer))

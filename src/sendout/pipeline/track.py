@@ -3,7 +3,7 @@
 Inside one write transaction: ① answer a repeated ``Idempotency-Key`` with its first response;
 look up the event's schema and the distributions it triggers; validate the metadata; upsert
 the customer; check and convert the referral code, credit the loyalty card; store the event;
-② match and ③ perform each distribution's purpose; ④ store one outbox message per channel; render
+② match and ③ perform each distribution's purpose; ④ store one delivery per channel; render
 the answer and remember it under the idempotency key. A refusal anywhere rolls all of it back.
 
 Where the backend offers batches (PostgreSQL), events that need none of the promotion steps
@@ -16,7 +16,7 @@ from sendout.events.metadata import check_metadata
 from sendout.pipeline import batch
 from sendout.pipeline.batcher import MicroBatcher
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
-from sendout.pipeline.messages import messages, perform
+from sendout.pipeline.deliveries import deliveries, perform
 from sendout.promotions.rewards import apply_rewards
 from sendout.storage import refusals
 from sendout.storage.base import Storage
@@ -48,7 +48,7 @@ async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
     )
     event = cmd.event(schema.id, customer.id, rewards)
     performed = await perform(tx, candidates, event, customer)
-    queued = messages(cmd, event, schema, customer, rewards, performed)
+    queued = deliveries(cmd, event, schema, customer, rewards, performed)
     await tx.insert_event(Insertion(event, queued, cmd.created_at_ms))
     response = render(event, customer)
     if cmd.idempotency is not None:

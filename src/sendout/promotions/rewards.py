@@ -2,7 +2,7 @@
 
 Runs inside the tracking transaction; a refusal (400) leaves nothing written. What it hands back
 are records; the webhook's ``data.referral`` / ``data.loyalty`` are rendered from them above this
-package (:mod:`sendout.pipeline.messages`), so promotions never imports the payload layer.
+package (:mod:`sendout.pipeline.deliveries`), so promotions never imports the payload layer.
 """
 
 from __future__ import annotations

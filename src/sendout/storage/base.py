@@ -22,7 +22,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import (
-    ClaimedMessage,
+    ClaimedDelivery,
     Customer,
     CustomerFields,
     Delivery,
@@ -88,53 +88,89 @@ class PublicationFilter:
 
 class Storage(Protocol):
     # --- life cycle -------------------------------------------------------------------------
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
+    async def open(self) -> None:
+        """Connect (and create the SQLite file's folder); raises if the database cannot be
+        reached."""
+
+    async def close(self) -> None:
+        """Finish what was handed in, then release every connection and thread."""
+
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` when another process enqueues messages (PostgreSQL ``LISTEN``).
+        """Call ``wake`` when another process enqueues deliveries (PostgreSQL ``LISTEN``).
 
         A no-op on SQLite: its one process wakes its worker directly after each commit.
         """
 
     # --- instance and projects ---------------------------------------------------------------
-    async def get_setting(self, key: str) -> str | None: ...
-    async def put_setting(self, key: str, value: str) -> None: ...
+    async def get_setting(self, key: str) -> str | None:
+        """The instance setting ``key`` (generated credentials, …), or ``None``."""
+
+    async def put_setting(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing what was there."""
+
     async def put_setting_if_absent(self, key: str, value: str) -> str:
         """Store ``value`` unless ``key`` holds one already; the stored value either way (so
         processes starting together on an empty database all end with the same one)."""
 
-    async def default_project(self) -> Project | None: ...
+    async def default_project(self) -> Project | None:
+        """The project created on first start, or ``None`` before it exists."""
+
     async def create_default_project(self, project: Project) -> Project:
         """The default project: ``project``, created now, unless another process created one
         first. :class:`~sendout.errors.Conflict` if ``project``'s app id belongs to another."""
 
-    async def create_project(self, project: Project, *, is_default: bool) -> Project: ...
+    async def create_project(self, project: Project, *, is_default: bool) -> Project:
+        """Store a new project; Conflict if its app id is taken."""
+
     async def update_project_credentials(
         self, project_id: str, *, app_id: str, app_token: str, webhook_secret: str
-    ) -> Project: ...
-    async def project_by_app_id(self, app_id: str) -> Project | None: ...
-    async def get_project(self, project_id: str) -> Project: ...
-    async def list_projects(self) -> list[Project]: ...
+    ) -> Project:
+        """Replace the project's app id, app token and webhook secret; NotFound if none."""
+
+    async def project_by_app_id(self, app_id: str) -> Project | None:
+        """The project whose app id this is, or ``None`` (authentication)."""
+
+    async def get_project(self, project_id: str) -> Project:
+        """The project; NotFound if there is none with this id."""
+
+    async def list_projects(self) -> list[Project]:
+        """Every project, oldest first."""
+
     async def rotate_webhook_secret(
         self, project_id: str, new_secret: str, previous_expires_ms: int
-    ) -> Project: ...
+    ) -> Project:
+        """Sign with ``new_secret`` from now on, and with the old one as well until
+        ``previous_expires_ms``."""
 
     # --- customers -----------------------------------------------------------------------------
     async def upsert_customer(
         self, project_id: str, ref: CustomerRef, fields: CustomerFields, now: str
-    ) -> Customer: ...
-    async def get_customer(self, project_id: str, id_or_source_id: str) -> Customer: ...
+    ) -> Customer:
+        """The customer ``ref`` names with ``fields`` applied, created from a ``source_id`` if
+        new; NotFound for an unknown ``cust_`` id."""
+
+    async def get_customer(self, project_id: str, id_or_source_id: str) -> Customer:
+        """The customer with this id or ``source_id``; NotFound if none."""
+
     async def update_customer(
         self, project_id: str, id_or_source_id: str, fields: CustomerFields, now: str
-    ) -> Customer: ...
-    async def delete_customer(self, project_id: str, id_or_source_id: str) -> None: ...
+    ) -> Customer:
+        """Apply the fields given (``None`` leaves one as it is); NotFound if no such customer."""
+
+    async def delete_customer(self, project_id: str, id_or_source_id: str) -> None:
+        """Delete the customer; NotFound if none. Its events stay."""
+
     async def list_customers(
         self, project_id: str, page: Page, *, email: str | None, name: str | None, order: str
-    ) -> tuple[list[Customer], int]: ...
-    async def count_customers(self, project_id: str) -> int: ...
+    ) -> tuple[list[Customer], int]:
+        """One page of the project's customers (filtered by email or name, in ``order``) and
+        the total."""
+
+    async def count_customers(self, project_id: str) -> int:
+        """How many customers the project has."""
 
     # --- custom event schemas -------------------------------------------------------------------
     async def create_event_schema(
@@ -144,14 +180,25 @@ class Storage(Protocol):
         name: str,
         properties: dict[str, PropertyDef],
         now: str,
-    ) -> EventSchema: ...
-    async def get_event_schema(self, project_id: str, schema_id: str) -> EventSchema: ...
-    async def list_event_schemas(self, project_id: str) -> list[EventSchema]: ...
+    ) -> EventSchema:
+        """Store a custom event schema; Conflict if the project has one of this name."""
+
+    async def get_event_schema(self, project_id: str, schema_id: str) -> EventSchema:
+        """The schema with this id; NotFound if none."""
+
+    async def list_event_schemas(self, project_id: str) -> list[EventSchema]:
+        """Every schema of the project, oldest first."""
+
     async def update_event_schema(
         self, project_id: str, schema_id: str, properties: dict[str, PropertyDef], now: str
-    ) -> EventSchema: ...
-    async def delete_event_schema(self, project_id: str, schema_id: str) -> None: ...
-    async def event_schema_exists(self, project_id: str, name: str) -> bool: ...
+    ) -> EventSchema:
+        """Replace the schema's properties; NotFound if none."""
+
+    async def delete_event_schema(self, project_id: str, schema_id: str) -> None:
+        """Delete the schema; Conflict while a distribution is triggered by it."""
+
+    async def event_schema_exists(self, project_id: str, name: str) -> bool:
+        """Does the project have a schema of this name?"""
 
     # --- the pipeline's transaction ----------------------------------------------------------
     async def transaction(
@@ -166,27 +213,40 @@ class Storage(Protocol):
         """Batched tracking (PostgreSQL); ``None`` where the backend gains nothing from it."""
 
     # --- events ------------------------------------------------------------------------------
-    async def purge_idempotency_keys(self, before_ms: int) -> int: ...
-    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
-        """Delete at most ``limit`` of the oldest delivered, failed or canceled messages created
-        before ``before`` (ISO 8601), with their attempts; how many messages went. Pending
-        messages, messages a worker holds (a lease running at ``now_ms``: canceled while in
+    async def purge_idempotency_keys(self, before_ms: int) -> int:
+        """Delete the idempotency records stored before ``before_ms``; how many went."""
+
+    async def purge_finished_deliveries(self, before: str, now_ms: int, limit: int) -> int:
+        """Delete at most ``limit`` of the oldest delivered, failed or canceled deliveries created
+        before ``before`` (ISO 8601), with their attempts; how many deliveries went. Pending
+        deliveries, deliveries a worker holds (a lease running at ``now_ms``: canceled while in
         flight) and events are never purged."""
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
-    ) -> tuple[list[Event], int]: ...
+    ) -> tuple[list[Event], int]:
+        """One page of the project's events, newest first (of one customer, of one name), and
+        the total."""
 
     # --- distributions -------------------------------------------------------------------------
-    async def create_distribution(self, distribution: Distribution) -> Distribution: ...
-    async def get_distribution(self, project_id: str, distribution_id: str) -> Distribution: ...
+    async def create_distribution(self, distribution: Distribution) -> Distribution:
+        """Store the distribution; ``unknown_event`` if its trigger has no schema."""
+
+    async def get_distribution(self, project_id: str, distribution_id: str) -> Distribution:
+        """The distribution with its channels' health; NotFound if none."""
+
     async def list_distributions(
         self, project_id: str, page: Page
-    ) -> tuple[list[Distribution], int]: ...
-    async def replace_distribution(self, distribution: Distribution) -> Distribution: ...
-    async def delete_distribution(
-        self, project_id: str, distribution_id: str, now: str
-    ) -> None: ...
+    ) -> tuple[list[Distribution], int]:
+        """One page of the project's distributions, oldest first, and the total."""
+
+    async def replace_distribution(self, distribution: Distribution) -> Distribution:
+        """Store the new definition (channel health reset where channels changed); NotFound if
+        none."""
+
+    async def delete_distribution(self, project_id: str, distribution_id: str, now: str) -> None:
+        """Delete it and cancel its pending deliveries; NotFound if none."""
+
     async def resume_distribution(
         self, project_id: str, distribution_id: str, now: str, now_ms: int
     ) -> Distribution:
@@ -203,23 +263,23 @@ class Storage(Protocol):
         *,
         retries: bool,
         exclude: Sequence[str] = (),
-    ) -> list[ClaimedMessage]:
-        """Lease up to ``limit`` due messages of active, unpaused channels.
+    ) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due deliveries of active, unpaused channels.
 
         ``retries`` picks the lane: first attempts (False) or retries (True), so neither starves
         the other; ``exclude`` names destinations at their concurrency limit. An expired lease
-        makes a message due again."""
+        makes a delivery due again."""
 
-    async def release(self, message_ids: Sequence[str]) -> None:
-        """Give back claimed messages that were not attempted."""
+    async def release(self, delivery_ids: Sequence[str]) -> None:
+        """Give back claimed deliveries that were not attempted."""
 
     async def record_outcomes(
         self, outcomes: Sequence[Outcome], *, pause_after: int, now: str
     ) -> None:
-        """Record attempts, move messages on, and pause channels that keep failing."""
+        """Record attempts, move deliveries on, and pause channels that keep failing."""
 
     async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
-        """Make one more attempt of a delivery now (the same message, the same envelope id)."""
+        """Make one more attempt of a delivery now (the same delivery, the same envelope id)."""
 
     async def replay_deliveries(
         self, project_id: str, distribution_id: str, since: str, now_ms: int
@@ -228,12 +288,16 @@ class Storage(Protocol):
         at or after ``since`` due now; return how many."""
 
     async def next_due_ms(self) -> int | None:
-        """When the earliest pending message falls due (or its lease expires), if any."""
+        """When the earliest pending delivery falls due (or its lease expires), if any."""
 
     async def list_deliveries(
         self, project_id: str, page: Page, where: DeliveryFilter
-    ) -> tuple[list[Delivery], int]: ...
-    async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery: ...
+    ) -> tuple[list[Delivery], int]:
+        """One page of the project's deliveries with their attempts, newest first, filtered,
+        and the total."""
+
+    async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
+        """The delivery with every attempt; NotFound if none in this project."""
 
     # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
     async def create_campaign(
@@ -241,11 +305,17 @@ class Storage(Protocol):
     ) -> Campaign:
         """Store the campaign, its tiers and ``vouchers_count`` generated codes, all or nothing."""
 
-    async def get_campaign(self, project_id: str, id_or_name: str) -> Campaign: ...
+    async def get_campaign(self, project_id: str, id_or_name: str) -> Campaign:
+        """The campaign with this id or name; NotFound if none."""
+
     async def list_campaigns(
         self, project_id: str, page: Page, *, campaign_type: str | None
-    ) -> tuple[list[Campaign], int]: ...
-    async def replace_campaign(self, campaign: Campaign) -> Campaign: ...
+    ) -> tuple[list[Campaign], int]:
+        """One page of the project's campaigns (of one type), newest first, and the total."""
+
+    async def replace_campaign(self, campaign: Campaign) -> Campaign:
+        """Store the campaign's changed settings (name and type stay); the campaign as stored."""
+
     async def delete_campaign(self, project_id: str, id_or_name: str) -> None:
         """Delete it with its codes, publications, tiers and rules (409 if a distribution uses it)."""
 
@@ -261,48 +331,77 @@ class Storage(Protocol):
 
     async def add_voucher(
         self, project_id: str, id_or_name: str, code: str, metadata: dict[str, Any], now: str
-    ) -> tuple[Voucher, Campaign]: ...
+    ) -> tuple[Voucher, Campaign]:
+        """Add one code (``code`` given) to the campaign; the code and the campaign after;
+        Conflict if taken."""
+
     async def import_codes(
         self, project_id: str, id_or_name: str, codes: Sequence[str], now: str
     ) -> int:
         """Add these codes (one transaction); codes already in the project are skipped."""
 
-    async def get_voucher(self, project_id: str, code: str) -> tuple[Voucher, Campaign]: ...
+    async def get_voucher(self, project_id: str, code: str) -> tuple[Voucher, Campaign]:
+        """The code with its campaign; NotFound if none."""
+
     async def list_vouchers(
         self, project_id: str, page: Page, *, campaign: str | None, holder_id: str | None
-    ) -> tuple[list[tuple[Voucher, Campaign]], int]: ...
+    ) -> tuple[list[tuple[Voucher, Campaign]], int]:
+        """One page of codes (of one campaign, held by one customer) in the order they were
+        added, with their campaigns, and the total."""
 
     async def list_publications(
         self, project_id: str, page: Page, where: PublicationFilter
-    ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]: ...
+    ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
+        """One page of publications with their customer and campaign, filtered and ordered, and
+        the total."""
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         """``hierarchy`` <= 0 means "after the last tier of the campaign"."""
 
-    async def get_promotion_tier(self, project_id: str, tier_id: str) -> PromotionTier: ...
+    async def get_promotion_tier(self, project_id: str, tier_id: str) -> PromotionTier:
+        """The tier; NotFound if none."""
+
     async def list_promotion_tiers(
         self, project_id: str, campaign: str | None, page: Page
-    ) -> tuple[list[PromotionTier], int]: ...
-    async def replace_promotion_tier(self, tier: PromotionTier) -> PromotionTier: ...
-    async def delete_promotion_tier(self, project_id: str, tier_id: str) -> None: ...
+    ) -> tuple[list[PromotionTier], int]:
+        """One page of tiers (of one campaign), in hierarchy order, and the total."""
+
+    async def replace_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
+        """Store the tier's new definition; NotFound if none."""
+
+    async def delete_promotion_tier(self, project_id: str, tier_id: str) -> None:
+        """Delete the tier; Conflict while a distribution notifies it."""
 
     async def create_earning_rules(
         self, project_id: str, campaign: str, rules: Sequence[dict[str, Any]], now: str
-    ) -> list[EarningRule]: ...
+    ) -> list[EarningRule]:
+        """Store earning rules on a loyalty campaign, all or none; each must name a schema of
+        the project."""
+
     async def list_earning_rules(
         self, project_id: str, campaign: str, page: Page
-    ) -> tuple[list[EarningRule], int]: ...
-    async def get_earning_rule(
-        self, project_id: str, campaign: str, rule_id: str
-    ) -> EarningRule: ...
-    async def delete_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> None: ...
+    ) -> tuple[list[EarningRule], int]:
+        """One page of the loyalty campaign's earning rules, oldest first, and the total."""
+
+    async def get_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> EarningRule:
+        """The earning rule of this campaign; NotFound if none."""
+
+    async def delete_earning_rule(self, project_id: str, campaign: str, rule_id: str) -> None:
+        """Delete the earning rule; NotFound if none."""
+
     async def list_loyalty_transactions(
         self, project_id: str, code: str, page: Page
-    ) -> tuple[list[LoyaltyTransaction], int]: ...
+    ) -> tuple[list[LoyaltyTransaction], int]:
+        """One page of a loyalty card's points transactions, newest first, and the total."""
 
     async def list_referral_conversions(
         self, project_id: str, page: Page, *, campaign: str | None, referrer_id: str | None
-    ) -> tuple[list[ReferralConversion], int]: ...
+    ) -> tuple[list[ReferralConversion], int]:
+        """One page of referral conversions (of one campaign, one referrer), newest first, and the
+        total."""
+
     async def list_distribution_outcomes(
         self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
-    ) -> tuple[list[PromotionOutcome], int]: ...
+    ) -> tuple[list[PromotionOutcome], int]:
+        """One page of why events sent nothing for a distribution (of one, of one result),
+        newest first, and the total."""

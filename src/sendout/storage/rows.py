@@ -290,8 +290,8 @@ def delivery(row: Row, attempts: Sequence[Attempt]) -> Delivery:
 def outcome_params(
     outcomes: Iterable[Outcome],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Per outcome, the message update ``(status, next_attempt_at, delivered_at,
-    last_status_code, id)`` and the attempt row ``(message_id, attempted_at, status_code,
+    """Per outcome, the delivery update ``(status, next_attempt_at, delivered_at,
+    last_status_code, id)`` and the attempt row ``(delivery_id, attempted_at, status_code,
     latency_ms, error, response_excerpt)``."""
     updates = []
     attempts = []
@@ -303,8 +303,8 @@ def outcome_params(
             status, next_at, delivered_at = "failed", o.attempted_at_ms, None
         else:
             status, next_at, delivered_at = "pending", o.next_attempt_at_ms, None
-        updates.append((status, next_at, delivered_at, o.status_code, o.message_id))
+        updates.append((status, next_at, delivered_at, o.status_code, o.delivery_id))
         attempts.append(
-            (o.message_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
+            (o.delivery_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
         )
     return updates, attempts

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sendout.promotions.tx import PromotionTx
-from sendout.records import Customer, CustomerFields, Distribution, Event, EventSchema, NewMessage
+from sendout.records import Customer, CustomerFields, Distribution, Event, EventSchema, NewDelivery
 from sendout.storage.base import CustomerRef, IdempotencyKey
 
 __all__ = ["BatchLookup", "Batches", "Insertion", "Trigger", "Tx"]
@@ -23,11 +23,11 @@ Trigger = tuple[EventSchema, list[Distribution]]  # a schema and the active dist
 
 @dataclass(frozen=True, slots=True)
 class Insertion:
-    """One event to store, with its outbox messages."""
+    """One event to store, with its deliveries."""
 
     event: Event
-    messages: Sequence[NewMessage]
-    due_ms: int  # when the messages are first due
+    deliveries: Sequence[NewDelivery]
+    due_ms: int  # when the deliveries are first due
 
 
 class Tx(PromotionTx, Protocol):
@@ -47,7 +47,7 @@ class Tx(PromotionTx, Protocol):
         held until commit; NotFound for an unknown ``cust_`` id."""
 
     async def insert_event(self, insertion: Insertion) -> None:
-        """Store the event and its outbox messages."""
+        """Store the event and its deliveries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,6 @@ class Batches(Protocol):
     async def insert(
         self, insertions: Sequence[Insertion], new_customers: Sequence[Customer]
     ) -> set[str]:
-        """Store the new customers, the events and their messages in one atomic statement; the
+        """Store the new customers, the events and their deliveries in one atomic statement; the
         ids of the events stored (one whose customer is gone, or whose new customer another
         transaction created first, is not)."""

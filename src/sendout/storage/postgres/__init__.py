@@ -2,7 +2,7 @@
 
 Where the dialects differ the SQL differs: claims lock with ``FOR UPDATE SKIP LOCKED``, races
 SQLite's single writer rules out are settled by ``ON CONFLICT`` and advisory locks, and a commit
-that enqueued messages ``NOTIFY``s idle workers. Rows become records through
+that enqueued deliveries ``NOTIFY``s idle workers. Rows become records through
 :mod:`sendout.storage.rows`, shared with SQLite. :class:`PostgresStorage` is the
 :class:`~sendout.storage.base.Storage` interface put together from the modules' verb classes.
 """

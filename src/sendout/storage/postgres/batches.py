@@ -1,7 +1,7 @@
 """Batched tracking on PostgreSQL: :class:`~sendout.storage.tx.Batches` in two statements.
 
 One read finds the triggers and customers of every event waiting at one moment; one write
-stores their new customers, events and outbox messages, atomic by itself, with one commit and
+stores their new customers, events and deliveries, atomic by itself, with one commit and
 one WAL flush for all. Which events may take a batch is decided by :mod:`sendout.pipeline.batch`.
 The insert statement also serves the tracking transaction (:mod:`.tx`).
 """
@@ -44,7 +44,7 @@ SELECT
 
 # New customers (unless another transaction created the same source_id first), the events whose
 # customer exists (held by FOR KEY SHARE until the statement commits, so a concurrent delete
-# waits) or was just created, and the outbox messages of exactly those events.
+# waits) or was just created, and the deliveries of exactly those events.
 _INSERT = """
 WITH live AS (
     SELECT id FROM customers WHERE id = ANY($1::text[]) FOR KEY SHARE
@@ -66,7 +66,7 @@ WITH live AS (
     WHERE e.customer_id IN (SELECT id FROM live UNION ALL SELECT id FROM created)
     RETURNING id
 ), queued AS (
-    INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index, event_name,
+    INSERT INTO deliveries (id, project_id, distribution_id, event_id, channel_index, event_name,
                           url, headers, body, status, next_attempt_at, created_at, destination)
     SELECT m.id, m.project_id, m.distribution_id, m.event_id, m.channel_index, m.event_name,
            m.url, m.headers, m.body, 'pending', m.next_attempt_at, m.created_at, m.destination
@@ -89,7 +89,7 @@ class PgBatches:
         enqueued: Callable[[], None],
     ) -> None:
         self._connect = connect
-        self._enqueued = enqueued  # wakes the workers once messages are stored
+        self._enqueued = enqueued  # wakes the workers once deliveries are stored
 
     async def lookup(
         self,
@@ -125,7 +125,7 @@ class PgBatches:
     ) -> set[str]:
         async with self._connect() as conn:
             stored = await insert_events(conn, insertions, new_customers)
-        if any(i.messages for i in insertions if i.event.id in stored):
+        if any(i.deliveries for i in insertions if i.event.id in stored):
             self._enqueued()
         return stored
 
@@ -133,12 +133,12 @@ class PgBatches:
 async def insert_events(
     conn: Conn, insertions: Sequence[Insertion], new_customers: Sequence[Customer] = ()
 ) -> set[str]:
-    """Store events, their messages and the customers they create, in one statement; the ids
+    """Store events, their deliveries and the customers they create, in one statement; the ids
     of the events stored (an event whose customer is gone, or was created by another
     transaction first, is not)."""
     events = [i.event for i in insertions]
     new = {c.id for c in new_customers}
-    queued = [(i, m) for i in insertions for m in i.messages]
+    queued = [(i, m) for i in insertions for m in i.deliveries]
     args: list[list[Any]] = [
         list({e.customer_id for e in events if e.customer_id not in new}),
         [c.id for c in new_customers],

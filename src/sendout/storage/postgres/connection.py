@@ -2,7 +2,7 @@
 
 Every verb takes a connection from an asyncpg pool and runs one transaction (READ COMMITTED) on
 it; multi-statement reads run REPEATABLE READ so a count and its page agree. A commit that
-enqueued messages ``NOTIFY``s idle workers, in this and every other process.
+enqueued deliveries ``NOTIFY``s idle workers, in this and every other process.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class PostgresConnection:
             return plan.names
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` whenever a transaction enqueues messages (``LISTEN sendout_outbox``).
+        """Call ``wake`` whenever a transaction enqueues deliveries (``LISTEN sendout_outbox``).
 
         The listener has its own connection, outside the pool. When it drops, it is opened again
         (the worker polls every ``SENDOUT_POLL_INTERVAL`` meanwhile) and ``wake`` is called once,
@@ -167,7 +167,7 @@ class PostgresConnection:
         Not inside the tracking transaction: a transaction that NOTIFYs holds a database-wide
         lock through its commit, fsync included, so every tracking commit would wait in line
         (about 3x fewer events/s measured). Lost only if the process dies in between; workers
-        then find the messages on their next poll.
+        then find the deliveries on their next poll.
         """
         self._notify_wanted = True
         if self._notifying is None or self._notifying.done():

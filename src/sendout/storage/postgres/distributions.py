@@ -76,7 +76,7 @@ class PostgresDistributions(PostgresConnection):
             )
             if updated is None:
                 raise NotFound("distribution", d.id)
-        if d.status == "ACTIVE":  # a resumed distribution may have messages waiting
+        if d.status == "ACTIVE":  # a resumed distribution may have deliveries waiting
             self._poke_workers()
         return d
 
@@ -84,7 +84,7 @@ class PostgresDistributions(PostgresConnection):
         async def run(conn: Conn) -> None:
             await require_distribution(conn, project_id, distribution_id, lock=True)
             await conn.execute(
-                "UPDATE messages SET status = 'canceled' WHERE distribution_id = $1"
+                "UPDATE deliveries SET status = 'canceled' WHERE distribution_id = $1"
                 " AND status = 'pending'",
                 distribution_id,
             )
@@ -149,7 +149,7 @@ async def resume(
         distribution_id,
     )
     await conn.execute(
-        "UPDATE messages SET next_attempt_at = $1 WHERE distribution_id = $2"
+        "UPDATE deliveries SET next_attempt_at = $1 WHERE distribution_id = $2"
         " AND status = 'pending' AND next_attempt_at > $1",
         now_ms,
         distribution_id,

@@ -16,16 +16,16 @@ if TYPE_CHECKING:
 __all__ = ["PostgresEvents"]
 
 
-# Oldest finished messages first; SKIP LOCKED so workers purging at once take different ones.
+# Oldest finished deliveries first; SKIP LOCKED so workers purging at once take different ones.
 # The attempts go in the same statement (their foreign key is checked at its end).
 _PURGE_FINISHED = """
 WITH doomed AS (
-    SELECT id FROM messages WHERE status <> 'pending' AND created_at < $1 AND lease_until <= $2
+    SELECT id FROM deliveries WHERE status <> 'pending' AND created_at < $1 AND lease_until <= $2
     ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
 ), attempts_gone AS (
-    DELETE FROM attempts WHERE message_id IN (SELECT id FROM doomed)
+    DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM doomed)
 )
-DELETE FROM messages WHERE id IN (SELECT id FROM doomed)
+DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed)
 """
 
 
@@ -36,7 +36,7 @@ class PostgresEvents(PostgresConnection):
         )
         return affected(status)
 
-    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
+    async def purge_finished_deliveries(self, before: str, now_ms: int, limit: int) -> int:
         status = await self._one(execute, _PURGE_FINISHED, before, now_ms, limit)
         return affected(status)
 

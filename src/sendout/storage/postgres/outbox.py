@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedMessage, Delivery, Outcome, Page, Project
+from sendout.records import ClaimedDelivery, Delivery, Outcome, Page, Project
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.postgres.connection import PostgresConnection
@@ -31,7 +31,7 @@ class PostgresOutbox(PostgresConnection):
         *,
         retries: bool,
         exclude: Sequence[str] = (),
-    ) -> list[ClaimedMessage]:
+    ) -> list[ClaimedDelivery]:
         async with self._conn() as conn:
             found = await conn.fetch(
                 _CLAIM_RETRIES if retries else _CLAIM_FIRST,
@@ -43,13 +43,13 @@ class PostgresOutbox(PostgresConnection):
         claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["seq"]))
         return [_claimed(r, now_ms) for r in claimed]
 
-    async def release(self, message_ids: Sequence[str]) -> None:
-        if message_ids:
+    async def release(self, delivery_ids: Sequence[str]) -> None:
+        if delivery_ids:
             await self._one(
                 execute,
-                "UPDATE messages SET lease_until = 0 WHERE id = ANY($1::text[])"
+                "UPDATE deliveries SET lease_until = 0 WHERE id = ANY($1::text[])"
                 " AND status = 'pending'",
-                list(message_ids),
+                list(delivery_ids),
             )
 
     async def record_outcomes(
@@ -73,7 +73,7 @@ class PostgresOutbox(PostgresConnection):
         async def run(conn: Conn) -> int:
             await require_distribution(conn, project_id, distribution_id)
             status = await conn.execute(
-                "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = 0"
                 " WHERE distribution_id = $2 AND created_at >= $3"
                 " AND (status = 'failed'"
                 " OR (status = 'pending' AND attempts > 0 AND lease_until <= $1))",
@@ -90,7 +90,7 @@ class PostgresOutbox(PostgresConnection):
 
     async def next_due_ms(self) -> int | None:
         row = await self._fetchrow(
-            "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM messages m"
+            "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM deliveries m"
             " JOIN distributions d ON d.id = m.distribution_id"
             " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
             " AND c.channel_index = m.channel_index"
@@ -112,9 +112,9 @@ class PostgresOutbox(PostgresConnection):
         n = len(params)
 
         async def run(conn: Conn) -> tuple[list[Delivery], int]:
-            total = await conn.fetchval(f"SELECT COUNT(*) FROM messages WHERE {clause}", *params)
+            total = await conn.fetchval(f"SELECT COUNT(*) FROM deliveries WHERE {clause}", *params)
             found = await conn.fetch(
-                f"SELECT * FROM messages WHERE {clause} ORDER BY created_at DESC, id DESC"
+                f"SELECT * FROM deliveries WHERE {clause} ORDER BY created_at DESC, id DESC"
                 f" LIMIT ${n + 1} OFFSET ${n + 2}",
                 *params,
                 page.limit,
@@ -127,7 +127,9 @@ class PostgresOutbox(PostgresConnection):
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         async def run(conn: Conn) -> Delivery:
             found = await conn.fetch(
-                "SELECT * FROM messages WHERE project_id = $1 AND id = $2", project_id, delivery_id
+                "SELECT * FROM deliveries WHERE project_id = $1 AND id = $2",
+                project_id,
+                delivery_id,
             )
             if not found:
                 raise NotFound("delivery", delivery_id)
@@ -140,7 +142,7 @@ class PostgresOutbox(PostgresConnection):
 # another transaction leased after our snapshot is re-checked under its lock and dropped.
 _CLAIM = """
 WITH due AS (
-    SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id
+    SELECT m.id FROM deliveries m JOIN distributions d ON d.id = m.distribution_id
     LEFT JOIN channel_states c
            ON c.distribution_id = m.distribution_id AND c.channel_index = m.channel_index
     WHERE m.status = 'pending' AND m.next_attempt_at <= $2 AND m.lease_until <= $2
@@ -150,7 +152,7 @@ WITH due AS (
     LIMIT $3
     FOR UPDATE OF m SKIP LOCKED
 )
-UPDATE messages m SET lease_until = $1
+UPDATE deliveries m SET lease_until = $1
 FROM due, projects p, distributions d
 WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
 RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
@@ -165,7 +167,7 @@ _CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
 _CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")
 
 
-def _claimed(r: Record, now_ms: int) -> ClaimedMessage:
+def _claimed(r: Record, now_ms: int) -> ClaimedDelivery:
     project = Project(
         id=r["project_id"],
         name="",
@@ -179,7 +181,7 @@ def _claimed(r: Record, now_ms: int) -> ClaimedMessage:
     channels = rows.from_json(r["channels"])
     index = r["channel_index"]
     channel = rows.channel(channels[index]) if index < len(channels) else None
-    return ClaimedMessage(
+    return ClaimedDelivery(
         id=r["id"],
         project_id=r["project_id"],
         distribution_id=r["distribution_id"],
@@ -195,7 +197,7 @@ def _claimed(r: Record, now_ms: int) -> ClaimedMessage:
 
 async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
     found = await conn.fetchrow(
-        "SELECT * FROM messages WHERE project_id = $1 AND id = $2 FOR UPDATE",
+        "SELECT * FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE",
         project_id,
         delivery_id,
     )
@@ -207,7 +209,7 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     if distribution.paused:
         raise refusals.distribution_paused(distribution.id)
     row = await conn.fetchrow(
-        "UPDATE messages SET status = 'pending', next_attempt_at = $1, lease_until = 0"
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = 0"
         " WHERE id = $2 RETURNING *",
         now_ms,
         delivery_id,
@@ -216,25 +218,25 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     return (await _with_attempts(conn, [row]))[0]
 
 
-# Every attempt of a batch in one statement: the messages' new states, the attempt rows, and the
+# Every attempt of a batch in one statement: the deliveries' new states, the attempt rows, and the
 # channels that delivered set healthy (their rows locked in key order, so workers cannot
 # deadlock).
 _RECORD_OUTCOMES = """
 WITH updated AS (
-    UPDATE messages m SET status = u.status, attempts = m.attempts + 1, lease_until = 0,
+    UPDATE deliveries m SET status = u.status, attempts = m.attempts + 1, lease_until = 0,
            next_attempt_at = u.next_at, delivered_at = COALESCE(u.delivered_at, m.delivered_at),
            last_status_code = u.code
     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[])
          AS u (status, next_at, delivered_at, code, id)
     WHERE m.id = u.id
     RETURNING m.id
-), recorded AS (  -- only for messages still there: a purge may have taken one meanwhile
-    INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,
+), recorded AS (  -- only for deliveries still there: a purge may have taken one meanwhile
+    INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error,
                           response_excerpt)
     SELECT a.* FROM unnest($6::text[], $7::text[], $8::int[], $9::float8[], $10::text[],
                            $11::text[])
-         AS a (message_id, attempted_at, status_code, latency_ms, error, response_excerpt)
-    WHERE a.message_id IN (SELECT id FROM updated)
+         AS a (delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+    WHERE a.delivery_id IN (SELECT id FROM updated)
 ), healthy AS (
     SELECT distribution_id, channel_index FROM channel_states
     WHERE (distribution_id, channel_index) IN (SELECT * FROM unnest($12::text[], $13::int[]))
@@ -300,10 +302,10 @@ async def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: st
 async def _with_attempts(conn: Conn, found: Sequence[Record]) -> list[Delivery]:
     if not found:
         return []
-    message_ids = [r["id"] for r in found]
-    by_message: dict[str, list[Any]] = {m: [] for m in message_ids}
+    delivery_ids = [r["id"] for r in found]
+    by_delivery: dict[str, list[Any]] = {m: [] for m in delivery_ids}
     for r in await conn.fetch(
-        "SELECT * FROM attempts WHERE message_id = ANY($1::text[]) ORDER BY id", message_ids
+        "SELECT * FROM attempts WHERE delivery_id = ANY($1::text[]) ORDER BY id", delivery_ids
     ):
-        by_message[r["message_id"]].append(rows.attempt(r))
-    return [rows.delivery(r, by_message[r["id"]]) for r in found]
+        by_delivery[r["delivery_id"]].append(rows.attempt(r))
+    return [rows.delivery(r, by_delivery[r["id"]]) for r in found]

@@ -73,7 +73,7 @@ class PgTx:
         self._conn = conn
         self._project_id = project_id
         self._now = now
-        self.enqueued = 0  # outbox messages stored: the workers are woken after commit
+        self.enqueued = 0  # deliveries stored: the workers are woken after commit
 
     @property
     def now(self) -> str:
@@ -286,4 +286,4 @@ class PgTx:
     async def insert_event(self, insertion: Insertion) -> None:
         stored = await insert_events(self._conn, [insertion])
         assert stored == {insertion.event.id}, "the customer row is locked by this transaction"
-        self.enqueued += len(insertion.messages)
+        self.enqueued += len(insertion.deliveries)

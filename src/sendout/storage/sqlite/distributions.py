@@ -69,7 +69,7 @@ class SqliteDistributions(SqliteConnection):
         def run(conn: Conn) -> None:
             require_distribution(conn, project_id, distribution_id)
             conn.execute(
-                "UPDATE messages SET status = 'canceled' WHERE distribution_id = ?"
+                "UPDATE deliveries SET status = 'canceled' WHERE distribution_id = ?"
                 " AND status = 'pending'",
                 (distribution_id,),
             )
@@ -95,7 +95,7 @@ class SqliteDistributions(SqliteConnection):
                 (distribution_id,),
             )
             conn.execute(
-                "UPDATE messages SET next_attempt_at = ? WHERE distribution_id = ?"
+                "UPDATE deliveries SET next_attempt_at = ? WHERE distribution_id = ?"
                 " AND status = 'pending' AND next_attempt_at > ?",
                 (now_ms, distribution_id, now_ms),
             )

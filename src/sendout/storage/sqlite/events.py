@@ -18,18 +18,18 @@ class SqliteEvents(SqliteConnection):
 
         return await self._write(run)
 
-    async def purge_finished_messages(self, before: str, now_ms: int, limit: int) -> int:
+    async def purge_finished_deliveries(self, before: str, now_ms: int, limit: int) -> int:
         def run(conn: Conn) -> int:
             doomed = [
                 (r[0],)
                 for r in conn.execute(
-                    "SELECT id FROM messages WHERE status <> 'pending' AND created_at < ?"
+                    "SELECT id FROM deliveries WHERE status <> 'pending' AND created_at < ?"
                     " AND lease_until <= ? ORDER BY created_at LIMIT ?",
                     (before, now_ms, limit),
                 )
             ]
-            conn.executemany("DELETE FROM attempts WHERE message_id = ?", doomed)
-            conn.executemany("DELETE FROM messages WHERE id = ?", doomed)
+            conn.executemany("DELETE FROM attempts WHERE delivery_id = ?", doomed)
+            conn.executemany("DELETE FROM deliveries WHERE id = ?", doomed)
             return len(doomed)
 
         return await self._write(run)

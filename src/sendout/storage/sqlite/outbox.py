@@ -1,4 +1,4 @@
-"""The outbox on SQLite: claiming due messages, recording attempts, resends and replays,
+"""The outbox on SQLite: claiming due deliveries, recording attempts, resends and replays,
 listing deliveries."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedMessage, Delivery, Outcome, Page
+from sendout.records import ClaimedDelivery, Delivery, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.sqlite.connection import SqliteConnection
@@ -28,17 +28,17 @@ class SqliteOutbox(SqliteConnection):
         *,
         retries: bool,
         exclude: Sequence[str] = (),
-    ) -> list[ClaimedMessage]:
+    ) -> list[ClaimedDelivery]:
         return await self._write(_claim_due, now_ms, limit, lease_ms, retries, tuple(exclude))
 
-    async def release(self, message_ids: Sequence[str]) -> None:
+    async def release(self, delivery_ids: Sequence[str]) -> None:
         def run(conn: Conn) -> None:
             conn.executemany(
-                "UPDATE messages SET lease_until = 0 WHERE id = ? AND status = 'pending'",
-                [(m,) for m in message_ids],
+                "UPDATE deliveries SET lease_until = 0 WHERE id = ? AND status = 'pending'",
+                [(m,) for m in delivery_ids],
             )
 
-        if message_ids:
+        if delivery_ids:
             await self._write(run)
 
     async def record_outcomes(
@@ -50,18 +50,20 @@ class SqliteOutbox(SqliteConnection):
     async def resend_delivery(self, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
         def run(conn: Conn) -> Delivery:
             found = conn.execute(
-                "SELECT * FROM messages WHERE project_id = ? AND id = ?", (project_id, delivery_id)
+                "SELECT * FROM deliveries WHERE project_id = ? AND id = ?",
+                (project_id, delivery_id),
             ).fetchone()
             if found is None:
                 raise NotFound("delivery", delivery_id)
             _refuse_unsendable(conn, found)
             conn.execute(
-                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0"
                 " WHERE id = ?",
                 (now_ms, delivery_id),
             )
             return _with_attempts(
-                conn, conn.execute("SELECT * FROM messages WHERE id = ?", (delivery_id,)).fetchall()
+                conn,
+                conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchall(),
             )[0]
 
         return await self._write(run)
@@ -72,7 +74,7 @@ class SqliteOutbox(SqliteConnection):
         def run(conn: Conn) -> int:
             require_distribution(conn, project_id, distribution_id)
             cursor = conn.execute(
-                "UPDATE messages SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0"
                 " WHERE distribution_id = ? AND created_at >= ?"
                 " AND (status = 'failed'"
                 " OR (status = 'pending' AND attempts > 0 AND lease_until <= ?))",
@@ -85,7 +87,7 @@ class SqliteOutbox(SqliteConnection):
     async def next_due_ms(self) -> int | None:
         def run(conn: Conn) -> int | None:
             row = conn.execute(
-                "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM messages m"
+                "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM deliveries m"
                 " JOIN distributions d ON d.id = m.distribution_id"
                 " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
                 " AND c.channel_index = m.channel_index"
@@ -108,9 +110,11 @@ class SqliteOutbox(SqliteConnection):
         )
 
         def run(conn: Conn) -> tuple[list[Delivery], int]:
-            total = conn.execute(f"SELECT COUNT(*) FROM messages WHERE {clause}", params).fetchone()
+            total = conn.execute(
+                f"SELECT COUNT(*) FROM deliveries WHERE {clause}", params
+            ).fetchone()
             found = conn.execute(
-                f"SELECT * FROM messages WHERE {clause} ORDER BY created_at DESC, id DESC"
+                f"SELECT * FROM deliveries WHERE {clause} ORDER BY created_at DESC, id DESC"
                 " LIMIT ? OFFSET ?",
                 (*params, page.limit, page.offset),
             ).fetchall()
@@ -121,7 +125,8 @@ class SqliteOutbox(SqliteConnection):
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         def run(conn: Conn) -> Delivery:
             found = conn.execute(
-                "SELECT * FROM messages WHERE project_id = ? AND id = ?", (project_id, delivery_id)
+                "SELECT * FROM deliveries WHERE project_id = ? AND id = ?",
+                (project_id, delivery_id),
             ).fetchall()
             if not found:
                 raise NotFound("delivery", delivery_id)
@@ -130,24 +135,24 @@ class SqliteOutbox(SqliteConnection):
         return await self._read(run)
 
 
-def _refuse_unsendable(conn: Conn, message: sqlite3.Row) -> None:
-    if message["status"] == "canceled":
-        raise refusals.delivery_canceled(message["id"])
-    distribution = require_distribution(conn, message["project_id"], message["distribution_id"])
+def _refuse_unsendable(conn: Conn, delivery: sqlite3.Row) -> None:
+    if delivery["status"] == "canceled":
+        raise refusals.delivery_canceled(delivery["id"])
+    distribution = require_distribution(conn, delivery["project_id"], delivery["distribution_id"])
     if distribution.paused:
         raise refusals.distribution_paused(distribution.id)
 
 
 def _claim_due(
     conn: Conn, now_ms: int, limit: int, lease_ms: int, retries: bool, exclude: tuple[str, ...]
-) -> list[ClaimedMessage]:
+) -> list[ClaimedDelivery]:
     lane = "m.attempts > 0" if retries else "m.attempts = 0"
     skip = ""
     if exclude:
         skip = " AND m.destination NOT IN (" + ", ".join("?" for _ in exclude) + ")"
     claimed = conn.execute(
-        "UPDATE messages SET lease_until = ? WHERE id IN ("
-        " SELECT m.id FROM messages m JOIN distributions d ON d.id = m.distribution_id"
+        "UPDATE deliveries SET lease_until = ? WHERE id IN ("
+        " SELECT m.id FROM deliveries m JOIN distributions d ON d.id = m.distribution_id"
         " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
         " AND c.channel_index = m.channel_index"
         " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
@@ -161,7 +166,7 @@ def _claim_due(
     secrets = _signing_secrets(conn, {r["project_id"] for r in claimed}, now_ms)
     schedules = _retry_schedules(conn, {r["distribution_id"] for r in claimed})
     return [
-        ClaimedMessage(
+        ClaimedDelivery(
             id=r["id"],
             project_id=r["project_id"],
             distribution_id=r["distribution_id"],
@@ -201,16 +206,16 @@ def _retry_schedules(
 def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, now: str) -> None:
     updates, attempts = rows.outcome_params(outcomes)
     conn.executemany(
-        "UPDATE messages SET status = ?, attempts = attempts + 1, lease_until = 0,"
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, lease_until = 0,"
         " next_attempt_at = ?, delivered_at = COALESCE(?, delivered_at), last_status_code = ?"
         " WHERE id = ?",
         updates,
     )
-    # Only for messages still there: a purge may have taken one whose outcome came late.
+    # Only for deliveries still there: a purge may have taken one whose outcome came late.
     conn.executemany(
-        "INSERT INTO attempts (message_id, attempted_at, status_code, latency_ms, error,"
+        "INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error,"
         " response_excerpt) SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
-        " (SELECT 1 FROM messages WHERE id = ?)",
+        " (SELECT 1 FROM deliveries WHERE id = ?)",
         [(*a, a[0]) for a in attempts],
     )
     reset, failures = health_changes(outcomes)
@@ -246,11 +251,11 @@ def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> 
 def _with_attempts(conn: Conn, found: list[sqlite3.Row]) -> list[Delivery]:
     if not found:
         return []
-    message_ids = [r["id"] for r in found]
-    marks = ", ".join("?" for _ in message_ids)
-    by_message: dict[str, list[Any]] = {m: [] for m in message_ids}
+    delivery_ids = [r["id"] for r in found]
+    marks = ", ".join("?" for _ in delivery_ids)
+    by_delivery: dict[str, list[Any]] = {m: [] for m in delivery_ids}
     for r in conn.execute(
-        f"SELECT * FROM attempts WHERE message_id IN ({marks}) ORDER BY id", message_ids
+        f"SELECT * FROM attempts WHERE delivery_id IN ({marks}) ORDER BY id", delivery_ids
     ):
-        by_message[r["message_id"]].append(rows.attempt(r))
-    return [rows.delivery(r, by_message[r["id"]]) for r in found]
+        by_delivery[r["delivery_id"]].append(rows.attempt(r))
+    return [rows.delivery(r, by_delivery[r["id"]]) for r in found]

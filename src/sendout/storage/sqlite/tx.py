@@ -252,7 +252,7 @@ class SqliteTx:
             rows.event_values(event),
         )
         self._conn.executemany(
-            "INSERT INTO messages (id, project_id, distribution_id, event_id, channel_index,"
+            "INSERT INTO deliveries (id, project_id, distribution_id, event_id, channel_index,"
             " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
             [
@@ -270,6 +270,6 @@ class SqliteTx:
                     insertion.due_ms,
                     event.created_at,
                 )
-                for m in insertion.messages
+                for m in insertion.deliveries
             ],
         )

@@ -74,8 +74,8 @@ CREATE TABLE distributions (
 );
 CREATE INDEX distributions_trigger ON distributions (project_id, trigger_event);
 
--- The outbox: one row per webhook send-out (its id is the envelope id, whs_…).
-CREATE TABLE messages (
+-- The outbox: one row per delivery, one webhook for one channel (its id is the envelope id, whs_…).
+CREATE TABLE deliveries (
     id               text COLLATE "C" PRIMARY KEY,
     project_id       text COLLATE "C" NOT NULL REFERENCES projects (id),
     distribution_id  text COLLATE "C" NOT NULL,
@@ -88,27 +88,27 @@ CREATE TABLE messages (
     status           text COLLATE "C" NOT NULL,          -- pending | delivered | failed | canceled
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  bigint NOT NULL,                    -- ms
-    lease_until      bigint NOT NULL DEFAULT 0,          -- ms; a claim holds the message until then
+    lease_until      bigint NOT NULL DEFAULT 0,          -- ms; a claim holds the delivery until then
     created_at       text COLLATE "C" NOT NULL,
     delivered_at     text COLLATE "C",
     last_status_code integer
 );
-CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX messages_created ON messages (project_id, created_at);
-CREATE INDEX messages_distribution ON messages (distribution_id, created_at);
-CREATE INDEX messages_event ON messages (event_id);
-CREATE INDEX messages_finished ON messages (created_at) WHERE status <> 'pending';
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_created ON deliveries (project_id, created_at);
+CREATE INDEX deliveries_distribution ON deliveries (distribution_id, created_at);
+CREATE INDEX deliveries_event ON deliveries (event_id);
+CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status <> 'pending';
 
 CREATE TABLE attempts (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    message_id       text COLLATE "C" NOT NULL REFERENCES messages (id),
+    delivery_id      text COLLATE "C" NOT NULL REFERENCES deliveries (id),
     attempted_at     text COLLATE "C" NOT NULL,
     status_code      integer,
     latency_ms       double precision NOT NULL,
     error            text COLLATE "C",
     response_excerpt text COLLATE "C"
 );
-CREATE INDEX attempts_message ON attempts (message_id, id);
+CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
 
 -- 0002_promotions
 
@@ -262,9 +262,9 @@ CREATE INDEX distribution_outcomes_created ON distribution_outcomes (project_id,
 
 -- 0003_delivery_guarantees
 
-ALTER TABLE messages ADD COLUMN destination text COLLATE "C" NOT NULL DEFAULT '';
-ALTER TABLE messages ADD COLUMN seq bigserial;  -- creation order, for a resumed backlog
-CREATE INDEX messages_pending_distribution ON messages (distribution_id, created_at)
+ALTER TABLE deliveries ADD COLUMN destination text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN seq bigserial;  -- creation order, for a resumed backlog
+CREATE INDEX deliveries_pending_distribution ON deliveries (distribution_id, created_at)
     WHERE status = 'pending';
 
 CREATE TABLE channel_states (

@@ -1,7 +1,7 @@
-"""③ and ④ of tracking: what each matching distribution's purpose adds, and the outbox messages.
+"""③ and ④ of tracking: what each matching distribution's purpose adds, and the deliveries.
 
 ``perform`` runs the purposes (publishing a code, checking a tier) through the transaction;
-``messages`` is pure: one ``customer.custom_event`` envelope per channel of each distribution
+``deliveries`` is pure: one ``customer.custom_event`` envelope per channel of each distribution
 that sends, all sharing one activity id. The referral and loyalty records the promotions step
 hands back are rendered here (``data.referral`` / ``data.loyalty``), above both the promotions
 domain and the payload layer.
@@ -21,9 +21,9 @@ from sendout.payloads.promotions import loyalty_data, referral_data
 from sendout.pipeline.commands import TrackCommand
 from sendout.promotions.rewards import Rewards
 from sendout.promotions.tx import PromotionTx
-from sendout.records import Customer, Distribution, Event, EventSchema, NewMessage
+from sendout.records import Customer, Distribution, Event, EventSchema, NewDelivery
 
-__all__ = ["Performed", "messages", "perform", "rewards_data"]
+__all__ = ["Performed", "deliveries", "perform", "rewards_data"]
 
 Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
 
@@ -52,18 +52,18 @@ def rewards_data(rewards: Rewards) -> dict[str, Any]:
     return data
 
 
-def messages(
+def deliveries(
     cmd: TrackCommand,
     event: Event,
     schema: EventSchema,
     customer: Customer,
     rewards: Rewards,
     performed: Sequence[Performed],
-) -> list[NewMessage]:
-    """One outbox message per channel of each distribution that sends."""
+) -> list[NewDelivery]:
+    """One delivery per channel of each distribution that sends."""
     base = build_data(event, schema, customer, rewards_data(rewards))
     activity = ids.activity_id()
-    out: list[NewMessage] = []
+    out: list[NewDelivery] = []
     for distribution, extras in performed:
         data = {**base, **extras}
         for index, channel in enumerate(distribution.channels):
@@ -81,7 +81,7 @@ def messages(
                 event_source=cmd.event_source,
             )
             out.append(
-                NewMessage(
+                NewDelivery(
                     id=delivery,
                     distribution_id=distribution.id,
                     channel_index=index,
