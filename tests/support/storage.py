@@ -7,7 +7,15 @@ from weakref import WeakKeyDictionary
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
 from sendout.pipeline.track import Ingest
 from sendout.promotions.rewards import Rewards
-from sendout.records import Channel, Customer, CustomerFields, Distribution, Event, NewDelivery
+from sendout.records import (
+    Channel,
+    Customer,
+    CustomerFields,
+    Distribution,
+    Event,
+    NewDelivery,
+    Page,
+)
 from sendout.storage.base import CustomerRef, Storage
 from sendout.storage.tx import Insertion, Tx
 
@@ -91,3 +99,11 @@ def command(event_id: str, source_id: str = "c1", created_at: str = NOW) -> Trac
         NOW_MS,
         {"channel": "API"},
     )
+
+
+async def customers_in(store: Storage, project_id: str = "proj_1") -> int:
+    """How many customers the project has (the total of a customer listing)."""
+    _, total = await store.list_customers(
+        project_id, Page(1, 1), email=None, name=None, order="created_at"
+    )
+    return total

@@ -169,9 +169,6 @@ class Storage(Protocol):
         """One page of the project's customers (filtered by email or name, in ``order``) and
         the total."""
 
-    async def count_customers(self, project_id: str) -> int:
-        """How many customers the project has."""
-
     # --- custom event schemas -------------------------------------------------------------------
     async def create_event_schema(
         self,

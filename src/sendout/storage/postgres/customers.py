@@ -72,13 +72,6 @@ class PostgresCustomers(PostgresConnection):
 
         return await self._read(run)
 
-    async def count_customers(self, project_id: str) -> int:
-        row = await self._fetchrow(
-            "SELECT COUNT(*) AS n FROM customers WHERE project_id = $1", project_id
-        )
-        assert row is not None
-        return int(row["n"])
-
 
 # SQLite sorts NULL first ascending and last descending; PostgreSQL the other way round.
 _CUSTOMER_ORDERS = {

@@ -60,15 +60,6 @@ class SqliteCustomers(SqliteConnection):
 
         return await self._read(run)
 
-    async def count_customers(self, project_id: str) -> int:
-        def run(conn: Conn) -> int:
-            row = conn.execute(
-                "SELECT COUNT(*) FROM customers WHERE project_id = ?", (project_id,)
-            ).fetchone()
-            return int(row[0])
-
-        return await self._read(run)
-
 
 _CUSTOMER_ORDERS = {
     "created_at": "created_at ASC",
