@@ -228,7 +228,9 @@ async def test_a_proportional_rule_without_its_number_gives_nothing(store: Stora
     assert total == 0
 
 
-async def test_a_card_refusals(store: Storage) -> None:
+async def test_an_unknown_card_another_customers_card_or_a_referral_code_is_refused(
+    store: Storage,
+) -> None:
     await loyalty_program(store, FIXED)
     await publish(store, "alice", voucher="CARD-1")
     bob = await customer(store, "bob")
