@@ -17,7 +17,7 @@ from sendout.promotions.records import Publication, Voucher
 from sendout.records import CustomerFields, Page
 from sendout.storage.base import CustomerRef, Storage
 from sendout.storage.tx import Tx
-from storage.test_promotion_conformance import campaign, in_tx, refused
+from support.promotion_store import campaign, in_tx, refused
 from support.storage import NOW
 
 

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from sendout.errors import NotFound
+from sendout.pipeline.deliveries import rewards_data
 from sendout.promotions.campaigns import voucher_template
 from sendout.promotions.rewards import Rewards, apply_rewards
 from sendout.records import Customer, CustomerFields, Page, PropertyDef
 from sendout.storage.base import CustomerRef, PublicationFilter, Storage
-from storage.test_promotion_conformance import campaign, in_tx, publish, refused
+from support.promotion_store import campaign, in_tx, publish, refused
 from support.storage import NOW
 
 
@@ -101,6 +102,14 @@ async def test_an_unpublished_referral_code_is_refused(store: Storage) -> None:
     await store.import_codes("proj_1", "ref", ["REF-1"], NOW)
     bob = await customer(store, "bob")
     await refused("referral_code_not_published", rewards(store, bob, referral={"code": "REF-1"}))
+
+
+async def test_a_referral_code_whose_referrer_was_deleted_is_refused(store: Storage) -> None:
+    code = await referral_code(store)
+    await store.delete_customer("proj_1", "alice")
+    bob = await customer(store, "bob")
+    await refused("referrer_not_found", rewards(store, bob, referral={"code": code}))
+    assert await conversions(store) == []
 
 
 async def test_a_referrer_who_does_not_hold_the_code_is_refused(store: Storage) -> None:
@@ -212,7 +221,8 @@ async def test_a_card_earns_the_points_of_each_rule_with_one_transaction_each(
     got = await rewards(
         store, bob, event_name="purchase", metadata={"amount": 25}, loyalty={"code": "CARD-1"}
     )
-    assert got.data["loyalty"]["voucher"]["loyalty_card"] == {"points": 9, "balance": 9}
+    assert got.loyalty is not None
+    assert (got.loyalty.card.points, got.loyalty.card.balance) == (9, 9)
     card, _ = await store.get_voucher("proj_1", "CARD-1")
     assert (card.points, card.balance) == (9, 9)
     found, total = await store.list_loyalty_transactions("proj_1", "CARD-1", Page(10, 1))
@@ -263,9 +273,13 @@ async def test_the_rewards_carry_the_event_echo_and_the_webhook_data(store: Stor
     )
     assert got.event_referral == {"referrer_id": alice.id, "code": code, "id": voucher.id}
     assert got.event_loyalty == {"code": "CARD-1"}
-    assert set(got.data) == {"referral", "loyalty"}
-    assert got.data["referral"]["referrer"]["id"] == alice.id
-    assert got.data["referral"]["voucher"]["code"] == code
-    assert got.data["referral"]["campaign"]["id"] == "camp_ref"
-    assert got.data["loyalty"]["voucher"]["code"] == "CARD-1"
-    assert got.data["loyalty"]["campaign"]["id"] == "camp_cards"
+    assert got.referral is not None and got.loyalty is not None
+    assert got.referral.referrer.id == alice.id
+    assert got.referral.voucher.code == code
+    assert got.referral.campaign.id == "camp_ref"
+    assert got.loyalty.card.code == "CARD-1"
+    assert got.loyalty.campaign.id == "camp_cards"
+    data = rewards_data(got)
+    assert set(data) == {"referral", "loyalty"}
+    assert data["referral"]["referrer"]["id"] == alice.id
+    assert data["loyalty"]["voucher"]["code"] == "CARD-1"

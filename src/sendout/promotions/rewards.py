@@ -91,7 +91,12 @@ async def _referral(
         )
     given = referral.get("referrer_id")
     referrer = await tx.customer(voucher.holder_id)
-    assert referrer is not None
+    if referrer is None:  # its holder was deleted: the code refers nobody any more
+        raise _refuse(
+            "referrer_not_found",
+            f"Referral code {code} was held by customer {voucher.holder_id}, who is deleted",
+            code,
+        )
     if given is not None and given not in (referrer.id, referrer.source_id):
         raise _refuse(
             "referrer_mismatch", f"Referral code {code} is not held by referrer {given}", code
