@@ -14,7 +14,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -31,7 +31,6 @@ from support.storage import NOW, SECRET, customers_in, distribution
 from support.storage_fixtures import OpenStore
 
 PUBLISHER = Path(__file__).resolve().parents[1] / "support" / "publisher.py"
-T = TypeVar("T")
 FIRST = Page(10, 1)
 
 

@@ -30,7 +30,7 @@ __all__ = ["Worker", "WorkerLimits", "outcome_of"]
 log = structlog.get_logger("sendout.worker")
 
 _IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
-_PURGE_CHUNK = 5000  # deliveries per purge statement, so deliveries keep flowing between them
+_PURGE_CHUNK = 5000  # finished deliveries per purge statement; sending goes on between them
 
 
 def outcome_of(

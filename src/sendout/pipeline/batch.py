@@ -2,9 +2,10 @@
 
 The usual event names a known customer and changes nothing about them (or names a new customer
 by ``source_id``), carries no referral code, loyalty card or ``Idempotency-Key``, and triggers
-plain deliveries only. Such an event needs no lock beyond its customer's key and no transaction
-of its own: the events waiting at one moment are looked up together and written together (new
-customers, events and deliveries in one atomic statement, one commit for all).
+only distributions of the ``plain_message`` purpose. Such an event needs no lock beyond its
+customer's key and no transaction of its own: the events waiting at one moment are looked up
+together and written together (new customers, events and deliveries in one atomic statement,
+one commit for all).
 
 Everything else (a changed customer, a promotion purpose, an unknown event name, metadata
 that does not validate, a statement that fails) is answered ``None`` here, and the caller runs

@@ -51,7 +51,7 @@ async def get_delivery(deliveryId: str, request: Request, project: AppProject) -
 
 @router.post(
     "/{deliveryId}/resend",
-    summary="Attempt a delivery again now (same delivery, same envelope id)",
+    summary="Attempt a delivery again now (same body, same envelope id)",
     response_class=JsonResponse,
 )
 async def resend_delivery(

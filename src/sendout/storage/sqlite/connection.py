@@ -39,7 +39,7 @@ class SqliteConnection:
         return await self._writer.call(lambda conn: fn(conn, *args))
 
     async def _write_async(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """A transaction whose body awaits promotion verbs. They never suspend on SQLite (the
+        """A transaction whose body awaits ``Tx`` verbs. They never suspend on SQLite (the
         connection is synchronous), so the coroutine is driven to its end in one step."""
         return await self._write(lambda conn: _drive(fn(conn, *args)))
 
