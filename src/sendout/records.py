@@ -130,6 +130,7 @@ class Distribution:
     status: str
     created_at: str
     updated_at: str | None
+    conditions: JSON | None = None  # Voucherify's filter shape, checked at save
     channel_states: tuple[ChannelState, ...] = field(default=(), compare=False)
 
     def state_of(self, index: int) -> ChannelState:

@@ -272,3 +272,17 @@ async def test_a_burst_of_plain_events_is_answered_through_batches(
     assert sum(watched.batch_sizes) == 20 and max(watched.batch_sizes) > 1
     _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
     assert total == 20 and await customers_in(store) == 5
+
+
+async def test_an_event_that_fails_a_distributions_conditions_takes_the_transaction() -> None:
+    """The outcome it records is a write, which only the tracking transaction makes."""
+    pro_only = replace(
+        distribution("distr_2"),
+        conditions={"junction": "AND", "event.metadata.plan": {"conditions": {"$is": ["pro"]}}},
+    )
+    batches = FakeBatches(lookup(distribution(), pro_only))
+    assert await run(batches, known("event_1")) == [None]  # command() sends plan "p"
+    assert batches.inserted_ids() == []
+    met = replace(command("event_2", "known"), metadata={"plan": "pro"})
+    (result,) = await run(batches, met)
+    assert result is not None and result.enqueued == 2

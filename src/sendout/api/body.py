@@ -143,6 +143,10 @@ def _invalid(exc: ValidationError) -> InvalidInput:
             key=f"missing_{loc}",
             message=f"Missing {loc}",
         )
+    if first["type"] == "extra_forbidden":
+        return InvalidInput(
+            f"Unknown key '{loc}': this route takes no such setting", key="invalid_payload"
+        )
     return InvalidInput(f"{loc}: {first['msg']}", key="invalid_payload")
 
 

@@ -1,4 +1,9 @@
-"""Request bodies, as Voucherify (and its SDK) send them. Unknown keys are ignored."""
+"""Request bodies, as Voucherify (and its SDK) send them.
+
+On routes Voucherify shares, unknown keys are ignored (the SDK sends fields sendout may not
+use); on sendout's own routes (``/v1/distributions*``) an unknown key is refused, so a setting
+sendout does not know is never silently dropped.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,12 @@ __all__ = [
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+class _Own(BaseModel):
+    """A body of sendout's own routes: an unknown key is a 400 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class AddressIn(_In):
@@ -126,7 +137,7 @@ class EventSchemaUpdateIn(_In):
     schema_: SchemaBodyIn = Field(alias="schema")
 
 
-class TriggerIn(_In):
+class TriggerIn(_Own):
     type: str
     event: str = Field(min_length=1, max_length=300)
 
@@ -137,7 +148,7 @@ class ActionIn(BaseModel):
     type: str
 
 
-class ChannelIn(_In):
+class ChannelIn(_Own):
     type: str
     event_name: str = Field(min_length=1, max_length=300)
     url: str = Field(min_length=1, max_length=2048)
@@ -148,15 +159,19 @@ class ChannelIn(_In):
     )
 
 
-class DistributionIn(_In):
+class DistributionIn(_Own):
     name: str = Field(min_length=1, max_length=300)
     trigger: TriggerIn
     action: ActionIn
     channels: list[ChannelIn] = Field(min_length=1, max_length=20)
     status: str = "ACTIVE"
+    conditions: dict[str, Any] | None = Field(
+        default=None,
+        description="Who the distribution sends to, in Voucherify's filter shape (docs/api.md).",
+    )
 
 
-class ReplayIn(_In):
+class ReplayIn(_Own):
     since: dt.datetime = Field(description="Replay deliveries created at or after this time.")
 
 
@@ -170,11 +185,13 @@ class RotateSecretIn(_In):
     )
 
 
-class DistributionPatchIn(_In):
-    """``PUT`` body: the fields given replace the stored ones."""
+class DistributionPatchIn(_Own):
+    """``PUT`` body: the fields given replace the stored ones (``"conditions": {}`` removes
+    them)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=300)
     trigger: TriggerIn | None = None
     action: ActionIn | None = None
     channels: list[ChannelIn] | None = Field(default=None, min_length=1, max_length=20)
     status: str | None = None
+    conditions: dict[str, Any] | None = None

@@ -126,6 +126,7 @@ def distribution_view(d: Distribution) -> JSON:
         "action": d.action,
         "channels": [_channel_view(c, d.state_of(i)) for i, c in enumerate(d.channels)],
         "status": d.status,
+        "conditions": d.conditions,
         "created_at": d.created_at,
         "updated_at": d.updated_at,
     }

@@ -70,6 +70,13 @@ def check_action(action: Mapping[str, Any]) -> dict[str, Any]:
             key="invalid_action",
             message="Invalid action",
         )
+    unknown = sorted(set(action) - {"type", *ACTION_TARGETS[kind]})
+    if unknown:
+        raise InvalidInput(
+            f"Unknown key 'action.{unknown[0]}': a {kind} action takes"
+            f" {', '.join(('type', *ACTION_TARGETS[kind]))}",
+            key="invalid_payload",
+        )
     checked: dict[str, Any] = {"type": kind}
     for name in ACTION_TARGETS[kind]:
         value = action.get(name)

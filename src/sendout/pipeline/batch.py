@@ -7,10 +7,11 @@ customer's key and no transaction of its own: the events waiting at one moment a
 together and written together (new customers, events and deliveries in one atomic statement,
 one commit for all).
 
-Everything else (a changed customer, a promotion purpose, an unknown event name, metadata
-that does not validate, a statement that fails) is answered ``None`` here, and the caller runs
-:func:`sendout.pipeline.track.track` for that event alone, which answers exactly as it always
-does. So a batch never decides a refusal: it only takes the easy cases off the slow path.
+Everything else (a changed customer, a promotion purpose, an unknown event name, conditions
+that do not hold, metadata that does not validate, a statement that fails) is answered ``None``
+here, and the caller runs :func:`sendout.pipeline.track.track` for that event alone, which
+answers exactly as it always does. So a batch never decides a refusal: it only takes the easy
+cases off the slow path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import structlog
 from sendout import ids
 from sendout.actions.purposes import uses_promotions
 from sendout.events.metadata import check_metadata
+from sendout.matching.conditions import facts_of, unmet
 from sendout.matching.match import matching_distributions
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
 from sendout.pipeline.deliveries import Performed, deliveries
@@ -162,7 +164,12 @@ def _plan(cmd: TrackCommand, render: RenderEvent, customers: _Customers) -> _Pla
     # a plain message, adding nothing to ``data``.
     rewards = Rewards()
     event = cmd.event(schema.id, customer.id, rewards)
-    performed: list[Performed] = [(d, {}) for d in matching_distributions(candidates, event.type)]
+    matched = matching_distributions(candidates, event.type)
+    if any(d.conditions for d in matched):
+        facts = facts_of(event.metadata, customer)
+        if any(unmet(d.conditions, facts) is not None for d in matched):
+            return None  # an unmet condition records an outcome: the transaction's to write
+    performed: list[Performed] = [(d, {}) for d in matched]
     insertion = Insertion(
         event, deliveries(cmd, event, schema, customer, rewards, performed), cmd.created_at_ms
     )

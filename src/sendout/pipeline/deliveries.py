@@ -15,6 +15,7 @@ from typing import Any
 from sendout import ids
 from sendout.actions.purposes import purpose_extras
 from sendout.jsonutil import dumps
+from sendout.matching.conditions import facts_of, unmet
 from sendout.matching.match import matching_distributions
 from sendout.payloads.custom_event import build_data, build_envelope
 from sendout.payloads.promotions import loyalty_data, referral_data
@@ -23,7 +24,9 @@ from sendout.promotions.rewards import Rewards
 from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, Distribution, Event, EventSchema, NewDelivery
 
-__all__ = ["Performed", "deliveries", "perform", "rewards_data"]
+__all__ = ["CONDITIONS_NOT_MET", "Performed", "deliveries", "perform", "rewards_data"]
+
+CONDITIONS_NOT_MET = "conditions_not_met"
 
 Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
 
@@ -32,9 +35,22 @@ async def perform(
     tx: PromotionTx, candidates: Sequence[Distribution], event: Event, customer: Customer
 ) -> list[Performed]:
     """Each distribution the event triggers with the keys its purpose adds to ``data``; those
-    whose purpose sends nothing (an outcome is recorded) are left out."""
+    whose conditions do not hold, or whose purpose sends nothing, are left out (each with an
+    outcome recorded)."""
     performed: list[Performed] = []
+    facts = facts_of(event.metadata, customer)
     for distribution in matching_distributions(candidates, event.type):
+        failed = unmet(distribution.conditions, facts)
+        if failed is not None:
+            await tx.record_outcome(
+                distribution_id=distribution.id,
+                event_id=event.id,
+                customer_id=customer.id,
+                campaign_id=distribution.action.get("campaign_id"),
+                result=CONDITIONS_NOT_MET,
+                details=f"conditions not met: {failed}",
+            )
+            continue
         extras = await purpose_extras(tx, distribution, event, customer)
         if extras is not None:
             performed.append((distribution, extras))

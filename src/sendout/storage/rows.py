@@ -171,6 +171,7 @@ DISTRIBUTION_COLUMNS = (
     "status",
     "created_at",
     "updated_at",
+    "conditions",
 )
 _DISTRIBUTION_KEYS = frozenset({"id", "project_id", "created_at"})  # never changed by a replace
 DISTRIBUTION_CHANGES = tuple(c for c in DISTRIBUTION_COLUMNS if c not in _DISTRIBUTION_KEYS)
@@ -189,6 +190,7 @@ def distribution_values(d: Distribution) -> tuple[Any, ...]:
         d.status,
         d.created_at,
         d.updated_at,
+        json_or_null(d.conditions),
     )
 
 
@@ -243,6 +245,7 @@ def distribution(row: Row, states: tuple[ChannelState, ...] = ()) -> Distributio
         status=row["status"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        conditions=None if row["conditions"] is None else from_json(row["conditions"]),
         channel_states=states,
     )
 

@@ -30,6 +30,7 @@ from sendout.bootstrap import address_policy
 from sendout.clock import isoformat, to_ms
 from sendout.delivery.guard import unsafe_destination
 from sendout.errors import InvalidInput
+from sendout.matching.conditions import check_conditions
 from sendout.matching.rules import (
     check_action,
     check_channel,
@@ -94,6 +95,7 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         status=check_status(body.status),
         created_at=isoformat(ctx.clock.now()),
         updated_at=None,
+        conditions=check_conditions(body.conditions),
     )
     await ctx.storage.create_distribution(distribution)
     return JsonResponse(distribution_view(distribution))
@@ -154,6 +156,11 @@ async def update_distribution(
         status=current.status if body.status is None else check_status(body.status),
         created_at=current.created_at,
         updated_at=isoformat(ctx.clock.now()),
+        conditions=(
+            check_conditions(body.conditions)
+            if "conditions" in body.model_fields_set
+            else current.conditions
+        ),
     )
     await ctx.storage.replace_distribution(updated)
     if updated.status == "ACTIVE":

@@ -285,3 +285,6 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (project_id, route, key)
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms);
+
+-- 0007: distribution conditions
+ALTER TABLE distributions ADD COLUMN conditions TEXT;
