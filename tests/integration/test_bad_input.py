@@ -291,6 +291,32 @@ def test_ipv6_forms_carrying_a_private_ipv4_are_unsafe(
     assert api.get("/v1/distributions").json()["total"] == before
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\u00e4..com/",
+        "http://a..com/",
+        f"http://{'a' * 64}.example.com/",
+        f"https://\u00e4{'a' * 63}.example.com/hook",
+    ],
+)
+def test_hosts_idna_cannot_encode_are_invalid(api: httpx.Client, event_name: str, url: str) -> None:
+    before = api.get("/v1/distributions").json()["total"]
+    bad = channel(url=url)
+    body = assert_error(
+        api.post("/v1/distributions", json=distribution_body(event_name, channels=bad)),
+        400,
+        "invalid_url",
+    )
+    assert body["details"].startswith("channels[0].url "), body
+    assert api.get("/v1/distributions").json()["total"] == before
+    created = api.post("/v1/distributions", json=distribution_body(event_name)).json()
+    response = api.put(f"/v1/distributions/{created['id']}", json={"channels": bad})
+    body = assert_error(response, 400, "invalid_url")
+    assert body["details"].startswith("channels[0].url "), body
+    assert api.get(f"/v1/distributions/{created['id']}").json() == created
+
+
 def test_distribution_for_an_unknown_event(api: httpx.Client) -> None:
     before = api.get("/v1/distributions").json()["total"]
     assert_error(

@@ -205,6 +205,17 @@ async def test_save_and_connect_checks_unwrap_embedded_ipv4() -> None:
     await resolver.close()
 
 
+async def test_the_guard_never_raises_on_a_host_idna_cannot_encode() -> None:
+    policy = AddressPolicy()
+    resolver = GuardedResolver(policy)
+    for host in ["\u00e4..com", "a" * 64 + ".example.com"]:
+        assert await unsafe_destination(host, 80, policy) is None
+        resolver.check_literal(host)
+        with pytest.raises(OSError, match="not a valid host name"):
+            await resolver.resolve(host, 80)
+    await resolver.close()
+
+
 class _Answers(ThreadedResolver):
     """A DNS stand-in: every name resolves to the given addresses."""
 
