@@ -261,6 +261,62 @@ def test_bad_distributions(
     assert api.get("/v1/distributions").json()["total"] == before
 
 
+# The test server opens 127.0.0.0/8 (as a plain 127.0.0.1 is allowed there, so are the forms
+# carrying it): these carry addresses it does not open. test_strict_server has the loopback ones.
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+        "[64:ff9b:1::a00:1]",  # local-use NAT64 of 10.0.0.1
+        "[2002:a9fe:a9fe::]",  # 6to4 of 169.254.169.254
+        "[::a9fe:a9fe]",  # IPv4-compatible
+        "[::169.254.169.254]",
+        "[::ffff:0:a00:1]",  # IPv4-translated 10.0.0.1
+        "[2001:0:a00:1:8000:63bf:3fff:fdd2]",  # Teredo, server 10.0.0.1
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_are_unsafe(
+    api: httpx.Client, event_name: str, host: str
+) -> None:
+    before = api.get("/v1/distributions").json()["total"]
+    url = f"http://{host}/hook"
+    body = assert_error(
+        api.post(
+            "/v1/distributions", json=distribution_body(event_name, channels=channel(url=url))
+        ),
+        400,
+        "unsafe_url",
+    )
+    assert body["details"].startswith("channels[0].url: ")
+    assert api.get("/v1/distributions").json()["total"] == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\u00e4..com/",
+        "http://a..com/",
+        f"http://{'a' * 64}.example.com/",
+        f"https://\u00e4{'a' * 63}.example.com/hook",
+    ],
+)
+def test_hosts_idna_cannot_encode_are_invalid(api: httpx.Client, event_name: str, url: str) -> None:
+    before = api.get("/v1/distributions").json()["total"]
+    bad = channel(url=url)
+    body = assert_error(
+        api.post("/v1/distributions", json=distribution_body(event_name, channels=bad)),
+        400,
+        "invalid_url",
+    )
+    assert body["details"].startswith("channels[0].url "), body
+    assert api.get("/v1/distributions").json()["total"] == before
+    created = api.post("/v1/distributions", json=distribution_body(event_name)).json()
+    response = api.put(f"/v1/distributions/{created['id']}", json={"channels": bad})
+    body = assert_error(response, 400, "invalid_url")
+    assert body["details"].startswith("channels[0].url "), body
+    assert api.get(f"/v1/distributions/{created['id']}").json() == created
+
+
 def test_distribution_for_an_unknown_event(api: httpx.Client) -> None:
     before = api.get("/v1/distributions").json()["total"]
     assert_error(

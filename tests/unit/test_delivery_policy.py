@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime
 
 import pytest
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 from sendout.api.ratelimit import TokenBuckets
 from sendout.delivery.addresses import AddressPolicy, parse_networks
@@ -121,6 +124,126 @@ def test_public_addresses_and_opened_ranges() -> None:
     assert not opened.allows("192.168.0.1")
     with pytest.raises(ValueError, match="not a CIDR"):
         parse_networks("10.0.0.0/33")
+
+
+# IPv6 forms that carry an IPv4 address (docs/security.md): each judged by the IPv4 inside.
+EMBEDDED_PRIVATE = [
+    "64:ff9b::a9fe:a9fe",  # NAT64 well-known prefix, 169.254.169.254
+    "64:ff9b::7f00:1",  # NAT64, 127.0.0.1
+    "64:ff9b:1::a00:1",  # local-use NAT64 (RFC 8215), 10.0.0.1
+    "64:ff9b:1::808:808",  # local-use NAT64: refused whatever it carries
+    "2002:7f00:1::",  # 6to4, 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4, 169.254.169.254
+    "::7f00:1",  # IPv4-compatible, 127.0.0.1
+    "::127.0.0.1",
+    "::a00:1",  # IPv4-compatible, 10.0.0.1
+    "::ffff:0:7f00:1",  # IPv4-translated (RFC 2765), 127.0.0.1
+    "::ffff:0:a9fe:a9fe",
+    "::ffff:a9fe:a9fe",  # IPv4-mapped, 169.254.169.254
+    "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo, public server and client 8.8.8.8
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo, client 192.0.2.45
+    "2001:0:a00:1:8000:63bf:3fff:fdd2",  # Teredo, server 10.0.0.1
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_PRIVATE)
+def test_ipv6_forms_carrying_an_ipv4_are_refused(address: str) -> None:
+    assert not AddressPolicy().allows(address)
+    assert "a loopback, private" in (AddressPolicy().refusal("h", [address]) or "")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::808:808",  # NAT64 of 8.8.8.8: DNS64 answers these for IPv4-only receivers
+        "64:ff9b::8.8.8.8",
+        "2002:808:808::1",  # 6to4 of 8.8.8.8
+        "::ffff:8.8.8.8",
+        "::ffff:0:808:808",
+        "::808:808",
+        "2606:2800:220:1:248:1893:25c8:1946",
+    ],
+)
+def test_ipv6_forms_carrying_a_public_ipv4_are_allowed(address: str) -> None:
+    assert AddressPolicy().allows(address)
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::7f00:1", "2002:7f00:1::", "::7f00:1", "::127.0.0.1", "::ffff:0:7f00:1"]
+)
+def test_an_opened_ipv4_range_opens_its_embedded_forms(address: str) -> None:
+    assert AddressPolicy(parse_networks("127.0.0.0/8")).allows(address)
+    assert not AddressPolicy(parse_networks("10.0.0.0/8")).allows(address)
+
+
+def test_opened_ipv6_ranges_are_judged_as_given() -> None:
+    loopback = AddressPolicy(parse_networks("::1/128"))
+    assert loopback.allows("::1")
+    assert not AddressPolicy().allows("::1")
+    assert not AddressPolicy().allows("::")
+    local_nat64 = AddressPolicy(parse_networks("64:ff9b:1::/48"))
+    assert local_nat64.allows("64:ff9b:1::808:808")
+    assert not local_nat64.allows("64:ff9b::a9fe:a9fe")
+
+
+def test_the_refusal_names_the_embedded_ipv4() -> None:
+    reason = AddressPolicy().refusal("[::7f00:1]", ["::7f00:1"]) or ""
+    assert "::7f00:1 (IPv4 127.0.0.1)" in reason
+
+
+async def test_save_and_connect_checks_unwrap_embedded_ipv4() -> None:
+    policy = AddressPolicy()
+    resolver = GuardedResolver(policy)
+    for address in EMBEDDED_PRIVATE:
+        assert await unsafe_destination(f"[{address}]", 80, policy) is not None, address
+        assert await unsafe_destination(address, 80, policy) is not None, address
+        with pytest.raises(BlockedDestination):
+            resolver.check_literal(address)
+    assert await unsafe_destination("[64:ff9b::808:808]", 80, policy) is None
+    resolver.check_literal("64:ff9b::808:808")
+    await resolver.close()
+
+
+async def test_the_guard_never_raises_on_a_host_idna_cannot_encode() -> None:
+    policy = AddressPolicy()
+    resolver = GuardedResolver(policy)
+    for host in ["\u00e4..com", "a" * 64 + ".example.com"]:
+        assert await unsafe_destination(host, 80, policy) is None
+        resolver.check_literal(host)
+        with pytest.raises(OSError, match="not a valid host name"):
+            await resolver.resolve(host, 80)
+    await resolver.close()
+
+
+class _Answers(ThreadedResolver):
+    """A DNS stand-in: every name resolves to the given addresses."""
+
+    def __init__(self, *addresses: str) -> None:
+        self._addresses = addresses
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host, host=a, port=port, family=socket.AF_INET6, proto=0, flags=0
+            )
+            for a in self._addresses
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_connect_time_resolver_unwraps_embedded_ipv4() -> None:
+    resolver = GuardedResolver(AddressPolicy())
+    resolver._inner = _Answers("64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::ffff:0:7f00:1")
+    with pytest.raises(BlockedDestination, match=r"IPv4 169\.254\.169\.254"):
+        await resolver.resolve("rebound.example", 443)
+    resolver._inner = _Answers("::7f00:1", "64:ff9b::808:808")
+    found = await resolver.resolve("mixed.example", 443)
+    assert [r["host"] for r in found] == ["64:ff9b::808:808"]
 
 
 async def test_save_time_check_resolves_names() -> None:

@@ -39,7 +39,17 @@ def test_dumps_is_compact_utf8() -> None:
     assert dumps({"a": "ż", "b": [1, 2]}) == '{"a":"ż","b":[1,2]}'.encode()
 
 
-@pytest.mark.parametrize("url", ["https://example.com/x?y=1", "http://127.0.0.1:8080/hook"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/x?y=1",
+        "http://127.0.0.1:8080/hook",
+        "http://[::1]:8080/hook",
+        "https://b\u00fccher.example/",
+        "https://example.com./trailing-dot",
+        f"https://{'a' * 63}.example.com/",
+    ],
+)
 def test_good_urls(url: str) -> None:
     assert check_url(url, "c") == url
 
@@ -51,6 +61,23 @@ def test_bad_urls(url: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         check_url(url, "channels[0]")
     assert caught.value.key == "invalid_url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\u00e4..com/",
+        "http://a..com/",
+        "http://.example.com/",
+        f"http://{'a' * 64}.example.com/",
+        f"http://\u00e4{'a' * 63}.example.com/",
+    ],
+)
+def test_hosts_idna_cannot_encode_are_invalid_urls(url: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_url(url, "channels[0]")
+    assert caught.value.key == "invalid_url"
+    assert "channels[0].url has a host that is not a valid domain name" in caught.value.details
 
 
 def test_headers_are_lowercased_and_reserved_names_refused() -> None:

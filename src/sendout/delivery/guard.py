@@ -28,7 +28,9 @@ class BlockedDestination(OSError):
 async def unsafe_destination(host: str, port: int, policy: AddressPolicy) -> str | None:
     """Why ``host`` may not receive webhooks, or ``None``.
 
-    A name that does not resolve now is accepted (it is checked again at every connection).
+    A name that does not resolve now is accepted (it is checked again at every connection),
+    and so is one that cannot be resolved at all (an IDNA label empty or over 63 characters
+    raises ``UnicodeError``; the URL check refuses such hosts before this is asked).
     """
     literal = ip_literal(host)
     if literal is not None:
@@ -37,7 +39,7 @@ async def unsafe_destination(host: str, port: int, policy: AddressPolicy) -> str
     try:
         async with asyncio.timeout(_RESOLVE_SECONDS):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, TimeoutError):
+    except (OSError, TimeoutError, UnicodeError):
         return None
     return policy.refusal(host, [str(info[4][0]) for info in infos])
 
@@ -52,7 +54,11 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
+        try:
+            results = await self._inner.resolve(host, port, family)
+        except UnicodeError as exc:
+            # aiohttp reports an OSError from the resolver as a failed connection.
+            raise OSError(f"{host!r} is not a valid host name: {exc}") from None
         allowed = [r for r in results if self._policy.allows(r["host"])]
         if not allowed:
             reason = self._policy.refusal(host, [r["host"] for r in results])

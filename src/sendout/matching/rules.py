@@ -121,6 +121,12 @@ def _url_problem(url: str) -> str | None:
         return "must start with http:// or https://"
     if not parts.hostname:
         return "has no host"
+    try:
+        # What resolving the host does (socket.getaddrinfo): an empty label or one over 63
+        # characters cannot be encoded, so the URL could never be dialled.
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        return f"has a host that is not a valid domain name ({exc.__cause__ or exc})"
     if parts.fragment:
         return "must not have a #fragment"
     return None
