@@ -131,6 +131,7 @@ class Distribution:
     created_at: str
     updated_at: str | None
     conditions: JSON | None = None  # Voucherify's filter shape, checked at save
+    reentry: JSON | None = None  # None: every time; else once_per_customer or limited
     channel_states: tuple[ChannelState, ...] = field(default=(), compare=False)
 
     def state_of(self, index: int) -> ChannelState:

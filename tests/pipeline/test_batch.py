@@ -286,3 +286,11 @@ async def test_an_event_that_fails_a_distributions_conditions_takes_the_transact
     met = replace(command("event_2", "known"), metadata={"plan": "pro"})
     (result,) = await run(batches, met)
     assert result is not None and result.enqueued == 2
+
+
+async def test_an_event_for_a_distribution_with_a_reentry_limit_takes_the_transaction() -> None:
+    """Counting and recording sends needs the customer held: only the transaction does that."""
+    once = replace(distribution("distr_2"), reentry={"mode": "once_per_customer"})
+    batches = FakeBatches(lookup(distribution(), once))
+    assert await run(batches, known("event_1")) == [None]
+    assert batches.inserted_ids() == []

@@ -80,6 +80,24 @@ def test_hosts_idna_cannot_encode_are_invalid_urls(url: str) -> None:
     assert "channels[0].url has a host that is not a valid domain name" in caught.value.details
 
 
+@pytest.mark.parametrize("value", ["a\x0bb", "a\x0cb", "a\x7fb", "a\x00b", "a\rb", "a\nb"])
+def test_a_header_value_with_a_control_character_is_refused(value: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_headers({"x-team": value}, "channels[0]")
+    assert refused.value.key == "invalid_header" and "control character" in refused.value.details
+
+
+def test_a_header_value_may_hold_a_tab() -> None:
+    assert check_headers({"x-team": "a\tb"}, "c") == {"x-team": "a\tb"}
+
+
+@pytest.mark.parametrize("name", ["webhook-version", "Webhook-Anything", "x-voucherify-signature"])
+def test_webhook_and_signature_headers_cannot_be_set(name: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_headers({name: "x"}, "channels[0]")
+    assert "is set by sendout" in refused.value.details
+
+
 def test_headers_are_lowercased_and_reserved_names_refused() -> None:
     assert check_headers({"X-Team": "growth"}, "c") == {"x-team": "growth"}
     with pytest.raises(InvalidInput):

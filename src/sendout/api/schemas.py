@@ -169,6 +169,11 @@ class DistributionIn(_Own):
         default=None,
         description="Who the distribution sends to, in Voucherify's filter shape (docs/api.md).",
     )
+    reentry: dict[str, Any] | None = Field(
+        default=None,
+        description='How often it may send to one customer: {"mode": "every_time"} (default),'
+        ' {"mode": "once_per_customer"} or {"mode": "limited", "limit": N, "period": "P1D"}.',
+    )
 
 
 class ReplayIn(_Own):
@@ -195,3 +200,4 @@ class DistributionPatchIn(_Own):
     channels: list[ChannelIn] | None = Field(default=None, min_length=1, max_length=20)
     status: str | None = None
     conditions: dict[str, Any] | None = None
+    reentry: dict[str, Any] | None = None

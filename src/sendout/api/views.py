@@ -127,6 +127,7 @@ def distribution_view(d: Distribution) -> JSON:
         "channels": [_channel_view(c, d.state_of(i)) for i, c in enumerate(d.channels)],
         "status": d.status,
         "conditions": d.conditions,
+        "reentry": d.reentry or {"mode": "every_time"},
         "created_at": d.created_at,
         "updated_at": d.updated_at,
     }

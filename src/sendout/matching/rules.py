@@ -50,6 +50,7 @@ RESERVED_HEADERS = frozenset(
     }
 )
 _HEADER_NAME = re.compile(r"^[a-z0-9-]{1,100}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what HTTP forbids in a field value
 _MAX_HEADER_VALUE = 4096
 
 
@@ -138,14 +139,14 @@ def check_headers(headers: Mapping[str, str], where: str) -> dict[str, str]:
         lowered = name.lower()
         if not _HEADER_NAME.match(lowered):
             raise _bad_header(f"{where}.headers: '{name}' may hold only letters, digits and dashes")
-        if lowered in RESERVED_HEADERS:
+        if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
             raise _bad_header(
                 f"{where}.headers: '{lowered}' is set by sendout and cannot be overridden"
             )
-        if "\r" in value or "\n" in value or len(value) > _MAX_HEADER_VALUE:
+        if _CONTROL.search(value) or len(value) > _MAX_HEADER_VALUE:
             raise _bad_header(
-                f"{where}.headers: the value of '{lowered}' must be one line of at most"
-                f" {_MAX_HEADER_VALUE} characters"
+                f"{where}.headers: the value of '{lowered}' must be at most"
+                f" {_MAX_HEADER_VALUE} characters with no control character (tab aside)"
             )
         checked[lowered] = value
     return checked

@@ -165,6 +165,8 @@ def _plan(cmd: TrackCommand, render: RenderEvent, customers: _Customers) -> _Pla
     rewards = Rewards()
     event = cmd.event(schema.id, customer.id, rewards)
     matched = matching_distributions(candidates, event.type)
+    if any(d.reentry is not None for d in matched):
+        return None  # a re-entry limit counts and records sends: the transaction's to do
     if any(d.conditions for d in matched):
         facts = facts_of(event.metadata, customer)
         if any(unmet(d.conditions, facts) is not None for d in matched):

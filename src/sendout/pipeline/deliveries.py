@@ -17,44 +17,79 @@ from sendout.actions.purposes import purpose_extras
 from sendout.jsonutil import dumps
 from sendout.matching.conditions import facts_of, unmet
 from sendout.matching.match import matching_distributions
+from sendout.matching.reentry import window
 from sendout.payloads.custom_event import build_data, build_envelope
 from sendout.payloads.promotions import loyalty_data, referral_data
 from sendout.pipeline.commands import TrackCommand
 from sendout.promotions.rewards import Rewards
-from sendout.promotions.tx import PromotionTx
 from sendout.records import Customer, Distribution, Event, EventSchema, NewDelivery
+from sendout.storage.tx import Tx
 
-__all__ = ["CONDITIONS_NOT_MET", "Performed", "deliveries", "perform", "rewards_data"]
+__all__ = [
+    "CONDITIONS_NOT_MET",
+    "REENTRY_LIMIT",
+    "Performed",
+    "deliveries",
+    "perform",
+    "rewards_data",
+]
 
 CONDITIONS_NOT_MET = "conditions_not_met"
+REENTRY_LIMIT = "reentry_limit"
 
 Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
 
 
 async def perform(
-    tx: PromotionTx, candidates: Sequence[Distribution], event: Event, customer: Customer
+    tx: Tx, candidates: Sequence[Distribution], event: Event, customer: Customer, now_ms: int
 ) -> list[Performed]:
     """Each distribution the event triggers with the keys its purpose adds to ``data``; those
-    whose conditions do not hold, or whose purpose sends nothing, are left out (each with an
-    outcome recorded)."""
+    whose conditions do not hold, whose re-entry limit is reached, or whose purpose sends
+    nothing are left out (each with an outcome recorded)."""
     performed: list[Performed] = []
     facts = facts_of(event.metadata, customer)
     for distribution in matching_distributions(candidates, event.type):
-        failed = unmet(distribution.conditions, facts)
-        if failed is not None:
+        held = await _held_back(tx, distribution, customer, facts, now_ms)
+        if held is not None:
+            result, details = held
             await tx.record_outcome(
                 distribution_id=distribution.id,
                 event_id=event.id,
                 customer_id=customer.id,
                 campaign_id=distribution.action.get("campaign_id"),
-                result=CONDITIONS_NOT_MET,
-                details=f"conditions not met: {failed}",
+                result=result,
+                details=details,
             )
             continue
         extras = await purpose_extras(tx, distribution, event, customer)
-        if extras is not None:
-            performed.append((distribution, extras))
+        if extras is None:
+            continue
+        if distribution.reentry is not None:
+            await tx.enter(distribution.id, customer.id, event.id, now_ms)
+        performed.append((distribution, extras))
     return performed
+
+
+async def _held_back(
+    tx: Tx, distribution: Distribution, customer: Customer, facts: dict[str, Any], now_ms: int
+) -> tuple[str, str] | None:
+    """``(outcome, details)`` when the distribution may not send for this event."""
+    failed = unmet(distribution.conditions, facts)
+    if failed is not None:
+        return CONDITIONS_NOT_MET, f"conditions not met: {failed}"
+    limit = window(distribution.reentry, now_ms)
+    if limit is not None:
+        since_ms, most = limit
+        if await tx.entries(distribution.id, customer.id, since_ms) >= most:
+            return REENTRY_LIMIT, f"re-entry limit reached: {_rule_text(distribution)}"
+    return None
+
+
+def _rule_text(distribution: Distribution) -> str:
+    rule = distribution.reentry or {}
+    if rule.get("mode") == "limited":
+        return f"{rule['limit']} send(s) per {rule['period']} to one customer"
+    return "once per customer"
 
 
 def rewards_data(rewards: Rewards) -> dict[str, Any]:

@@ -47,7 +47,7 @@ async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
         loyalty=cmd.loyalty,
     )
     event = cmd.event(schema.id, customer.id, rewards)
-    performed = await perform(tx, candidates, event, customer)
+    performed = await perform(tx, candidates, event, customer, cmd.created_at_ms)
     queued = deliveries(cmd, event, schema, customer, rewards, performed)
     await tx.insert_event(Insertion(event, queued, cmd.created_at_ms))
     response = render(event, customer)

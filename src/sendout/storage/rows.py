@@ -172,6 +172,7 @@ DISTRIBUTION_COLUMNS = (
     "created_at",
     "updated_at",
     "conditions",
+    "reentry",
 )
 _DISTRIBUTION_KEYS = frozenset({"id", "project_id", "created_at"})  # never changed by a replace
 DISTRIBUTION_CHANGES = tuple(c for c in DISTRIBUTION_COLUMNS if c not in _DISTRIBUTION_KEYS)
@@ -191,6 +192,7 @@ def distribution_values(d: Distribution) -> tuple[Any, ...]:
         d.created_at,
         d.updated_at,
         json_or_null(d.conditions),
+        json_or_null(d.reentry),
     )
 
 
@@ -246,6 +248,7 @@ def distribution(row: Row, states: tuple[ChannelState, ...] = ()) -> Distributio
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         conditions=None if row["conditions"] is None else from_json(row["conditions"]),
+        reentry=None if row["reentry"] is None else from_json(row["reentry"]),
         channel_states=states,
     )
 

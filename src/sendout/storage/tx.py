@@ -49,6 +49,15 @@ class Tx(PromotionTx, Protocol):
     async def insert_event(self, insertion: Insertion) -> None:
         """Store the event and its deliveries."""
 
+    async def entries(self, distribution_id: str, customer_id: str, since_ms: int | None) -> int:
+        """How many sends of the distribution to the customer were recorded from ``since_ms``
+        on (``None``: ever); the customer is held by this transaction, so the count stands."""
+
+    async def enter(
+        self, distribution_id: str, customer_id: str, event_id: str, at_ms: int
+    ) -> None:
+        """Record one send of the distribution to the customer."""
+
 
 @dataclass(frozen=True, slots=True)
 class BatchLookup:

@@ -31,6 +31,7 @@ from sendout.clock import isoformat, to_ms
 from sendout.delivery.guard import unsafe_destination
 from sendout.errors import InvalidInput
 from sendout.matching.conditions import check_conditions
+from sendout.matching.reentry import check_reentry
 from sendout.matching.rules import (
     check_action,
     check_channel,
@@ -96,6 +97,7 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         created_at=isoformat(ctx.clock.now()),
         updated_at=None,
         conditions=check_conditions(body.conditions),
+        reentry=check_reentry(body.reentry),
     )
     await ctx.storage.create_distribution(distribution)
     return JsonResponse(distribution_view(distribution))
@@ -161,6 +163,9 @@ async def update_distribution(
             if "conditions" in body.model_fields_set
             else current.conditions
         ),
+        reentry=check_reentry(body.reentry)
+        if "reentry" in body.model_fields_set
+        else current.reentry,
     )
     await ctx.storage.replace_distribution(updated)
     if updated.status == "ACTIVE":

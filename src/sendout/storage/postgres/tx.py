@@ -287,3 +287,25 @@ class PgTx:
         stored = await insert_events(self._conn, [insertion])
         assert stored == {insertion.event.id}, "the customer row is locked by this transaction"
         self.enqueued += len(insertion.deliveries)
+
+    async def entries(self, distribution_id: str, customer_id: str, since_ms: int | None) -> int:
+        found = await self._conn.fetchval(
+            "SELECT COUNT(*) FROM distribution_entries WHERE distribution_id = $1"
+            " AND customer_id = $2 AND entered_ms >= $3",
+            distribution_id,
+            customer_id,
+            -1 if since_ms is None else since_ms,
+        )
+        return int(found)
+
+    async def enter(
+        self, distribution_id: str, customer_id: str, event_id: str, at_ms: int
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO distribution_entries (distribution_id, customer_id, event_id, entered_ms)"
+            " VALUES ($1, $2, $3, $4)",
+            distribution_id,
+            customer_id,
+            event_id,
+            at_ms,
+        )

@@ -273,3 +273,20 @@ class SqliteTx:
                 for m in insertion.deliveries
             ],
         )
+
+    async def entries(self, distribution_id: str, customer_id: str, since_ms: int | None) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM distribution_entries WHERE distribution_id = ?"
+            " AND customer_id = ? AND entered_ms >= ?",
+            (distribution_id, customer_id, -1 if since_ms is None else since_ms),
+        ).fetchone()
+        return int(row[0])
+
+    async def enter(
+        self, distribution_id: str, customer_id: str, event_id: str, at_ms: int
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO distribution_entries (distribution_id, customer_id, event_id, entered_ms)"
+            " VALUES (?, ?, ?, ?)",
+            (distribution_id, customer_id, event_id, at_ms),
+        )

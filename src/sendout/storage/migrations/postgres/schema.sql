@@ -293,3 +293,14 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms);
 
 -- 0007: distribution conditions
 ALTER TABLE distributions ADD COLUMN conditions text COLLATE "C";
+
+-- 0008: re-entry limits
+ALTER TABLE distributions ADD COLUMN reentry text COLLATE "C";
+
+CREATE TABLE distribution_entries (
+    distribution_id text COLLATE "C" NOT NULL REFERENCES distributions (id) ON DELETE CASCADE,
+    customer_id     text COLLATE "C" NOT NULL,
+    event_id        text COLLATE "C" NOT NULL,
+    entered_ms      bigint NOT NULL
+);
+CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);

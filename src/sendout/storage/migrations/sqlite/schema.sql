@@ -288,3 +288,14 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms);
 
 -- 0007: distribution conditions
 ALTER TABLE distributions ADD COLUMN conditions TEXT;
+
+-- 0008: re-entry limits
+ALTER TABLE distributions ADD COLUMN reentry TEXT;
+
+CREATE TABLE distribution_entries (
+    distribution_id TEXT NOT NULL REFERENCES distributions (id) ON DELETE CASCADE,
+    customer_id     TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    entered_ms      INTEGER NOT NULL
+);
+CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);

@@ -1,0 +1,12 @@
+-- Re-entry limits: the rule on the distribution, and one row per send of a distribution that
+-- has one (counted in the tracking transaction that decides the next send).
+
+ALTER TABLE distributions ADD COLUMN reentry TEXT;
+
+CREATE TABLE distribution_entries (
+    distribution_id TEXT NOT NULL REFERENCES distributions (id) ON DELETE CASCADE,
+    customer_id     TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    entered_ms      INTEGER NOT NULL
+);
+CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);
