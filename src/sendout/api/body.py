@@ -1,23 +1,65 @@
-"""Reading a JSON request body: media type, size limit, syntax, nulls, then the model."""
+"""Reading a JSON request body: media type, size limit, syntax, nulls, then the model; and the
+field types the request models use so that JSON values are taken for what they are."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import datetime as dt
+import re
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, Strict, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from sendout.errors import InvalidInput, SendoutError
 from sendout.jsonutil import strip_nulls
 
-__all__ = ["parse_model", "read_json", "read_json_value", "read_model"]
+__all__ = [
+    "Int",
+    "IsoDate",
+    "IsoDateTime",
+    "Number",
+    "parse_model",
+    "read_json",
+    "read_json_value",
+    "read_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
 # Deeper bodies are refused: what is stored must serialize again (orjson stops at 254 levels),
 # and no Voucherify object nests anywhere near this.
 MAX_DEPTH = 64
+
+# Pydantic's lax mode reads ``true`` as 1, ``"5"`` as 5 and ``0`` or ``"0"`` as 1970-01-01. A JSON
+# body says what it means: a number field takes a JSON number (an integer field, an integer),
+# never a boolean or a string; a date field takes an ISO 8601 string, never a number.
+Int = Annotated[int, Strict()]
+"""A JSON integer: not ``true``, ``1.5`` nor ``"1"``."""
+Number = Annotated[float, Strict()]
+"""A JSON number, integer or not: not ``true`` nor ``"1"``."""
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_string(kind: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, dt.date):  # built in Python, not read from JSON
+            return value
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise PydanticCustomError(
+                f"iso_{kind}", f"Input should be an ISO 8601 {kind} string (YYYY-MM-DD…)"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[dt.date, _iso_string("date")]
+"""A date as an ISO 8601 string (``"1990-05-17"``): not a number nor a timestamp string."""
+IsoDateTime = Annotated[dt.datetime, _iso_string("datetime")]
+"""A time as an ISO 8601 string (``"2024-01-31T10:00:00Z"``): not a Unix timestamp."""
 
 
 def _is_json(content_type: str) -> bool:
