@@ -24,6 +24,7 @@ __all__ = [
     "read_json",
     "read_json_value",
     "read_model",
+    "read_optional_model",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -96,7 +97,10 @@ def _too_large(limit: int) -> SendoutError:
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object with ``null`` members removed, or a clear 4xx."""
-    value = await read_json_value(request, limit)
+    return _object(await read_json_value(request, limit))
+
+
+def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(
             f"The request body must be a JSON object, got {type(value).__name__}",
@@ -107,6 +111,11 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
 
 async def read_json_value(request: Request, limit: int) -> Any:
     """The body as any JSON value (checked media type, size and syntax), or a clear 4xx."""
+    _check_media_type(request)
+    return _parse(await _read_limited(request, limit))
+
+
+def _check_media_type(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if not _is_json(content_type):
         raise SendoutError(
@@ -115,7 +124,9 @@ async def read_json_value(request: Request, limit: int) -> Any:
             key="unsupported_media_type",
             message="Unsupported media type",
         )
-    raw = await _read_limited(request, limit)
+
+
+def _parse(raw: bytes) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -190,3 +201,14 @@ def _invalid(exc: ValidationError) -> InvalidInput:
 
 async def read_model(request: Request, model: type[M], limit: int) -> M:
     return parse_model(model, await read_json(request, limit))
+
+
+async def read_optional_model(request: Request, model: type[M], limit: int) -> M:
+    """Like :func:`read_model`, but an empty body (however it is framed: no ``Content-Length``,
+    ``Content-Length: 0`` or chunked with no data) means every field's default. A body that is
+    not empty goes through the same checks: media type (415), size limit (413), syntax, model."""
+    raw = await _read_limited(request, limit)
+    if not raw:
+        return parse_model(model, {})
+    _check_media_type(request)
+    return parse_model(model, _object(_parse(raw)))
