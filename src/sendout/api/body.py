@@ -1,23 +1,66 @@
-"""Reading a JSON request body: media type, size limit, syntax, nulls, then the model."""
+"""Reading a JSON request body: media type, size limit, syntax, nulls, then the model; and the
+field types the request models use so that JSON values are taken for what they are."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import datetime as dt
+import re
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, Strict, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from sendout.errors import InvalidInput, SendoutError
 from sendout.jsonutil import strip_nulls
 
-__all__ = ["parse_model", "read_json", "read_json_value", "read_model"]
+__all__ = [
+    "Int",
+    "IsoDate",
+    "IsoDateTime",
+    "Number",
+    "parse_model",
+    "read_json",
+    "read_json_value",
+    "read_model",
+    "read_optional_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
 # Deeper bodies are refused: what is stored must serialize again (orjson stops at 254 levels),
 # and no Voucherify object nests anywhere near this.
 MAX_DEPTH = 64
+
+# Pydantic's lax mode reads ``true`` as 1, ``"5"`` as 5 and ``0`` or ``"0"`` as 1970-01-01. A JSON
+# body says what it means: a number field takes a JSON number (an integer field, an integer),
+# never a boolean or a string; a date field takes an ISO 8601 string, never a number.
+Int = Annotated[int, Strict()]
+"""A JSON integer: not ``true``, ``1.5`` nor ``"1"``."""
+Number = Annotated[float, Strict()]
+"""A JSON number, integer or not: not ``true`` nor ``"1"``."""
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_string(kind: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, dt.date):  # built in Python, not read from JSON
+            return value
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise PydanticCustomError(
+                f"iso_{kind}", f"Input should be an ISO 8601 {kind} string (YYYY-MM-DD…)"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[dt.date, _iso_string("date")]
+"""A date as an ISO 8601 string (``"1990-05-17"``): not a number nor a timestamp string."""
+IsoDateTime = Annotated[dt.datetime, _iso_string("datetime")]
+"""A time as an ISO 8601 string (``"2024-01-31T10:00:00Z"``): not a Unix timestamp."""
 
 
 def _is_json(content_type: str) -> bool:
@@ -54,7 +97,10 @@ def _too_large(limit: int) -> SendoutError:
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object with ``null`` members removed, or a clear 4xx."""
-    value = await read_json_value(request, limit)
+    return _object(await read_json_value(request, limit))
+
+
+def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(
             f"The request body must be a JSON object, got {type(value).__name__}",
@@ -65,6 +111,11 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
 
 async def read_json_value(request: Request, limit: int) -> Any:
     """The body as any JSON value (checked media type, size and syntax), or a clear 4xx."""
+    _check_media_type(request)
+    return _parse(await _read_limited(request, limit))
+
+
+def _check_media_type(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if not _is_json(content_type):
         raise SendoutError(
@@ -73,7 +124,9 @@ async def read_json_value(request: Request, limit: int) -> Any:
             key="unsupported_media_type",
             message="Unsupported media type",
         )
-    raw = await _read_limited(request, limit)
+
+
+def _parse(raw: bytes) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -152,3 +205,14 @@ def _invalid(exc: ValidationError) -> InvalidInput:
 
 async def read_model(request: Request, model: type[M], limit: int) -> M:
     return parse_model(model, await read_json(request, limit))
+
+
+async def read_optional_model(request: Request, model: type[M], limit: int) -> M:
+    """Like :func:`read_model`, but an empty body (however it is framed: no ``Content-Length``,
+    ``Content-Length: 0`` or chunked with no data) means every field's default. A body that is
+    not empty goes through the same checks: media type (415), size limit (413), syntax, model."""
+    raw = await _read_limited(request, limit)
+    if not raw:
+        return parse_model(model, {})
+    _check_media_type(request)
+    return parse_model(model, _object(_parse(raw)))

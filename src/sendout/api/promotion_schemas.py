@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sendout.api.body import Int, IsoDateTime
 from sendout.api.schemas import CustomerIn
 from sendout.promotions.campaigns import MAX_VOUCHERS_COUNT
 
@@ -44,9 +44,9 @@ class TierIn(_In):
     action: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     active: bool = True
-    hierarchy: int | None = Field(default=None, ge=1)
-    start_date: dt.datetime | None = None
-    expiration_date: dt.datetime | None = None
+    hierarchy: Int | None = Field(default=None, ge=1)
+    start_date: IsoDateTime | None = None
+    expiration_date: IsoDateTime | None = None
 
 
 class TierUpdateIn(_In):
@@ -55,9 +55,9 @@ class TierUpdateIn(_In):
     action: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     active: bool | None = None
-    hierarchy: int | None = Field(default=None, ge=1)
-    start_date: dt.datetime | None = None
-    expiration_date: dt.datetime | None = None
+    hierarchy: Int | None = Field(default=None, ge=1)
+    start_date: IsoDateTime | None = None
+    expiration_date: IsoDateTime | None = None
 
 
 class PromotionIn(_In):
@@ -73,9 +73,9 @@ class CampaignIn(_In):
     description: str | None = Field(default=None, max_length=10000)
     join_once: bool = False
     auto_join: bool = False
-    vouchers_count: int = Field(default=0, ge=0, le=MAX_VOUCHERS_COUNT)
-    start_date: dt.datetime | None = None
-    expiration_date: dt.datetime | None = None
+    vouchers_count: Int = Field(default=0, ge=0, le=MAX_VOUCHERS_COUNT)
+    start_date: IsoDateTime | None = None
+    expiration_date: IsoDateTime | None = None
     metadata: dict[str, Any] | None = None
     voucher: VoucherTemplateIn | None = None
     referral_program: dict[str, Any] | None = None
@@ -89,8 +89,8 @@ class CampaignUpdateIn(_In):
     description: str | None = Field(default=None, max_length=10000)
     join_once: bool | None = None
     auto_join: bool | None = None
-    start_date: dt.datetime | None = None
-    expiration_date: dt.datetime | None = None
+    start_date: IsoDateTime | None = None
+    expiration_date: IsoDateTime | None = None
     metadata: dict[str, Any] | None = None
     discount: dict[str, Any] | None = None
     loyalty_card: dict[str, Any] | None = None
@@ -106,7 +106,7 @@ class VouchersCreateIn(_In):
 
 class PublicationCampaignIn(_In):
     name: str = Field(min_length=1, max_length=300)
-    count: int = 1
+    count: Int = 1
 
 
 class PublicationIn(_In):

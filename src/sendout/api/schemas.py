@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sendout.api.body import IsoDate, Number
 from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
@@ -64,8 +65,8 @@ class CustomerUpdateIn(_In):
     description: str | None = Field(default=None, max_length=10000)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=100)
-    birthdate: dt.date | None = None
-    birthday: dt.date | None = Field(default=None, description="Deprecated; use birthdate.")
+    birthdate: IsoDate | None = None
+    birthday: IsoDate | None = Field(default=None, description="Deprecated; use birthdate.")
     address: AddressIn | None = None
     metadata: dict[str, Any] | None = None
 
@@ -185,7 +186,7 @@ class ProjectIn(_In):
 
 
 class RotateSecretIn(_In):
-    grace_period_seconds: float | None = Field(
+    grace_period_seconds: Number | None = Field(
         default=None, ge=0, le=7 * 24 * 3600, description="How long the old secret still signs."
     )
 

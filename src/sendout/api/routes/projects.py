@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from sendout.api.auth import management_access
-from sendout.api.body import read_model
+from sendout.api.body import read_model, read_optional_model
 from sendout.api.context import context_of
 from sendout.api.openapi import body_doc
 from sendout.api.responses import JsonResponse, list_body
@@ -58,9 +58,8 @@ async def create_project(request: Request) -> JsonResponse:
 )
 async def rotate_webhook_secret(projectId: str, request: Request) -> JsonResponse:
     ctx = context_of(request)
-    body = RotateSecretIn()
-    if request.headers.get("content-length", "0") != "0":
-        body = await read_model(request, RotateSecretIn, ctx.settings.max_body_bytes)
+    # Through the one body path: a chunked body counts, and so do its media type and size.
+    body = await read_optional_model(request, RotateSecretIn, ctx.settings.max_body_bytes)
     grace = body.grace_period_seconds
     if grace is None:
         grace = ctx.settings.secret_grace_seconds
