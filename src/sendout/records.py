@@ -116,6 +116,7 @@ class Channel:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     retry_schedule: tuple[float, ...] | None = None
+    payload: JSON | None = None  # the payload designer's shape; None: the documented body
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,11 +156,11 @@ def test_conditions_sendout_cannot_evaluate_are_refused_and_nothing_is_saved(
                         "type": "webhook",
                         "event_name": "h",
                         "url": "https://example.com/h",
-                        "payload": {},
+                        "secret": "s",
                     }
                 ]
             },
-            "'channels.0.payload'",
+            "'channels.0.secret'",
         ),
     ],
 )

@@ -152,3 +152,13 @@ def test_publication_count(api: httpx.Client, value: Any) -> None:
     refused(api.post("/v1/publications", json=body), "count")
     assert api.get(f"/v1/customers/{stranger}").status_code == 404
     assert ok(api.get("/v1/publications", params={"campaign": campaign["id"]}))["total"] == 0
+
+
+@pytest.mark.parametrize("value", NOT_TIMES)
+def test_a_replay_since_must_be_an_iso_string(
+    api: httpx.Client, make_schema, make_distribution, value: Any
+) -> None:
+    distribution = make_distribution(make_schema()["name"], "https://example.com/h")
+    url = f"/v1/distributions/{distribution['id']}/replay"
+    refused(api.post(url, json={"since": value}), "since")
+    assert api.post(url, json={"since": "2024-01-31T10:00:00Z"}).status_code == 200

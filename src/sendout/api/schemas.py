@@ -7,12 +7,11 @@ sendout does not know is never silently dropped.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sendout.api.body import IsoDate, Number
+from sendout.api.body import IsoDate, IsoDateTime, Number
 from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
@@ -158,6 +157,10 @@ class ChannelIn(_Own):
         default=None,
         description="Seconds to wait after each failed attempt (default: the service's schedule).",
     )
+    payload: dict[str, Any] | None = Field(
+        default=None,
+        description='The payload designer: {"mode": "default"}, "fields" or "custom" (docs/api.md).',
+    )
 
 
 class DistributionIn(_Own):
@@ -178,7 +181,7 @@ class DistributionIn(_Own):
 
 
 class ReplayIn(_Own):
-    since: dt.datetime = Field(description="Replay deliveries created at or after this time.")
+    since: IsoDateTime = Field(description="Replay deliveries created at or after this time.")
 
 
 class ProjectIn(_In):

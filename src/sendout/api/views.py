@@ -140,6 +140,7 @@ def _channel_view(c: Channel, state: ChannelState) -> JSON:
         "url": c.url,
         "headers": c.headers,
         "retry_schedule": None if c.retry_schedule is None else list(c.retry_schedule),
+        "payload": c.payload or {"mode": "default"},
         "status": "PAUSED" if state.paused_at else "ACTIVE",
         "paused_at": state.paused_at,
         "pause_reason": state.pause_reason,

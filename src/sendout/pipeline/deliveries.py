@@ -19,6 +19,7 @@ from sendout.matching.conditions import facts_of, unmet
 from sendout.matching.match import matching_distributions
 from sendout.matching.reentry import window
 from sendout.payloads.custom_event import build_data, build_envelope
+from sendout.payloads.designer import render
 from sendout.payloads.promotions import loyalty_data, referral_data
 from sendout.pipeline.commands import TrackCommand
 from sendout.promotions.rewards import Rewards
@@ -47,9 +48,11 @@ async def perform(
     whose conditions do not hold, whose re-entry limit is reached, or whose purpose sends
     nothing are left out (each with an outcome recorded)."""
     performed: list[Performed] = []
-    facts = facts_of(event.metadata, customer)
+    facts: dict[str, Any] | None = None  # built once, and only for a distribution with conditions
     for distribution in matching_distributions(candidates, event.type):
-        held = await _held_back(tx, distribution, customer, facts, now_ms)
+        if facts is None and distribution.conditions:
+            facts = facts_of(event.metadata, customer)
+        held = await _held_back(tx, distribution, customer, facts or {}, now_ms)
         if held is not None:
             result, details = held
             await tx.record_outcome(
@@ -119,18 +122,24 @@ def deliveries(
         data = {**base, **extras}
         for index, channel in enumerate(distribution.channels):
             delivery = ids.delivery_id()
-            envelope = build_envelope(
-                delivery_id=delivery,
-                project_id=cmd.project_id,
-                created_at=cmd.created_at,
-                event_name=channel.event_name,
-                data=data,
-                distribution_id=distribution.id,
-                target_url=channel.url,
-                activity_id=activity,
-                event=event,
-                event_source=cmd.event_source,
-            )
+            designed = None if channel.payload is None else render(channel.payload, data)
+            if designed is not None and channel.payload is not None and channel.payload.get("raw"):
+                body = dumps(designed)  # the whole body: no envelope
+            else:
+                body = dumps(
+                    build_envelope(
+                        delivery_id=delivery,
+                        project_id=cmd.project_id,
+                        created_at=cmd.created_at,
+                        event_name=channel.event_name,
+                        data=data if designed is None else designed,
+                        distribution_id=distribution.id,
+                        target_url=channel.url,
+                        activity_id=activity,
+                        event=event,
+                        event_source=cmd.event_source,
+                    )
+                )
             out.append(
                 NewDelivery(
                     id=delivery,
@@ -139,7 +148,7 @@ def deliveries(
                     event_name=channel.event_name,
                     url=channel.url,
                     headers=channel.headers,
-                    body=dumps(envelope),
+                    body=body,
                 )
             )
     return out

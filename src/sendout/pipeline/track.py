@@ -3,8 +3,10 @@
 Inside one write transaction: ① answer a repeated ``Idempotency-Key`` with its first response;
 look up the event's schema and the distributions it triggers; validate the metadata; upsert
 the customer; check and convert the referral code, credit the loyalty card; store the event;
-② match and ③ perform each distribution's purpose; ④ store one delivery per channel; render
-the answer and remember it under the idempotency key. A refusal anywhere rolls all of it back.
+② match, hold back what its conditions or re-entry limit exclude, and ③ perform each
+distribution's purpose; ④ store one delivery per channel (in the channel's designed shape);
+render the answer and remember it under the idempotency key. A refusal anywhere rolls all of it
+back.
 
 Where the backend offers batches (PostgreSQL), events that need none of the promotion steps
 take :mod:`sendout.pipeline.batch` instead; the answers and rows are the same.

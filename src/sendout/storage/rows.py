@@ -207,13 +207,16 @@ def channels_json(channels: tuple[Channel, ...]) -> str:
 
 
 def channel_dict(c: Channel) -> dict[str, Any]:
-    return {
+    stored: dict[str, Any] = {
         "type": c.type,
         "event_name": c.event_name,
         "url": c.url,
         "headers": c.headers,
         "retry_schedule": None if c.retry_schedule is None else list(c.retry_schedule),
     }
+    if c.payload is not None:
+        stored["payload"] = c.payload
+    return stored
 
 
 def channel(raw: dict[str, Any]) -> Channel:
@@ -224,6 +227,7 @@ def channel(raw: dict[str, Any]) -> Channel:
         url=raw["url"],
         headers=raw.get("headers") or {},
         retry_schedule=None if schedule is None else tuple(float(d) for d in schedule),
+        payload=raw.get("payload"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
@@ -38,6 +39,7 @@ from sendout.matching.rules import (
     check_status,
     check_trigger_type,
 )
+from sendout.payloads.designer import check_payload
 from sendout.records import Channel, Distribution
 from sendout.storage import refusals
 
@@ -57,7 +59,10 @@ async def _trigger_event(ctx: AppContext, project_id: str, trigger: TriggerIn) -
 
 async def _channels(ctx: AppContext, channels: list[ChannelIn]) -> tuple[Channel, ...]:
     checked = tuple(
-        check_channel(i, c.type, c.event_name, c.url, c.headers, c.retry_schedule)
+        replace(
+            check_channel(i, c.type, c.event_name, c.url, c.headers, c.retry_schedule),
+            payload=c.payload,
+        )
         for i, c in enumerate(channels)
     )
     policy = address_policy(ctx.settings)
@@ -72,7 +77,16 @@ async def _channels(ctx: AppContext, channels: list[ChannelIn]) -> tuple[Channel
     return checked
 
 
-async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[str, object]:
+def _designed(channels: tuple[Channel, ...], action: dict[str, Any]) -> tuple[Channel, ...]:
+    """The channels with their payloads checked against what the action's purpose provides."""
+    purpose = str(action["type"])
+    return tuple(
+        replace(c, payload=check_payload(c.payload, purpose, f"channels[{i}]"))
+        for i, c in enumerate(channels)
+    )
+
+
+async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[str, Any]:
     return await check_action_targets(ctx.storage, project_id, check_action(action.model_dump()))
 
 
@@ -91,8 +105,8 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         name=body.name,
         trigger_type=body.trigger.type,
         trigger_event=await _trigger_event(ctx, project.id, body.trigger),
-        action=await _action(ctx, project.id, body.action),
-        channels=await _channels(ctx, body.channels),
+        action=(action := await _action(ctx, project.id, body.action)),
+        channels=_designed(await _channels(ctx, body.channels), action),
         status=check_status(body.status),
         created_at=isoformat(ctx.clock.now()),
         updated_at=None,
@@ -150,10 +164,13 @@ async def update_distribution(
             else await _trigger_event(ctx, project.id, body.trigger)
         ),
         action=(
-            current.action if body.action is None else await _action(ctx, project.id, body.action)
+            action := current.action
+            if body.action is None
+            else await _action(ctx, project.id, body.action)
         ),
-        channels=(
-            current.channels if body.channels is None else await _channels(ctx, body.channels)
+        channels=_designed(
+            current.channels if body.channels is None else await _channels(ctx, body.channels),
+            action,
         ),
         status=current.status if body.status is None else check_status(body.status),
         created_at=current.created_at,
