@@ -28,6 +28,7 @@ __all__ = [
     "EventSchemaUpdateIn",
     "EventsCreateIn",
     "LoyaltyIn",
+    "PreviewIn",
     "ProjectIn",
     "PropertyIn",
     "ReferralIn",
@@ -178,6 +179,15 @@ class DistributionIn(_Own):
         description='How often it may send to one customer: {"mode": "every_time"} (default),'
         ' {"mode": "once_per_customer"} or {"mode": "limited", "limit": N, "period": "P1D"}.',
     )
+
+
+class PreviewIn(_Own):
+    """What to preview: a distribution (for ``/preview``; a saved one is named in the path)
+    and either a stored event or a sample in the ``POST /v1/events`` shape."""
+
+    distribution: DistributionIn | None = None
+    event_id: str | None = Field(default=None, min_length=1, max_length=100)
+    event: dict[str, Any] | None = None
 
 
 class ReplayIn(_Own):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sendout.delivery.signer import signature_headers
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.payloads.custom_event import simple_customer
+from sendout.pipeline.preview import Preview
 from sendout.records import (
     Channel,
     ChannelState,
@@ -23,6 +25,7 @@ __all__ = [
     "distribution_view",
     "event_schema_view",
     "event_view",
+    "preview_view",
     "project_view",
     "tracked_event_view",
 ]
@@ -185,4 +188,33 @@ def project_view(p: Project) -> JSON:
         "webhook_version": "v2024-01-01",
         "created_at": p.created_at,
         "object": "project",
+    }
+
+
+def preview_view(
+    d: Distribution,
+    event_id: str,
+    result: Preview,
+    secrets: tuple[str, ...],
+    timestamp: int,
+) -> JSON:
+    """``POST /v1/distributions[/{id}]/preview``: the decision and each delivery as it would be
+    sent, signed with the project's secrets now (the secrets themselves are never shown)."""
+    return {
+        "object": "distribution_preview",
+        "distribution_id": d.id,
+        "event_id": event_id,
+        "decision": result.decision,
+        "details": result.details,
+        "deliveries": [
+            {
+                "id": n.id,
+                "channel_index": n.channel_index,
+                "event_name": n.event_name,
+                "url": n.url,
+                "headers": {**n.headers, **signature_headers(secrets, n.id, timestamp, n.body)},
+                "body": n.body.decode(),
+            }
+            for n in result.deliveries
+        ],
     }

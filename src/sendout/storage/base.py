@@ -219,6 +219,9 @@ class Storage(Protocol):
         deliveries, deliveries a worker holds (a lease running at ``now_ms``: canceled while in
         flight) and events are never purged."""
 
+    async def get_event(self, project_id: str, event_id: str) -> Event:
+        """The stored event; NotFound if none in this project."""
+
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
     ) -> tuple[list[Event], int]:

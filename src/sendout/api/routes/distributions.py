@@ -13,20 +13,23 @@ from starlette.responses import Response
 from sendout import ids
 from sendout.api.action_targets import check_action_targets
 from sendout.api.auth import AppProject
-from sendout.api.body import read_model
+from sendout.api.body import parse_model, read_model
 from sendout.api.context import AppContext, context_of
 from sendout.api.openapi import body_doc
 from sendout.api.paging import page_of
 from sendout.api.responses import JsonResponse, list_body
+from sendout.api.routes.events import command_of
 from sendout.api.schemas import (
     ActionIn,
     ChannelIn,
     DistributionIn,
     DistributionPatchIn,
+    EventsCreateIn,
+    PreviewIn,
     ReplayIn,
     TriggerIn,
 )
-from sendout.api.views import distribution_view
+from sendout.api.views import distribution_view, preview_view
 from sendout.bootstrap import address_policy
 from sendout.clock import isoformat, to_ms
 from sendout.delivery.guard import unsafe_destination
@@ -40,7 +43,8 @@ from sendout.matching.rules import (
     check_trigger_type,
 )
 from sendout.payloads.designer import check_payload
-from sendout.records import Channel, Distribution
+from sendout.pipeline.preview import preview
+from sendout.records import Channel, Distribution, Project
 from sendout.storage import refusals
 
 __all__ = ["router"]
@@ -99,7 +103,16 @@ async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[st
 async def create_distribution(request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, DistributionIn, ctx.settings.max_body_bytes)
-    distribution = Distribution(
+    distribution = await _new_distribution(ctx, project, body)
+    await ctx.storage.create_distribution(distribution)
+    return JsonResponse(distribution_view(distribution))
+
+
+async def _new_distribution(
+    ctx: AppContext, project: Project, body: DistributionIn
+) -> Distribution:
+    """The distribution a body describes, checked as if it were saved now."""
+    return Distribution(
         id=ids.distribution_id(),
         project_id=project.id,
         name=body.name,
@@ -113,8 +126,6 @@ async def create_distribution(request: Request, project: AppProject) -> JsonResp
         conditions=check_conditions(body.conditions),
         reentry=check_reentry(body.reentry),
     )
-    await ctx.storage.create_distribution(distribution)
-    return JsonResponse(distribution_view(distribution))
 
 
 @router.get("", summary="List distributions", response_class=JsonResponse)
@@ -261,4 +272,78 @@ async def replay_distribution(
             "since": isoformat(since),
             "replayed": count,
         }
+    )
+
+
+@router.post(
+    "/preview",
+    summary="What a distribution (saved or not) would do for one event; nothing is written",
+    openapi_extra=body_doc(PreviewIn),
+    response_class=JsonResponse,
+)
+async def preview_distribution(request: Request, project: AppProject) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, PreviewIn, ctx.settings.max_body_bytes)
+    if body.distribution is None:
+        raise InvalidInput("Missing required property 'distribution'", key="missing_distribution")
+    distribution = await _new_distribution(ctx, project, body.distribution)
+    return JsonResponse(await _preview(ctx, project, distribution, body))
+
+
+@router.post(
+    "/{distributionId}/preview",
+    summary="What a saved distribution would do for one event; nothing is written",
+    openapi_extra=body_doc(PreviewIn),
+    response_class=JsonResponse,
+)
+async def preview_saved_distribution(
+    distributionId: str, request: Request, project: AppProject
+) -> JsonResponse:
+    ctx = context_of(request)
+    body = await read_model(request, PreviewIn, ctx.settings.max_body_bytes)
+    if body.distribution is not None:
+        raise InvalidInput(
+            "Unknown key 'distribution': the saved distribution is named in the path",
+            key="invalid_payload",
+        )
+    distribution = await ctx.storage.get_distribution(project.id, distributionId)
+    return JsonResponse(await _preview(ctx, project, distribution, body))
+
+
+async def _preview(
+    ctx: AppContext, project: Project, distribution: Distribution, body: PreviewIn
+) -> dict[str, Any]:
+    now = ctx.clock.now()
+    if (body.event_id is None) == (body.event is None):
+        raise InvalidInput(
+            "Give either event_id (a stored event) or event (a sample in the POST /v1/events"
+            " shape)",
+            key="invalid_payload",
+        )
+    if body.event is not None:
+        command = command_of(project, parse_model(EventsCreateIn, body.event), now, "preview")
+    else:
+        assert body.event_id is not None
+        stored = await ctx.storage.get_event(project.id, body.event_id)
+        command = replace(
+            command_of(
+                project,
+                parse_model(
+                    EventsCreateIn, {"event": stored.type, "customer": {"id": stored.customer_id}}
+                ),
+                now,
+                "preview",
+            ),
+            event_id=stored.id,
+            metadata=stored.metadata,
+            referral=stored.referral,
+            loyalty=None if stored.loyalty is None else {"code": stored.loyalty["code"]},
+        )
+    result = await preview(ctx.storage, command, distribution)
+    return preview_view(
+        distribution,
+        command.event_id,
+        result,
+        project.signing_secrets(to_ms(now)),
+        int(now.timestamp()),
     )

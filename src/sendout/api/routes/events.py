@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -19,9 +21,10 @@ from sendout.api.views import event_view, tracked_event_view
 from sendout.clock import isoformat, to_ms
 from sendout.jsonutil import dumps
 from sendout.pipeline.commands import TrackCommand
-from sendout.records import Customer, Event
+from sendout.records import Customer, Event, Project
+from sendout.storage.base import IdempotencyKey
 
-__all__ = ["router"]
+__all__ = ["command_of", "router"]
 
 router = APIRouter(tags=["events"])
 
@@ -41,28 +44,9 @@ async def track_event(request: Request) -> Response:
     ctx = context_of(request)
     raw = await read_json(request, ctx.settings.max_body_bytes)
     body = parse_model(EventsCreateIn, raw)
-    customer = body.customer.ref()
     now = ctx.clock.now()
-    created_at = isoformat(now)
-    request_id = request_id_of(request)
-    metadata = body.metadata or {}
-    command = TrackCommand(
-        project_id=project.id,
-        event_id=ids.event_id(),
-        event_name=body.event,
-        customer=customer,
-        customer_fields=body.customer.fields(),
-        metadata=metadata,
-        referral=None
-        if body.referral is None
-        else _referral_echo(body.referral.code, body.referral.referrer_id),
-        loyalty=None if body.loyalty is None else {"code": body.loyalty.code},
-        request_id=request_id,
-        created_at=created_at,
-        created_at_ms=to_ms(now),
-        event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
-        idempotency=idempotency_key(request, "events", raw, to_ms(now)),
-    )
+    key = idempotency_key(request, "events", raw, to_ms(now))
+    command = command_of(project, body, now, request_id_of(request), key)
     result = await ctx.ingest.track(command, _render)
     if not result.replayed:
         metrics.EVENTS.inc()
@@ -71,6 +55,33 @@ async def track_event(request: Request) -> Response:
         ctx.wake_worker()
     headers = {"idempotent-replayed": "true"} if result.replayed else None
     return Response(result.response, media_type="application/json", headers=headers)
+
+
+def command_of(
+    project: Project,
+    body: EventsCreateIn,
+    now: datetime,
+    request_id: str,
+    idempotency: IdempotencyKey | None = None,
+) -> TrackCommand:
+    """What the pipeline is handed for one ``POST /v1/events`` body."""
+    return TrackCommand(
+        project_id=project.id,
+        event_id=ids.event_id(),
+        event_name=body.event,
+        customer=body.customer.ref(),
+        customer_fields=body.customer.fields(),
+        metadata=body.metadata or {},
+        referral=None
+        if body.referral is None
+        else _referral_echo(body.referral.code, body.referral.referrer_id),
+        loyalty=None if body.loyalty is None else {"code": body.loyalty.code},
+        request_id=request_id,
+        created_at=isoformat(now),
+        created_at_ms=to_ms(now),
+        event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
+        idempotency=idempotency,
+    )
 
 
 def _render(event: Event, customer: Customer) -> bytes:

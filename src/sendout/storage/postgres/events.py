@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sendout.errors import NotFound
 from sendout.records import Event, Page
 from sendout.storage import rows
 from sendout.storage.postgres.connection import PostgresConnection
@@ -39,6 +40,14 @@ class PostgresEvents(PostgresConnection):
     async def purge_finished_deliveries(self, before: str, now_ms: int, limit: int) -> int:
         status = await self._one(execute, _PURGE_FINISHED, before, now_ms, limit)
         return affected(status)
+
+    async def get_event(self, project_id: str, event_id: str) -> Event:
+        row = await self._fetchrow(
+            "SELECT * FROM events WHERE project_id = $1 AND id = $2", project_id, event_id
+        )
+        if row is None:
+            raise NotFound("event", event_id)
+        return rows.event(row)
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sendout.errors import NotFound
 from sendout.records import Event, Page
 from sendout.storage import rows
 from sendout.storage.sqlite.connection import SqliteConnection
@@ -33,6 +34,17 @@ class SqliteEvents(SqliteConnection):
             return len(doomed)
 
         return await self._write(run)
+
+    async def get_event(self, project_id: str, event_id: str) -> Event:
+        def run(conn: Conn) -> Event:
+            row = conn.execute(
+                "SELECT * FROM events WHERE project_id = ? AND id = ?", (project_id, event_id)
+            ).fetchone()
+            if row is None:
+                raise NotFound("event", event_id)
+            return rows.event(row)
+
+        return await self._read(run)
 
     async def list_events(
         self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
