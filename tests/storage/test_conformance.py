@@ -24,6 +24,7 @@ from sendout.records import Customer, CustomerFields, Event, Outcome, Page, Proj
 from sendout.settings import Settings
 from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
+from sendout.storage.tx import Tx
 from support.storage import (
     NOW,
     NOW_MS,
@@ -864,3 +865,36 @@ async def test_secret_rotation_keeps_the_old_secret_for_its_grace(store: Storage
     assert rotated.signing_secrets(NOW_MS + 1_000) == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3",)
     with pytest.raises(NotFound):
         await store.rotate_webhook_secret("proj_nope", "whsec_x", NOW_MS)
+
+
+async def test_an_event_is_found_by_its_id_in_its_own_project(store: Storage) -> None:
+    await enqueue(store, command("event_1"))
+    found = await store.get_event("proj_1", "event_1")
+    assert found.id == "event_1" and found.metadata == {"plan": "p"} and found.type == "sign_up"
+    for project_id, event_id in (("proj_other", "event_1"), ("proj_1", "event_nope")):
+        with pytest.raises(NotFound):
+            await store.get_event(project_id, event_id)
+
+
+async def test_entries_count_a_customers_sends_of_a_distribution_from_a_time(
+    store: Storage,
+) -> None:
+    async def work(tx: Tx) -> tuple[int, ...]:
+        await tx.enter("distr_1", "cust_1", "event_1", 1_000)
+        await tx.enter("distr_1", "cust_1", "event_2", 2_000)
+        await tx.enter("distr_1", "cust_2", "event_3", 2_000)
+        return (
+            await tx.entries("distr_1", "cust_1", None),
+            await tx.entries("distr_1", "cust_1", 1_500),
+            await tx.entries("distr_1", "cust_1", 2_001),
+            await tx.entries("distr_1", "cust_3", None),
+        )
+
+    assert await store.transaction("proj_1", NOW, work) == (2, 1, 0, 0)
+    await store.delete_distribution("proj_1", "distr_1", NOW)  # its entries go with it
+    await store.create_distribution(distribution())
+
+    async def count(tx: Tx) -> int:
+        return await tx.entries("distr_1", "cust_1", None)
+
+    assert await store.transaction("proj_1", NOW, count) == 0
