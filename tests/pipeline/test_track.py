@@ -52,8 +52,8 @@ async def send(tracking: Track, cmd: TrackCommand, render: RenderEvent = render)
 
 async def nothing_stored(store: Storage) -> bool:
     _, events = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
-    _, messages = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
-    return (await customers_in(store), events, messages) == (0, 0, 0)
+    _, deliveries = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
+    return (await customers_in(store), events, deliveries) == (0, 0, 0)
 
 
 async def envelopes(store: Storage) -> list[dict[str, Any]]:
@@ -102,8 +102,8 @@ async def test_a_paused_distribution_or_one_on_another_event_sends_nothing(
     await store.create_distribution(replace(distribution("distr_2"), trigger_event="purchase"))
     result = await send(tracking, command("event_1"))
     assert result.enqueued == 0
-    _, messages = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
-    assert messages == 0
+    _, deliveries = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
+    assert deliveries == 0
     _, events = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
     assert events == 1, "the event itself is stored"
 
@@ -139,8 +139,8 @@ async def test_a_repeated_idempotency_key_replays_the_first_answer_and_writes_no
             tracking, replace(command("event_3"), idempotency=replace(key, request_hash="x"))
         )
     _, events = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
-    _, messages = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
-    assert (events, messages, await customers_in(store)) == (1, 1, 1)
+    _, deliveries = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
+    assert (events, deliveries, await customers_in(store)) == (1, 1, 1)
 
 
 async def publishing_distribution(store: Storage, codes: int) -> None:

@@ -295,7 +295,7 @@ async def test_nothing_is_due_before_its_time(store: Storage) -> None:
     assert await store.claim_due(NOW_MS - 1, 10, 30_000, retries=False) == []
 
 
-async def test_outcomes_move_messages_through_their_states(store: Storage) -> None:
+async def test_outcomes_move_deliveries_through_their_states(store: Storage) -> None:
     for i in range(3):
         await enqueue(store, command(f"event_{i}", f"c{i}"))
     m1, m2, m3 = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
@@ -330,7 +330,7 @@ async def test_outcomes_move_messages_through_their_states(store: Storage) -> No
     assert pending.next_attempt_at == "2026-01-01T00:00:05.000Z"
 
 
-async def test_purging_takes_old_finished_messages_only(store: Storage) -> None:
+async def test_purging_takes_old_finished_deliveries_only(store: Storage) -> None:
     old, new = "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"
     for name in ("delivered", "failed", "delivered2", "pending"):
         await enqueue(store, command(f"event_{name}", name, created_at=old))
@@ -457,7 +457,7 @@ async def test_deliveries_filter_page_and_refuse_strangers(store: Storage) -> No
 # --- distributions -------------------------------------------------------------------------------
 
 
-async def test_paused_and_deleted_distributions_hold_their_messages(store: Storage) -> None:
+async def test_paused_and_deleted_distributions_hold_their_deliveries(store: Storage) -> None:
     await enqueue(store, command("event_1"))
     d = await store.get_distribution("proj_1", "distr_1")
     await store.replace_distribution(replace(d, status="PAUSED"))

@@ -59,6 +59,7 @@ def on(path: str, **operators: Any) -> dict[str, Any]:
         ({"event.metadata.n": {"conditions": {"$in": [{"a": 1}]}}}, "$in compares with"),
         ({"event.metadata.n": {"conditions": {"$in": []}}}, "$in needs at least one"),
         ({"event.metadata.n": {"conditions": {"$has_value": False}}}, "$has_value takes true"),
+        ({"event.metadata.n": {"conditions": {"$has_value": [1]}}}, "$has_value takes true"),
         ({"junction": "XOR", **on("customer.email", has_value=True)}, "conditions.junction"),
         ({"junction": "OR"}, "names no path"),
         ({"$or": []}, "conditions.$or"),

@@ -106,6 +106,14 @@ def test_each_purpose_offers_its_own_roots() -> None:
         ({"mode": "fields", "fields": {"order.id": "id"}}, "unknown path 'order.id'"),
         ({"mode": "fields", "fields": {"event.id": 5}}, "must be a dotted name"),
         ({"mode": "fields", "fields": {"event.id": "a", "event.type": "a.b"}}, "overlap"),
+        (
+            {
+                "mode": "fields",
+                "fields": {"event.id": "a", "event.type": "a-x", "customer.id": "a.b"},
+            },
+            "overlap",
+        ),
+        ({"mode": "custom", "template": {"a": 1, "a.b": "{{event.id}}"}}, "overlap"),
         ({"mode": "default", "fields": {}}, "takes no 'fields'"),
         ({"mode": "custom", "template": []}, "template must be"),
         ({"mode": "custom", "template": {}}, "template must be"),
@@ -129,3 +137,8 @@ def test_a_template_nested_too_deep_is_refused() -> None:
     with pytest.raises(InvalidInput) as refused:
         check_payload({"mode": "custom", "template": deep}, "plain_message", "c")
     assert "nest" in refused.value.details
+
+
+def test_a_list_index_that_is_not_an_ascii_number_finds_nothing() -> None:
+    got = designed({"mode": "custom", "template": {"x": "{{customer.metadata.tags.\u00b2}}"}})
+    assert got == {"x": None}

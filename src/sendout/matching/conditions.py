@@ -136,7 +136,7 @@ def _check_operators(value: Any, path: str, counted: list[int]) -> JSON:
 
 def _check_operand(op: str, operand: Any, path: str) -> Any:
     if op in _PRESENCE:
-        if operand is True or operand == [] or operand == [True]:
+        if operand is True or operand == [] or (operand == [True] and operand[0] is True):
             return True
         raise _refuse(path, f"{op} takes true")
     values = operand if isinstance(operand, list) else [operand]

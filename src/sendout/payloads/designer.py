@@ -11,7 +11,6 @@ in the envelope; with ``"raw": true`` it is the whole body. Templates are data, 
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -108,10 +107,17 @@ def _check_fields(fields: Any, roots: tuple[str, ...], where: str) -> dict[str, 
 
 def _check_targets(targets: list[str], where: str) -> None:
     """No target may be another's prefix (``a`` and ``a.b`` cannot both be set)."""
-    names = sorted(targets)
-    for shorter, longer in itertools.pairwise(names):
-        if shorter == longer or longer.startswith(shorter + "."):
-            raise _refuse(where, f"targets {shorter!r} and {longer!r} overlap")
+    seen: set[str] = set()
+    for target in targets:
+        if target in seen:
+            raise _refuse(where, f"target {target!r} is given twice")
+        seen.add(target)
+    for target in targets:
+        parts = target.split(".")
+        for cut in range(1, len(parts)):
+            prefix = ".".join(parts[:cut])
+            if prefix in seen:
+                raise _refuse(where, f"targets {prefix!r} and {target!r} overlap")
 
 
 def _check_path(path: str, roots: tuple[str, ...], where: str) -> None:
@@ -130,6 +136,7 @@ def _collect(value: Any, found: list[str], where: str, depth: int) -> None:
             if not all(key.split(".")):
                 raise _refuse(where, f"template key {key!r} has an empty part")
             _collect(item, found, where, depth + 1)
+        _check_targets(list(value), where)
     elif isinstance(value, list):
         for item in value:
             _collect(item, found, where, depth + 1)
@@ -174,7 +181,12 @@ def _lookup(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif (
+            isinstance(value, list)
+            and part.isascii()
+            and part.isdecimal()
+            and int(part) < len(value)
+        ):
             value = value[int(part)]
         else:
             return _MISSING

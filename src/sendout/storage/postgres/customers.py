@@ -49,6 +49,9 @@ class PostgresCustomers(PostgresConnection):
         async def run(conn: Conn) -> None:
             current = await require_customer(conn, project_id, id_or_source_id, lock=True)
             await conn.execute("DELETE FROM customers WHERE id = $1", current.id)
+            await conn.execute(
+                "DELETE FROM distribution_entries WHERE customer_id = $1", current.id
+            )
 
         await self._write(run)
 

@@ -92,6 +92,9 @@ class PostgresDistributions(PostgresConnection):
             await conn.execute(
                 "DELETE FROM channel_states WHERE distribution_id = $1", distribution_id
             )
+            await conn.execute(
+                "DELETE FROM distribution_entries WHERE distribution_id = $1", distribution_id
+            )
 
         await self._write(run)
 

@@ -41,6 +41,7 @@ class SqliteCustomers(SqliteConnection):
         def run(conn: Conn) -> None:
             current = require_customer(conn, project_id, id_or_source_id)
             conn.execute("DELETE FROM customers WHERE id = ?", (current.id,))
+            conn.execute("DELETE FROM distribution_entries WHERE customer_id = ?", (current.id,))
 
         await self._write(run)
 

@@ -75,6 +75,9 @@ class SqliteDistributions(SqliteConnection):
             )
             conn.execute("DELETE FROM distributions WHERE id = ?", (distribution_id,))
             conn.execute("DELETE FROM channel_states WHERE distribution_id = ?", (distribution_id,))
+            conn.execute(
+                "DELETE FROM distribution_entries WHERE distribution_id = ?", (distribution_id,)
+            )
 
         await self._write(run)
 

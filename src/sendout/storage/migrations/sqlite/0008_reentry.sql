@@ -4,9 +4,10 @@
 ALTER TABLE distributions ADD COLUMN reentry TEXT;
 
 CREATE TABLE distribution_entries (
-    distribution_id TEXT NOT NULL REFERENCES distributions (id) ON DELETE CASCADE,
+    distribution_id TEXT NOT NULL,  -- no foreign key: tracking never waits on a distribution delete
     customer_id     TEXT NOT NULL,
     event_id        TEXT NOT NULL,
     entered_ms      INTEGER NOT NULL
 );
 CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);
+CREATE INDEX distribution_entries_of_customer ON distribution_entries (customer_id);
