@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sendout.events.metadata import check_metadata
 from sendout.matching.match import matching_distributions
 from sendout.pipeline.commands import TrackCommand
 from sendout.pipeline.deliveries import deliveries, perform
-from sendout.promotions.rewards import apply_rewards
+from sendout.pipeline.track import prepare
 from sendout.records import Distribution, NewDelivery
-from sendout.storage import refusals
 from sendout.storage.base import Storage
 from sendout.storage.tx import Tx
 
@@ -68,29 +66,14 @@ async def preview(storage: Storage, cmd: TrackCommand, distribution: Distributio
 
 async def _run(watching: _Watching, cmd: TrackCommand, distribution: Distribution) -> Preview:
     tx = cast(Tx, watching)
-    trigger = await tx.trigger(cmd.event_name)
-    if trigger is None:
-        raise refusals.unknown_event(cmd.event_name)
-    schema, _ = trigger
-    check_metadata(schema, cmd.metadata)
-    customer = await tx.upsert_customer(cmd.customer, cmd.customer_fields)
-    rewards = await apply_rewards(
-        tx,
-        customer,
-        event_id=cmd.event_id,
-        event_name=cmd.event_name,
-        metadata=cmd.metadata,
-        referral=cmd.referral,
-        loyalty=cmd.loyalty,
-    )
-    event = cmd.event(schema.id, customer.id, rewards)
-    if not matching_distributions([distribution], event.type):
-        return _not_triggered(distribution, event.type)
-    performed = await perform(tx, [distribution], event, customer, cmd.created_at_ms)
+    p = await prepare(tx, cmd)
+    if not matching_distributions([distribution], p.event.type):
+        return _not_triggered(distribution, p.event.type)
+    performed = await perform(tx, [distribution], p.event, p.customer, cmd.created_at_ms)
     if not performed:
         result, details = watching.outcome or ("not_sent", "the purpose sends nothing")
         return Preview(result, details, ())
-    queued = deliveries(cmd, event, schema, customer, rewards, performed)
+    queued = deliveries(cmd, p.event, p.schema, p.customer, p.rewards, performed)
     return Preview(SEND, None, tuple(queued))
 
 

@@ -14,17 +14,20 @@ take :mod:`sendout.pipeline.batch` instead; the answers and rows are the same.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sendout.events.metadata import check_metadata
 from sendout.pipeline import batch
 from sendout.pipeline.batcher import MicroBatcher
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
 from sendout.pipeline.deliveries import deliveries, perform
-from sendout.promotions.rewards import apply_rewards
+from sendout.promotions.rewards import Rewards, apply_rewards
+from sendout.records import Customer, Distribution, Event, EventSchema
 from sendout.storage import refusals
 from sendout.storage.base import Storage
 from sendout.storage.tx import Insertion, Tx
 
-__all__ = ["Ingest", "track"]
+__all__ = ["Ingest", "Prepared", "prepare", "track"]
 
 
 async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
@@ -33,6 +36,29 @@ async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
         replay = await tx.idempotent_replay(cmd.idempotency)
         if replay is not None:
             return TrackResult(event_id="", enqueued=0, response=replay, replayed=True)
+    p = await prepare(tx, cmd)
+    performed = await perform(tx, p.candidates, p.event, p.customer, cmd.created_at_ms)
+    queued = deliveries(cmd, p.event, p.schema, p.customer, p.rewards, performed)
+    await tx.insert_event(Insertion(p.event, queued, cmd.created_at_ms))
+    response = render(p.event, p.customer)
+    if cmd.idempotency is not None:
+        await tx.remember(cmd.idempotency, response, cmd.created_at_ms)
+    return TrackResult(event_id=p.event.id, enqueued=len(queued), response=response, replayed=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event ready for its distributions: validated, its customer upserted, rewarded."""
+
+    schema: EventSchema
+    candidates: list[Distribution]
+    customer: Customer
+    rewards: Rewards
+    event: Event
+
+
+async def prepare(tx: Tx, cmd: TrackCommand) -> Prepared:
+    """The steps before the distributions: schema, metadata, customer, referral and loyalty."""
     trigger = await tx.trigger(cmd.event_name)
     if trigger is None:
         raise refusals.unknown_event(cmd.event_name)
@@ -48,14 +74,9 @@ async def track(tx: Tx, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
         referral=cmd.referral,
         loyalty=cmd.loyalty,
     )
-    event = cmd.event(schema.id, customer.id, rewards)
-    performed = await perform(tx, candidates, event, customer, cmd.created_at_ms)
-    queued = deliveries(cmd, event, schema, customer, rewards, performed)
-    await tx.insert_event(Insertion(event, queued, cmd.created_at_ms))
-    response = render(event, customer)
-    if cmd.idempotency is not None:
-        await tx.remember(cmd.idempotency, response, cmd.created_at_ms)
-    return TrackResult(event_id=event.id, enqueued=len(queued), response=response, replayed=False)
+    return Prepared(
+        schema, candidates, customer, rewards, cmd.event(schema.id, customer.id, rewards)
+    )
 
 
 class Ingest:
