@@ -122,8 +122,9 @@ def deliveries(
         data = {**base, **extras}
         for index, channel in enumerate(distribution.channels):
             delivery = ids.delivery_id()
-            designed = None if channel.payload is None else render(channel.payload, data)
-            if designed is not None and channel.payload is not None and channel.payload.get("raw"):
+            payload = channel.payload
+            designed = data if payload is None else render(payload, data)
+            if payload is not None and payload.get("raw"):
                 body = dumps(designed)  # the whole body: no envelope
             else:
                 body = dumps(
@@ -132,7 +133,7 @@ def deliveries(
                         project_id=cmd.project_id,
                         created_at=cmd.created_at,
                         event_name=channel.event_name,
-                        data=data if designed is None else designed,
+                        data=designed,
                         distribution_id=distribution.id,
                         target_url=channel.url,
                         activity_id=activity,
