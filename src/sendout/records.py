@@ -16,6 +16,7 @@ __all__ = [
     "Distribution",
     "Event",
     "EventSchema",
+    "History",
     "NewDelivery",
     "Outcome",
     "Page",
@@ -229,3 +230,11 @@ class Page:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Stored events of one name, oldest first, with each one's customer as stored now."""
+
+    events: tuple[Event, ...]
+    customers: dict[str, Customer]

@@ -142,3 +142,47 @@ def test_a_preview_asks_for_one_event_and_a_distribution(api: httpx.Client, make
         "/v1/distributions/preview", json={"distribution": body, "event_id": "event_nope"}
     )
     assert missing.status_code == 404, missing.text
+
+
+def test_a_preview_is_byte_for_byte_what_tracking_then_sends(
+    api: httpx.Client, receiver: Receiver, make_schema
+) -> None:
+    schema = make_schema({"plan": {"type": "string"}})
+    path = "/" + unique("same")
+    saved = ok(
+        api.post(
+            "/v1/distributions",
+            json=distribution_body(schema["name"], receiver.url(path), conditions=PRO),
+        )
+    )
+    source_id = unique("known")
+    ok(
+        api.post(
+            "/v1/customers", json={"source_id": source_id, "name": "Known", "metadata": {"tier": 2}}
+        )
+    )
+    event = sample(schema["name"], source_id, plan="pro")
+
+    [previewed] = ok(api.post(f"/v1/distributions/{saved['id']}/preview", json={"event": event}))[
+        "deliveries"
+    ]
+    tracked = ok(api.post("/v1/events", json=event))
+    [sent] = receiver.wait_for(path, 1)
+
+    preview_body, sent_body = json.loads(previewed["body"]), json.loads(sent.body)
+    # The ids and times the preview could not know: put the real ones in, and then the
+    # text must be the very bytes that were sent.
+    fresh = {
+        previewed["id"]: sent_body["id"],
+        preview_body["data"]["event"]["id"]: tracked["id"],
+        preview_body["created_at"]: sent_body["created_at"],
+        preview_body["data"]["event"]["created_at"]: sent_body["data"]["event"]["created_at"],
+        preview_body["event"]["id"]: sent_body["event"]["id"],  # the activity
+        f'"group_id":"{preview_body["event"]["group_id"]}"': (
+            f'"group_id":"{sent_body["event"]["group_id"]}"'  # the tracking request's id
+        ),
+    }
+    text = previewed["body"]
+    for old, new in fresh.items():
+        text = text.replace(old, new)
+    assert text.encode() == sent.body

@@ -24,6 +24,7 @@ from sendout.api.routes import (
     event_schemas,
     events,
     projects,
+    simulations,
 )
 from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
@@ -106,7 +107,15 @@ def create_app(
     # Added first, so it runs inside the request-id middleware (the last added is outermost).
     app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=events.track_event)
     app.add_middleware(RequestIdMiddleware)
-    for module in (events, customers, event_schemas, projects, distributions, deliveries):
+    for module in (
+        events,
+        customers,
+        event_schemas,
+        projects,
+        distributions,
+        simulations,
+        deliveries,
+    ):
         app.include_router(module.router)
     install_promotion_routes(app)
 

@@ -190,6 +190,17 @@ class PreviewIn(_Own):
     event: dict[str, Any] | None = None
 
 
+class SimulateIn(_Own):
+    """What to simulate: a distribution (for ``/simulate``; a saved one is named in the path)
+    over the events of its trigger tracked in [since, until)."""
+
+    distribution: DistributionIn | None = None
+    since: IsoDateTime = Field(description="Replay events tracked at or after this time.")
+    until: IsoDateTime | None = Field(
+        default=None, description="Replay events tracked before this time (default: now)."
+    )
+
+
 class ReplayIn(_Own):
     since: IsoDateTime = Field(description="Replay deliveries created at or after this time.")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sendout.clock import isoformat
 from sendout.delivery.signer import signature_headers
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.payloads.custom_event import simple_customer
 from sendout.pipeline.preview import Preview
+from sendout.pipeline.simulate import Simulation
 from sendout.records import (
     Channel,
     ChannelState,
@@ -27,6 +30,7 @@ __all__ = [
     "event_view",
     "preview_view",
     "project_view",
+    "simulation_view",
     "tracked_event_view",
 ]
 
@@ -217,4 +221,31 @@ def preview_view(
             }
             for n in result.deliveries
         ],
+    }
+
+
+def simulation_view(
+    distribution_id: str | None, trigger: str, since: datetime, until: datetime, s: Simulation
+) -> JSON:
+    """``POST /v1/distributions[/{id}]/simulate``: the counts (``distribution_id`` is null for
+    a distribution that is not saved)."""
+    return {
+        "object": "distribution_simulation",
+        "distribution_id": distribution_id,
+        "event": trigger,
+        "since": isoformat(since),
+        "until": isoformat(until),
+        "events": s.events,
+        "would_send": s.would_send,
+        "skipped": s.skipped,
+        "customers": s.customers,
+        "customers_sent": s.customers_sent,
+        "codes": None
+        if s.codes is None
+        else {
+            "campaign_id": s.codes.campaign_id,
+            "needed": s.codes.needed,
+            "available": s.codes.available,
+            "missing": s.codes.missing,
+        },
     }

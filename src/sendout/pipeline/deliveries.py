@@ -29,8 +29,11 @@ from sendout.storage.tx import Tx
 __all__ = [
     "CONDITIONS_NOT_MET",
     "REENTRY_LIMIT",
+    "Held",
     "Performed",
     "deliveries",
+    "held_by_conditions",
+    "held_by_reentry",
     "perform",
     "rewards_data",
 ]
@@ -39,6 +42,7 @@ CONDITIONS_NOT_MET = "conditions_not_met"
 REENTRY_LIMIT = "reentry_limit"
 
 Performed = tuple[Distribution, dict[str, Any]]  # a distribution that sends, with its extras
+Held = tuple[str, str]  # (outcome, details): why a distribution sends nothing for an event
 
 
 async def perform(
@@ -75,17 +79,28 @@ async def perform(
 
 async def _held_back(
     tx: Tx, distribution: Distribution, customer: Customer, facts: dict[str, Any], now_ms: int
-) -> tuple[str, str] | None:
+) -> Held | None:
     """``(outcome, details)`` when the distribution may not send for this event."""
-    failed = unmet(distribution.conditions, facts)
-    if failed is not None:
-        return CONDITIONS_NOT_MET, f"conditions not met: {failed}"
-    limit = window(distribution.reentry, now_ms)
-    if limit is not None:
+    held = held_by_conditions(distribution, facts)
+    if held is None and (limit := window(distribution.reentry, now_ms)) is not None:
         since_ms, most = limit
-        if await tx.entries(distribution.id, customer.id, since_ms) >= most:
-            return REENTRY_LIMIT, f"re-entry limit reached: {_rule_text(distribution)}"
-    return None
+        held = held_by_reentry(
+            distribution, await tx.entries(distribution.id, customer.id, since_ms), most
+        )
+    return held
+
+
+def held_by_conditions(distribution: Distribution, facts: dict[str, Any]) -> Held | None:
+    """The outcome when the distribution's conditions do not hold for these facts."""
+    failed = unmet(distribution.conditions, facts)
+    return None if failed is None else (CONDITIONS_NOT_MET, f"conditions not met: {failed}")
+
+
+def held_by_reentry(distribution: Distribution, sent: int, most: int) -> Held | None:
+    """The outcome when ``sent`` (the customer's sends in the re-entry window) reached ``most``."""
+    if sent < most:
+        return None
+    return REENTRY_LIMIT, f"re-entry limit reached: {_rule_text(distribution)}"
 
 
 def _rule_text(distribution: Distribution) -> str:

@@ -35,10 +35,13 @@ class PublishRequest:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+NO_VOUCHER = "no_voucher_suitable_for_publication"
+
+
 def no_voucher(campaign: Campaign, why: str) -> InvalidInput:
     return InvalidInput(
         f"Campaign '{campaign.name}' ({campaign.id}) {why}",
-        key="no_voucher_suitable_for_publication",
+        key=NO_VOUCHER,
         message="No voucher suitable for publication",
         resource_id=campaign.id,
         resource_type="campaign",

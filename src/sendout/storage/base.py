@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sendout.promotions.records import (
     Campaign,
+    CodeStock,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -29,6 +30,7 @@ from sendout.records import (
     Distribution,
     Event,
     EventSchema,
+    History,
     Outcome,
     Page,
     Project,
@@ -228,6 +230,13 @@ class Storage(Protocol):
         """One page of the project's events, newest first (of one customer, of one name), and
         the total."""
 
+    async def history(
+        self, project_id: str, event_name: str, since: str, until: str, limit: int
+    ) -> History:
+        """The project's events of that name created in [since, until) (ISO 8601), oldest first,
+        at most ``limit``, with their customers as stored now (one snapshot; a deleted
+        customer is absent)."""
+
     # --- distributions -------------------------------------------------------------------------
     async def create_distribution(self, distribution: Distribution) -> Distribution:
         """Store the distribution; ``unknown_event`` if its trigger has no schema."""
@@ -354,6 +363,10 @@ class Storage(Protocol):
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
         """One page of publications with their customer and campaign, filtered and ordered, and
         the total."""
+
+    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
+        """The campaign's unpublished active codes and the customers holding one of its codes
+        (one snapshot)."""
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         """``hierarchy`` <= 0 means "after the last tier of the campaign"."""

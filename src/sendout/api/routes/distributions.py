@@ -103,14 +103,12 @@ async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[st
 async def create_distribution(request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, DistributionIn, ctx.settings.max_body_bytes)
-    distribution = await _new_distribution(ctx, project, body)
+    distribution = await distribution_of(ctx, project, body)
     await ctx.storage.create_distribution(distribution)
     return JsonResponse(distribution_view(distribution))
 
 
-async def _new_distribution(
-    ctx: AppContext, project: Project, body: DistributionIn
-) -> Distribution:
+async def distribution_of(ctx: AppContext, project: Project, body: DistributionIn) -> Distribution:
     """The distribution a body describes, checked as if it were saved now."""
     return Distribution(
         id=ids.distribution_id(),
@@ -286,7 +284,7 @@ async def preview_distribution(request: Request, project: AppProject) -> JsonRes
     body = await read_model(request, PreviewIn, ctx.settings.max_body_bytes)
     if body.distribution is None:
         raise InvalidInput("Missing required property 'distribution'", key="missing_distribution")
-    distribution = await _new_distribution(ctx, project, body.distribution)
+    distribution = await distribution_of(ctx, project, body.distribution)
     return JsonResponse(await _preview(ctx, project, distribution, body))
 
 

@@ -1,11 +1,12 @@
-"""Tracked events on PostgreSQL: listing them, and purging what retention lets go."""
+"""Tracked events on PostgreSQL: listing them, reading a range of history, and purging what
+retention lets go."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from sendout.errors import NotFound
-from sendout.records import Event, Page
+from sendout.records import Event, History, Page
 from sendout.storage import rows
 from sendout.storage.postgres.connection import PostgresConnection
 from sendout.storage.postgres.queries import affected, execute, where_clause
@@ -67,5 +68,27 @@ class PostgresEvents(PostgresConnection):
                 page.offset,
             )
             return [rows.event(r) for r in found], int(total)
+
+        return await self._read(run)
+
+    async def history(
+        self, project_id: str, event_name: str, since: str, until: str, limit: int
+    ) -> History:
+        where = "project_id = $1 AND type = $2 AND created_at >= $3 AND created_at < $4"
+        params = (project_id, event_name, since, until)
+
+        async def run(conn: Conn) -> History:
+            found = await conn.fetch(
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at, id LIMIT $5",
+                *params,
+                limit,
+            )
+            customers = await conn.fetch(
+                "SELECT * FROM customers WHERE id IN"
+                f" (SELECT customer_id FROM events WHERE {where})",
+                *params,
+            )
+            events = tuple(rows.event(r) for r in found)
+            return History(events, {c.id: c for c in map(rows.customer, customers)})
 
         return await self._read(run)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
+    CodeStock,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -116,6 +117,24 @@ class PostgresPromotions(PostgresConnection):
         self, project_id: str, page: Page, where: PublicationFilter
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
         return await self._read(list_publications, project_id, page, where)
+
+    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
+        async def run(conn: Conn) -> CodeStock:
+            unpublished = await conn.fetchval(
+                "SELECT COUNT(*) FROM vouchers WHERE project_id = $1 AND campaign_id = $2"
+                " AND holder_id IS NULL AND active",
+                project_id,
+                campaign_id,
+            )
+            holders = await conn.fetch(
+                "SELECT DISTINCT customer_id FROM publications WHERE project_id = $1"
+                " AND campaign_id = $2",
+                project_id,
+                campaign_id,
+            )
+            return CodeStock(int(unpublished), frozenset(r[0] for r in holders))
+
+        return await self._read(run)
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         return await self._write(create_tier, tier)

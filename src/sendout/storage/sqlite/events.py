@@ -1,9 +1,10 @@
-"""Tracked events on SQLite: listing them, and purging what retention lets go."""
+"""Tracked events on SQLite: listing them, reading a range of history, and purging what
+retention lets go."""
 
 from __future__ import annotations
 
 from sendout.errors import NotFound
-from sendout.records import Event, Page
+from sendout.records import Event, History, Page
 from sendout.storage import rows
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.queries import Conn, where_clause
@@ -61,5 +62,26 @@ class SqliteEvents(SqliteConnection):
                 (*params, page.limit, page.offset),
             )
             return [rows.event(r) for r in found], int(total[0])
+
+        return await self._read(run)
+
+    async def history(
+        self, project_id: str, event_name: str, since: str, until: str, limit: int
+    ) -> History:
+        where = "project_id = ? AND type = ? AND created_at >= ? AND created_at < ?"
+        params = (project_id, event_name, since, until)
+
+        def run(conn: Conn) -> History:
+            found = conn.execute(
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at, id LIMIT ?",
+                (*params, limit),
+            )
+            events = tuple(rows.event(r) for r in found)
+            customers = conn.execute(
+                "SELECT * FROM customers WHERE id IN"
+                f" (SELECT customer_id FROM events WHERE {where})",
+                params,
+            )
+            return History(events, {c.id: c for c in map(rows.customer, customers)})
 
         return await self._read(run)

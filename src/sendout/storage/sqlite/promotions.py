@@ -10,6 +10,7 @@ from typing import Any
 from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
+    CodeStock,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -112,6 +113,22 @@ class SqlitePromotions(SqliteConnection):
         self, project_id: str, page: Page, where: PublicationFilter
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
         return await self._read(list_publications, project_id, page, where)
+
+    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
+        def run(conn: Conn) -> CodeStock:
+            unpublished = conn.execute(
+                "SELECT COUNT(*) FROM vouchers WHERE project_id = ? AND campaign_id = ?"
+                " AND holder_id IS NULL AND active = 1",
+                (project_id, campaign_id),
+            ).fetchone()[0]
+            holders = conn.execute(
+                "SELECT DISTINCT customer_id FROM publications WHERE project_id = ?"
+                " AND campaign_id = ?",
+                (project_id, campaign_id),
+            )
+            return CodeStock(int(unpublished), frozenset(r[0] for r in holders))
+
+        return await self._read(run)
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         def run(conn: Conn) -> PromotionTier:
