@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import jsonschema
 
 from conftest import unique
-from support.promotions import coupons, distribution, ok, track
+from support.promotions import (
+    coupons,
+    distribution,
+    loyalty_program,
+    ok,
+    publish,
+    referral_program,
+    track,
+)
 from support.receiver import Receiver
-
-
-def referral_program(api: httpx.Client, event: str, reward: str | None = None) -> dict[str, Any]:
-    program: dict[str, Any] = {
-        "conversion_event_type": "custom_event",
-        "custom_event": {"name": event},
-    }
-    if reward is not None:
-        program["referee_reward"] = {"related_object_parent": {"id": reward}}
-    body = {
-        "name": unique("referral"),
-        "campaign_type": "REFERRAL_PROGRAM",
-        "vouchers_count": 2,
-        "referral_program": program,
-        "voucher": {"discount": {"type": "AMOUNT", "amount_off": 1000}},
-    }
-    return dict(ok(api.post("/v1/campaigns", json=body)))
-
-
-def publish(api: httpx.Client, campaign: str, source_id: str) -> dict[str, Any]:
-    body = {"campaign": {"name": campaign, "count": 1}, "customer": {"source_id": source_id}}
-    return dict(ok(api.post("/v1/publications", json=body)))
 
 
 def test_a_referral_converts_once_and_rewards_the_referee(
@@ -73,30 +58,6 @@ def test_a_referral_converts_once_and_rewards_the_referee(
     track(api, event, referee, referral={"code": code["code"]})  # the same referee again
     assert ok(api.get("/v1/referral-conversions", params={"referrer": referrer}))["total"] == 1
     assert ok(api.get("/v1/publications", params={"campaign": reward["id"]}))["total"] == 1
-
-
-def loyalty_program(api: httpx.Client, event: str) -> dict[str, Any]:
-    body = {
-        "name": unique("loyalty"),
-        "campaign_type": "LOYALTY_PROGRAM",
-        "vouchers_count": 2,
-        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
-    }
-    campaign = ok(api.post("/v1/campaigns", json=body))
-    rules = [
-        {"event": event, "loyalty": {"type": "FIXED", "points": 10}},
-        {
-            "event": event,
-            "loyalty": {
-                "type": "PROPORTIONAL",
-                "calculation_type": "CUSTOM_EVENT_METADATA",
-                "custom_event": {"metadata": {"every": 10, "points": 3, "property": "amount"}},
-            },
-        },
-    ]
-    created = ok(api.post(f"/v1/loyalties/{campaign['id']}/earning-rules", json=rules))
-    assert [r["object"] for r in created] == ["earning_rule", "earning_rule"]
-    return dict(campaign)
 
 
 def test_earning_rules_credit_the_loyalty_card(

@@ -1,4 +1,5 @@
-"""Factories for the promotion tests: campaigns, distributions with a purpose, events."""
+"""Factories for the promotion tests: campaigns (coupons, promotions, referral and loyalty
+programs), publications, distributions with a purpose, events."""
 
 from __future__ import annotations
 
@@ -65,3 +66,49 @@ def track(api: httpx.Client, event: str, source_id: str, **extra: Any) -> dict[s
             )
         )
     )
+
+
+def referral_program(api: httpx.Client, event: str, reward: str | None = None) -> dict[str, Any]:
+    program: dict[str, Any] = {
+        "conversion_event_type": "custom_event",
+        "custom_event": {"name": event},
+    }
+    if reward is not None:
+        program["referee_reward"] = {"related_object_parent": {"id": reward}}
+    body = {
+        "name": unique("referral"),
+        "campaign_type": "REFERRAL_PROGRAM",
+        "vouchers_count": 2,
+        "referral_program": program,
+        "voucher": {"discount": {"type": "AMOUNT", "amount_off": 1000}},
+    }
+    return dict(ok(api.post("/v1/campaigns", json=body)))
+
+
+def publish(api: httpx.Client, campaign: str, source_id: str) -> dict[str, Any]:
+    body = {"campaign": {"name": campaign, "count": 1}, "customer": {"source_id": source_id}}
+    return dict(ok(api.post("/v1/publications", json=body)))
+
+
+def loyalty_program(api: httpx.Client, event: str) -> dict[str, Any]:
+    body = {
+        "name": unique("loyalty"),
+        "campaign_type": "LOYALTY_PROGRAM",
+        "vouchers_count": 2,
+        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
+    }
+    campaign = ok(api.post("/v1/campaigns", json=body))
+    rules = [
+        {"event": event, "loyalty": {"type": "FIXED", "points": 10}},
+        {
+            "event": event,
+            "loyalty": {
+                "type": "PROPORTIONAL",
+                "calculation_type": "CUSTOM_EVENT_METADATA",
+                "custom_event": {"metadata": {"every": 10, "points": 3, "property": "amount"}},
+            },
+        },
+    ]
+    created = ok(api.post(f"/v1/loyalties/{campaign['id']}/earning-rules", json=rules))
+    assert [r["object"] for r in created] == ["earning_rule", "earning_rule"]
+    return dict(campaign)

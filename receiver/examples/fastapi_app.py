@@ -1,0 +1,34 @@
+"""A FastAPI receiver that verifies, parses and prints each sendout webhook.
+
+Run it (from the repository root, with the secret ``sendout credentials`` shows):
+
+    pip install './receiver[fastapi]' uvicorn
+    SENDOUT_WEBHOOK_SECRET=whsec_… uvicorn --app-dir receiver/examples fastapi_app:app --port 9000
+
+then point a webhook channel at ``http://127.0.0.1:9000/hooks``. A request that is not signed
+with the secret is answered 401 and never reaches ``hooks``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+
+from sendout_receiver import CustomerCustomEventWebhook
+from sendout_receiver.fastapi import verified_webhook
+
+SECRET = os.environ.get("SENDOUT_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+
+app = FastAPI()
+Webhook = Annotated[CustomerCustomEventWebhook, Depends(verified_webhook(SECRET))]
+
+
+@app.post("/hooks")
+async def hooks(webhook: Webhook) -> dict[str, str]:
+    data = webhook.data
+    print(f"{webhook.id} {webhook.type}: {data.event.type} for {data.customer.source_id}")
+    if data.voucher is not None:
+        print(f"  code {data.voucher.code}")
+    return {"received": webhook.id}
