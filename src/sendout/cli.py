@@ -75,6 +75,7 @@ def serve(
 ) -> None:
     """Run the API (and, unless --no-worker, the delivery worker) in one process."""
     from sendout.api.app import create_app
+    from sendout.api.http_protocol import SendoutHttpProtocol
 
     settings = _settings(host=host, port=port, database_url=database_url)
     config = uvicorn.Config(
@@ -82,7 +83,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=SendoutHttpProtocol,
         log_level=settings.log_level.lower(),
         access_log=False,
         server_header=False,

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, Strict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
@@ -16,9 +16,11 @@ from sendout.errors import InvalidInput, SendoutError
 from sendout.jsonutil import strip_nulls
 
 __all__ = [
+    "MAX_METADATA_BYTES",
     "Int",
     "IsoDate",
     "IsoDateTime",
+    "Metadata",
     "Number",
     "parse_model",
     "read_json",
@@ -61,6 +63,25 @@ IsoDate = Annotated[dt.date, _iso_string("date")]
 """A date as an ISO 8601 string (``"1990-05-17"``): not a number nor a timestamp string."""
 IsoDateTime = Annotated[dt.datetime, _iso_string("datetime")]
 """A time as an ISO 8601 string (``"2024-01-31T10:00:00Z"``): not a Unix timestamp."""
+
+
+MAX_METADATA_BYTES = 32 * 1024
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(orjson.dumps(value))
+    if size > MAX_METADATA_BYTES:
+        raise PydanticCustomError(
+            "metadata_too_large",
+            "metadata is {size} bytes as compact JSON; at most {limit} are kept",
+            {"size": size, "limit": MAX_METADATA_BYTES},
+        )
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_bounded)]
+"""A ``metadata`` object, at most :data:`MAX_METADATA_BYTES` as compact JSON: every stored
+thing stays small enough that a page of a hundred of them is a few megabytes."""
 
 
 def _is_json(content_type: str) -> bool:
@@ -195,6 +216,10 @@ def _invalid(exc: ValidationError) -> InvalidInput:
             f"Missing required property '{loc}'",
             key=f"missing_{loc}",
             message=f"Missing {loc}",
+        )
+    if first["type"] == "metadata_too_large":
+        return InvalidInput(
+            f"{loc}: {first['msg']}", key="metadata_too_large", message="Metadata too large"
         )
     if first["type"] == "extra_forbidden":
         return InvalidInput(

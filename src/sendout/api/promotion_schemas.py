@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sendout.api.body import Int, IsoDateTime
+from sendout.api.body import Int, IsoDateTime, Metadata
 from sendout.api.schemas import CustomerIn
 from sendout.promotions.campaigns import MAX_VOUCHERS_COUNT
 
@@ -42,7 +42,7 @@ class TierIn(_In):
     name: str = Field(min_length=1, max_length=300)
     banner: str | None = Field(default=None, max_length=1000)
     action: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     active: bool = True
     hierarchy: Int | None = Field(default=None, ge=1)
     start_date: IsoDateTime | None = None
@@ -53,7 +53,7 @@ class TierUpdateIn(_In):
     name: str | None = Field(default=None, min_length=1, max_length=300)
     banner: str | None = Field(default=None, max_length=1000)
     action: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     active: bool | None = None
     hierarchy: Int | None = Field(default=None, ge=1)
     start_date: IsoDateTime | None = None
@@ -76,7 +76,7 @@ class CampaignIn(_In):
     vouchers_count: Int = Field(default=0, ge=0, le=MAX_VOUCHERS_COUNT)
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     voucher: VoucherTemplateIn | None = None
     referral_program: dict[str, Any] | None = None
     promotion: PromotionIn | None = None
@@ -91,7 +91,7 @@ class CampaignUpdateIn(_In):
     auto_join: bool | None = None
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     discount: dict[str, Any] | None = None
     loyalty_card: dict[str, Any] | None = None
     referral_program: dict[str, Any] | None = None
@@ -101,7 +101,7 @@ class VouchersCreateIn(_In):
     """Body of ``POST /v1/campaigns/{id}/vouchers`` (and ``…/vouchers/{code}``)."""
 
     code_config: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
 
 
 class PublicationCampaignIn(_In):
@@ -116,7 +116,7 @@ class PublicationIn(_In):
     campaign: PublicationCampaignIn | str | None = None
     voucher: str | None = Field(default=None, min_length=1, max_length=1000)
     source_id: str | None = Field(default=None, min_length=1, max_length=1000)
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     channel: str | None = Field(default=None, max_length=300)
 
 
@@ -127,4 +127,4 @@ class EarningRuleIn(_In):
     custom_event: dict[str, Any] | None = None
     loyalty: dict[str, Any]
     active: bool = True
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sendout.api.body import IsoDate, IsoDateTime, Number
+from sendout.api.body import IsoDate, IsoDateTime, Metadata, Number
 from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
@@ -68,7 +68,7 @@ class CustomerUpdateIn(_In):
     birthdate: IsoDate | None = None
     birthday: IsoDate | None = Field(default=None, description="Deprecated; use birthdate.")
     address: AddressIn | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
 
     def fields(self) -> CustomerFields:
         birthdate = self.birthdate or self.birthday
@@ -116,7 +116,7 @@ class EventsCreateIn(_In):
     customer: CustomerIn
     referral: ReferralIn | None = None
     loyalty: LoyaltyIn | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
 
 
 class PropertyIn(_In):
