@@ -223,6 +223,16 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryRequest:
+    """What a delivery posts: its URL, the stored headers (the signature headers are added at
+    each attempt) and the exact body bytes."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     limit: int
     page: int

@@ -27,6 +27,7 @@ from sendout.records import (
     Customer,
     CustomerFields,
     Delivery,
+    DeliveryRequest,
     Distribution,
     Event,
     EventSchema,
@@ -74,6 +75,8 @@ class DeliveryFilter:
     distribution_id: str | None = None
     event_id: str | None = None
     status: str | None = None
+    since: str | None = None  # created at or after (ISO 8601)
+    until: str | None = None  # created before (ISO 8601)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,9 @@ class Storage(Protocol):
 
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         """The delivery with every attempt; NotFound if none in this project."""
+
+    async def get_delivery_request(self, project_id: str, delivery_id: str) -> DeliveryRequest:
+        """The URL, stored headers and exact body the delivery posts; NotFound if none."""
 
     # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
     async def create_campaign(

@@ -14,6 +14,7 @@ from sendout.records import (
     ChannelState,
     Customer,
     Delivery,
+    DeliveryRequest,
     Distribution,
     Event,
     EventSchema,
@@ -32,6 +33,7 @@ __all__ = [
     "channels_json",
     "customer",
     "delivery",
+    "delivery_request",
     "distribution",
     "distribution_changes",
     "distribution_values",
@@ -276,6 +278,12 @@ def distributions_with_states(found: Sequence[Row], states: Iterable[Row]) -> li
         per_channel = tuple(by_key.get((r["id"], i), ChannelState()) for i in range(count))
         result.append(distribution(r, per_channel))
     return result
+
+
+def delivery_request(row: Row) -> DeliveryRequest:
+    return DeliveryRequest(
+        url=row["url"], headers=from_json(row["headers"]), body=bytes(row["body"])
+    )
 
 
 def delivery(row: Row, attempts: Sequence[Attempt]) -> Delivery:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, Outcome, Page, Project
+from sendout.records import ClaimedDelivery, Delivery, DeliveryRequest, Outcome, Page, Project
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.postgres.connection import PostgresConnection
 from sendout.storage.postgres.distributions import require_distribution
-from sendout.storage.postgres.queries import Record, affected, execute, where_clause
+from sendout.storage.postgres.queries import Record, Where, affected, execute, paged
 
 if TYPE_CHECKING:
     from sendout.storage.postgres.queries import Conn
@@ -101,26 +101,11 @@ class PostgresOutbox(PostgresConnection):
     async def list_deliveries(
         self, project_id: str, page: Page, where: DeliveryFilter
     ) -> tuple[list[Delivery], int]:
-        clause, params = where_clause(
-            {
-                "project_id": project_id,
-                "distribution_id": where.distribution_id,
-                "event_id": where.event_id,
-                "status": where.status,
-            }
-        )
-        n = len(params)
+        sql = _delivery_where(project_id, where)
 
         async def run(conn: Conn) -> tuple[list[Delivery], int]:
-            total = await conn.fetchval(f"SELECT COUNT(*) FROM deliveries WHERE {clause}", *params)
-            found = await conn.fetch(
-                f"SELECT * FROM deliveries WHERE {clause} ORDER BY created_at DESC, id DESC"
-                f" LIMIT ${n + 1} OFFSET ${n + 2}",
-                *params,
-                page.limit,
-                page.offset,
-            )
-            return await _with_attempts(conn, found), int(total)
+            found, total = await paged(conn, "deliveries", sql, "created_at DESC, id DESC", page)
+            return await _with_attempts(conn, found), total
 
         return await self._read(run)
 
@@ -136,6 +121,32 @@ class PostgresOutbox(PostgresConnection):
             return (await _with_attempts(conn, found))[0]
 
         return await self._read(run)
+
+    async def get_delivery_request(self, project_id: str, delivery_id: str) -> DeliveryRequest:
+        found = await self._fetchrow(
+            "SELECT url, headers, body FROM deliveries WHERE project_id = $1 AND id = $2",
+            project_id,
+            delivery_id,
+        )
+        if found is None:
+            raise NotFound("delivery", delivery_id)
+        return rows.delivery_request(found)
+
+
+def _delivery_where(project_id: str, where: DeliveryFilter) -> Where:
+    sql = Where().add("project_id = ?", project_id)
+    for column, value in (
+        ("distribution_id", where.distribution_id),
+        ("event_id", where.event_id),
+        ("status", where.status),
+    ):
+        if value is not None:
+            sql.add(f"{column} = ?", value)
+    if where.since is not None:
+        sql.add("created_at >= ?", where.since)
+    if where.until is not None:
+        sql.add("created_at < ?", where.until)
+    return sql
 
 
 # Lock due rows no other worker holds, lease them, and hand back what a sender needs. A row that

@@ -9,7 +9,7 @@ from typing import Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, Outcome, Page
+from sendout.records import ClaimedDelivery, Delivery, DeliveryRequest, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.sqlite.connection import SqliteConnection
@@ -100,14 +100,7 @@ class SqliteOutbox(SqliteConnection):
     async def list_deliveries(
         self, project_id: str, page: Page, where: DeliveryFilter
     ) -> tuple[list[Delivery], int]:
-        clause, params = where_clause(
-            {
-                "project_id": project_id,
-                "distribution_id": where.distribution_id,
-                "event_id": where.event_id,
-                "status": where.status,
-            }
-        )
+        clause, params = _delivery_where(project_id, where)
 
         def run(conn: Conn) -> tuple[list[Delivery], int]:
             total = conn.execute(
@@ -133,6 +126,34 @@ class SqliteOutbox(SqliteConnection):
             return _with_attempts(conn, found)[0]
 
         return await self._read(run)
+
+    async def get_delivery_request(self, project_id: str, delivery_id: str) -> DeliveryRequest:
+        def run(conn: Conn) -> DeliveryRequest:
+            found = conn.execute(
+                "SELECT url, headers, body FROM deliveries WHERE project_id = ? AND id = ?",
+                (project_id, delivery_id),
+            ).fetchone()
+            if found is None:
+                raise NotFound("delivery", delivery_id)
+            return rows.delivery_request(found)
+
+        return await self._read(run)
+
+
+def _delivery_where(project_id: str, where: DeliveryFilter) -> tuple[str, tuple[Any, ...]]:
+    clause, params = where_clause(
+        {
+            "project_id": project_id,
+            "distribution_id": where.distribution_id,
+            "event_id": where.event_id,
+            "status": where.status,
+        }
+    )
+    if where.since is not None:
+        clause, params = f"{clause} AND created_at >= ?", (*params, where.since)
+    if where.until is not None:
+        clause, params = f"{clause} AND created_at < ?", (*params, where.until)
+    return clause, params
 
 
 def _refuse_unsendable(conn: Conn, delivery: sqlite3.Row) -> None:
