@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from sendout.api.context import context_of
+from sendout.api.context import AppContext, context_of
 from sendout.errors import RateLimited, Unauthorized
 from sendout.records import Project
 
-__all__ = ["AppProject", "app_project", "management_access"]
+__all__ = ["AppProject", "app_project", "management_access", "project_of_keys"]
 
 _CACHE_SECONDS = 5.0
 
@@ -30,10 +30,9 @@ def _headers(request: Request, id_header: str, token_header: str) -> tuple[str, 
     return key_id, token
 
 
-async def app_project(request: Request) -> Project:
-    """The project whose application keys the request carries."""
-    app_id, token = _headers(request, "X-App-Id", "X-App-Token")
-    ctx = context_of(request)
+async def project_of_keys(ctx: AppContext, app_id: str, token: str) -> Project | None:
+    """The project whose app id and token these are, or ``None`` (the API and the dashboard's
+    sign-in)."""
     now = time.monotonic()
     cached = ctx.project_cache.get(app_id)
     if cached is not None and cached[1] > now:
@@ -43,7 +42,18 @@ async def app_project(request: Request) -> Project:
         if project is not None:
             ctx.project_cache[app_id] = (project, now + _CACHE_SECONDS)
     if project is None or not _same(token, project.app_token):
+        return None
+    return project
+
+
+async def app_project(request: Request) -> Project:
+    """The project whose application keys the request carries."""
+    app_id, token = _headers(request, "X-App-Id", "X-App-Token")
+    ctx = context_of(request)
+    project = await project_of_keys(ctx, app_id, token)
+    if project is None:
         raise Unauthorized("The X-App-Id and X-App-Token do not match any project")
+    now = time.monotonic()
     if ctx.rate_limits is not None:
         wait = ctx.rate_limits.take(project.id, now)
         if wait is not None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
+from sendout.api import operations
 from sendout.api.auth import AppProject
 from sendout.api.context import context_of
 from sendout.api.paging import page_of
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.views import delivery_view
-from sendout.clock import to_ms
 from sendout.errors import InvalidInput
 from sendout.storage.base import DeliveryFilter
 
@@ -59,7 +59,5 @@ async def resend_delivery(
     request: Request,
     project: AppProject,
 ) -> JsonResponse:
-    ctx = context_of(request)
-    found = await ctx.storage.resend_delivery(project.id, deliveryId, to_ms(ctx.clock.now()))
-    ctx.wake_worker()
+    found = await operations.resend(context_of(request), project.id, deliveryId)
     return JsonResponse(delivery_view(found))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from sendout import ids
+from sendout.api import operations
 from sendout.api.action_targets import check_action_targets
 from sendout.api.auth import AppProject
 from sendout.api.body import parse_model, read_model
@@ -218,10 +218,7 @@ async def pause_distribution(
     request: Request,
     project: AppProject,
 ) -> JsonResponse:
-    ctx = context_of(request)
-    current = await ctx.storage.get_distribution(project.id, distributionId)
-    paused = replace(current, status="PAUSED", updated_at=isoformat(ctx.clock.now()))
-    await ctx.storage.replace_distribution(paused)
+    paused = await operations.pause(context_of(request), project.id, distributionId)
     return JsonResponse(distribution_view(paused))
 
 
@@ -235,12 +232,7 @@ async def resume_distribution(
     request: Request,
     project: AppProject,
 ) -> JsonResponse:
-    ctx = context_of(request)
-    now = ctx.clock.now()
-    resumed = await ctx.storage.resume_distribution(
-        project.id, distributionId, isoformat(now), to_ms(now)
-    )
-    ctx.wake_worker()
+    resumed = await operations.resume(context_of(request), project.id, distributionId)
     return JsonResponse(distribution_view(resumed))
 
 
@@ -257,19 +249,9 @@ async def replay_distribution(
 ) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, ReplayIn, ctx.settings.max_body_bytes)
-    since = body.since if body.since.tzinfo else body.since.replace(tzinfo=UTC)
-    count = await ctx.storage.replay_deliveries(
-        project.id, distributionId, isoformat(since), to_ms(ctx.clock.now())
-    )
-    if count:
-        ctx.wake_worker()
+    since, count = await operations.replay_failed(ctx, project.id, distributionId, body.since)
     return JsonResponse(
-        {
-            "object": "replay",
-            "distribution_id": distributionId,
-            "since": isoformat(since),
-            "replayed": count,
-        }
+        {"object": "replay", "distribution_id": distributionId, "since": since, "replayed": count}
     )
 
 
