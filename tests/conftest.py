@@ -27,7 +27,7 @@ from support.server import (
 SHARED_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
 
 BACKENDS = ["sqlite", "postgres"]
-pytest_plugins = ["support.storage_fixtures"]
+pytest_plugins = ["support.storage_fixtures", "support.browser"]
 
 __all__ = ["IN_CI", "need"]
 

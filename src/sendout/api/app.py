@@ -30,6 +30,7 @@ from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
 from sendout.console import print_credentials
+from sendout.dashboard import install_dashboard
 from sendout.pipeline.track import Ingest
 from sendout.settings import Settings
 
@@ -118,6 +119,7 @@ def create_app(
     ):
         app.include_router(module.router)
     install_promotion_routes(app)
+    install_dashboard(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> JsonResponse:

@@ -1,0 +1,1 @@
+"""One router per dashboard page group; every route is a :class:`~sendout.dashboard.pages.PageRoute`."""
