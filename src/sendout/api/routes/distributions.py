@@ -47,7 +47,13 @@ from sendout.pipeline.preview import preview
 from sendout.records import Channel, Distribution, Project
 from sendout.storage import refusals
 
-__all__ = ["router"]
+__all__ = [
+    "create_distribution_with",
+    "distribution_of",
+    "preview_for",
+    "router",
+    "update_distribution_with",
+]
 
 router = APIRouter(prefix="/v1/distributions", tags=["distributions"])
 
@@ -103,9 +109,16 @@ async def _action(ctx: AppContext, project_id: str, action: ActionIn) -> dict[st
 async def create_distribution(request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, DistributionIn, ctx.settings.max_body_bytes)
+    return JsonResponse(distribution_view(await create_distribution_with(ctx, project, body)))
+
+
+async def create_distribution_with(
+    ctx: AppContext, project: Project, body: DistributionIn
+) -> Distribution:
+    """Check ``body`` and store it as a new distribution; the distribution stored."""
     distribution = await distribution_of(ctx, project, body)
     await ctx.storage.create_distribution(distribution)
-    return JsonResponse(distribution_view(distribution))
+    return distribution
 
 
 async def distribution_of(ctx: AppContext, project: Project, body: DistributionIn) -> Distribution:
@@ -161,7 +174,15 @@ async def update_distribution(
 ) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, DistributionPatchIn, ctx.settings.max_body_bytes)
-    current = await ctx.storage.get_distribution(project.id, distributionId)
+    updated = await update_distribution_with(ctx, project, distributionId, body)
+    return JsonResponse(distribution_view(updated))
+
+
+async def update_distribution_with(
+    ctx: AppContext, project: Project, distribution_id: str, body: DistributionPatchIn
+) -> Distribution:
+    """Replace the fields ``body`` gives, checked as at creation; the distribution as stored."""
+    current = await ctx.storage.get_distribution(project.id, distribution_id)
     updated = Distribution(
         id=current.id,
         project_id=project.id,
@@ -196,7 +217,7 @@ async def update_distribution(
     await ctx.storage.replace_distribution(updated)
     if updated.status == "ACTIVE":
         ctx.wake_worker()
-    return JsonResponse(distribution_view(updated))
+    return updated
 
 
 @router.delete("/{distributionId}", summary="Delete a distribution", status_code=204)
@@ -267,7 +288,7 @@ async def preview_distribution(request: Request, project: AppProject) -> JsonRes
     if body.distribution is None:
         raise InvalidInput("Missing required property 'distribution'", key="missing_distribution")
     distribution = await distribution_of(ctx, project, body.distribution)
-    return JsonResponse(await _preview(ctx, project, distribution, body))
+    return JsonResponse(await preview_for(ctx, project, distribution, body))
 
 
 @router.post(
@@ -287,12 +308,13 @@ async def preview_saved_distribution(
             key="invalid_payload",
         )
     distribution = await ctx.storage.get_distribution(project.id, distributionId)
-    return JsonResponse(await _preview(ctx, project, distribution, body))
+    return JsonResponse(await preview_for(ctx, project, distribution, body))
 
 
-async def _preview(
+async def preview_for(
     ctx: AppContext, project: Project, distribution: Distribution, body: PreviewIn
 ) -> dict[str, Any]:
+    """The preview of ``distribution`` for the event ``body`` names, as the API answers it."""
     now = ctx.clock.now()
     if (body.event_id is None) == (body.event is None):
         raise InvalidInput(
