@@ -3,6 +3,7 @@ signing in and out, refusals, and watching a delivery from the event to its rese
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -103,3 +104,67 @@ def test_a_tracked_event_s_delivery_appears_opens_and_resends(
     expect(signed_in.get_by_role("status")).to_contain_text("Resent")
     expect(signed_in.locator("tr.attempt")).to_have_count(2)
     assert len(receiver.wait_for(path, 2)) == 2
+
+
+def test_pausing_and_resuming_a_distribution(
+    signed_in: Page,
+    server: ServerProcess,
+    api: httpx.Client,
+    receiver: Receiver,
+    make_schema: Any,
+    make_distribution: Any,
+) -> None:
+    _, distribution, _ = _hook(api, receiver, make_schema, make_distribution)
+    signed_in.get_by_role("link", name="Distributions", exact=True).click()
+    row = signed_in.get_by_role("row").filter(has_text=distribution["name"])
+    screenshot(signed_in, "distributions", server)
+    row.get_by_role("button", name=f"Pause {distribution['name']}").click()
+    expect(row.locator(".badge").first).to_have_text("PAUSED")
+    assert api.get(f"/v1/distributions/{distribution['id']}").json()["status"] == "PAUSED"
+    row.get_by_role("button", name=f"Resume {distribution['name']}").click()
+    expect(row.locator(".badge").first).to_have_text("ACTIVE")
+    assert api.get(f"/v1/distributions/{distribution['id']}").json()["status"] == "ACTIVE"
+
+
+def test_creating_a_distribution_through_the_form_with_its_preview(
+    signed_in: Page, server: ServerProcess, api: httpx.Client, receiver: Receiver, make_schema: Any
+) -> None:
+    schema = make_schema({"plan": {"type": "string", "optional": False}})
+    name = unique("Welcome")
+    signed_in.goto("/dashboard/distributions/new")
+    signed_in.get_by_label("Name", exact=True).fill(name)
+    signed_in.get_by_label("Trigger event").select_option(schema["name"])
+    channels = signed_in.get_by_label("Channels", exact=False)
+    channels.fill(
+        json.dumps([{"type": "webhook", "event_name": "welcome", "url": receiver.url("/f")}])
+    )
+    signed_in.get_by_label("Sample event", exact=False).fill(
+        '{"customer": {"source_id": "alex"}, "metadata": {"plan": "pro"}}'
+    )
+    signed_in.get_by_role("button", name="Preview").click()
+    expect(signed_in.locator("#preview-decision")).to_have_text("send")
+    expect(signed_in.locator("#preview")).to_contain_text("webhook-signature")
+    screenshot(signed_in, "distribution-form", server)
+
+    signed_in.get_by_role("button", name="Create distribution").click()
+    expect(signed_in.get_by_role("heading", name=name)).to_be_visible()
+    expect(signed_in.get_by_role("status")).to_have_text("Saved.")
+    screenshot(signed_in, "distribution", server)
+    saved = [
+        d
+        for d in api.get("/v1/distributions?limit=100").json()["distributions"]
+        if d["name"] == name
+    ]
+    assert len(saved) == 1 and saved[0]["trigger"]["event"] == schema["name"]
+
+
+def test_a_distribution_the_api_would_refuse_is_shown_again_with_the_reason(
+    signed_in: Page, make_schema: Any
+) -> None:
+    make_schema()
+    signed_in.goto("/dashboard/distributions/new")
+    signed_in.get_by_label("Name", exact=True).fill("Broken")
+    signed_in.get_by_label("Channels", exact=False).fill("[{]")
+    signed_in.get_by_role("button", name="Create distribution").click()
+    expect(signed_in.get_by_role("alert")).to_contain_text("Channels: not valid JSON")
+    expect(signed_in.get_by_label("Name", exact=True)).to_have_value("Broken")
