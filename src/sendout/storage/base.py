@@ -228,10 +228,23 @@ class Storage(Protocol):
         """The stored event; NotFound if none in this project."""
 
     async def list_events(
-        self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        customer_id: str | None,
+        event_name: str | None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[Event], int]:
-        """One page of the project's events, newest first (of one customer, of one name), and
-        the total."""
+        """One page of the project's events, newest first (of one customer, of one name,
+        created in [since, until)), and the total."""
+
+    async def events_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, int]]:
+        """Events created at or after ``since``, counted per the first ``width`` characters of
+        their ISO 8601 ``created_at`` (16: per minute, 13: per hour), oldest bucket first."""
 
     async def history(
         self, project_id: str, event_name: str, since: str, until: str, limit: int
@@ -313,6 +326,15 @@ class Storage(Protocol):
 
     async def get_delivery_request(self, project_id: str, delivery_id: str) -> DeliveryRequest:
         """The URL, stored headers and exact body the delivery posts; NotFound if none."""
+
+    async def deliveries_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, str, int]]:
+        """Deliveries created at or after ``since``, counted per (first ``width`` characters of
+        ``created_at``, status), oldest bucket first."""
+
+    async def oldest_pending(self, project_id: str) -> Delivery | None:
+        """The project's pending delivery due the earliest (paused ones too), if any."""
 
     # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
     async def create_campaign(

@@ -9,7 +9,7 @@ from sendout.errors import NotFound
 from sendout.records import Event, History, Page
 from sendout.storage import rows
 from sendout.storage.postgres.connection import PostgresConnection
-from sendout.storage.postgres.queries import affected, execute, where_clause
+from sendout.storage.postgres.queries import Where, affected, execute, paged
 
 if TYPE_CHECKING:
     from sendout.storage.postgres.queries import Conn
@@ -51,25 +51,45 @@ class PostgresEvents(PostgresConnection):
         return rows.event(row)
 
     async def list_events(
-        self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        customer_id: str | None,
+        event_name: str | None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[Event], int]:
-        where, params = where_clause(
-            {"project_id": project_id, "customer_id": customer_id, "type": event_name}
-        )
-        n = len(params)
+        where = Where().add("project_id = ?", project_id)
+        for condition, value in (
+            ("customer_id = ?", customer_id),
+            ("type = ?", event_name),
+            ("created_at >= ?", since),
+            ("created_at < ?", until),
+        ):
+            if value is not None:
+                where.add(condition, value)
 
         async def run(conn: Conn) -> tuple[list[Event], int]:
-            total = await conn.fetchval(f"SELECT COUNT(*) FROM events WHERE {where}", *params)
-            found = await conn.fetch(
-                f"SELECT * FROM events WHERE {where} ORDER BY created_at DESC, id DESC"
-                f" LIMIT ${n + 1} OFFSET ${n + 2}",
-                *params,
-                page.limit,
-                page.offset,
-            )
-            return [rows.event(r) for r in found], int(total)
+            found, total = await paged(conn, "events", where, "created_at DESC, id DESC", page)
+            return [rows.event(r) for r in found], total
 
         return await self._read(run)
+
+    async def events_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, int]]:
+        async def run(conn: Conn) -> list[tuple[str, int]]:
+            found = await conn.fetch(
+                "SELECT substr(created_at, 1, $1) AS bucket, COUNT(*) AS n FROM events"
+                " WHERE project_id = $2 AND created_at >= $3 GROUP BY bucket ORDER BY bucket",
+                width,
+                project_id,
+                since,
+            )
+            return [(str(r["bucket"]), int(r["n"])) for r in found]
+
+        return await self._one(run)
 
     async def history(
         self, project_id: str, event_name: str, since: str, until: str, limit: int

@@ -132,6 +132,33 @@ class PostgresOutbox(PostgresConnection):
             raise NotFound("delivery", delivery_id)
         return rows.delivery_request(found)
 
+    async def deliveries_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, str, int]]:
+        async def run(conn: Conn) -> list[tuple[str, str, int]]:
+            found = await conn.fetch(
+                "SELECT substr(created_at, 1, $1) AS bucket, status, COUNT(*) AS n"
+                " FROM deliveries WHERE project_id = $2 AND created_at >= $3"
+                " GROUP BY bucket, status ORDER BY bucket, status",
+                width,
+                project_id,
+                since,
+            )
+            return [(str(r["bucket"]), str(r["status"]), int(r["n"])) for r in found]
+
+        return await self._one(run)
+
+    async def oldest_pending(self, project_id: str) -> Delivery | None:
+        async def run(conn: Conn) -> Delivery | None:
+            found = await conn.fetch(
+                "SELECT * FROM deliveries WHERE project_id = $1 AND status = 'pending'"
+                " ORDER BY next_attempt_at, id LIMIT 1",
+                project_id,
+            )
+            return (await _with_attempts(conn, found))[0] if found else None
+
+        return await self._read(run)
+
 
 def _delivery_where(project_id: str, where: DeliveryFilter) -> Where:
     sql = Where().add("project_id = ?", project_id)

@@ -48,11 +48,22 @@ class SqliteEvents(SqliteConnection):
         return await self._read(run)
 
     async def list_events(
-        self, project_id: str, page: Page, *, customer_id: str | None, event_name: str | None
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        customer_id: str | None,
+        event_name: str | None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[Event], int]:
         where, params = where_clause(
             {"project_id": project_id, "customer_id": customer_id, "type": event_name}
         )
+        if since is not None:
+            where, params = f"{where} AND created_at >= ?", (*params, since)
+        if until is not None:
+            where, params = f"{where} AND created_at < ?", (*params, until)
 
         def run(conn: Conn) -> tuple[list[Event], int]:
             total = conn.execute(f"SELECT COUNT(*) FROM events WHERE {where}", params).fetchone()
@@ -62,6 +73,19 @@ class SqliteEvents(SqliteConnection):
                 (*params, page.limit, page.offset),
             )
             return [rows.event(r) for r in found], int(total[0])
+
+        return await self._read(run)
+
+    async def events_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, int]]:
+        def run(conn: Conn) -> list[tuple[str, int]]:
+            found = conn.execute(
+                "SELECT substr(created_at, 1, ?) AS bucket, COUNT(*) FROM events"
+                " WHERE project_id = ? AND created_at >= ? GROUP BY bucket ORDER BY bucket",
+                (width, project_id, since),
+            )
+            return [(str(r[0]), int(r[1])) for r in found]
 
         return await self._read(run)
 

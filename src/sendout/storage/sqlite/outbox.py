@@ -139,6 +139,31 @@ class SqliteOutbox(SqliteConnection):
 
         return await self._read(run)
 
+    async def deliveries_per_bucket(
+        self, project_id: str, since: str, width: int
+    ) -> list[tuple[str, str, int]]:
+        def run(conn: Conn) -> list[tuple[str, str, int]]:
+            found = conn.execute(
+                "SELECT substr(created_at, 1, ?) AS bucket, status, COUNT(*) FROM deliveries"
+                " WHERE project_id = ? AND created_at >= ?"
+                " GROUP BY bucket, status ORDER BY bucket, status",
+                (width, project_id, since),
+            )
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in found]
+
+        return await self._read(run)
+
+    async def oldest_pending(self, project_id: str) -> Delivery | None:
+        def run(conn: Conn) -> Delivery | None:
+            found = conn.execute(
+                "SELECT * FROM deliveries WHERE project_id = ? AND status = 'pending'"
+                " ORDER BY next_attempt_at, id LIMIT 1",
+                (project_id,),
+            ).fetchall()
+            return _with_attempts(conn, found)[0] if found else None
+
+        return await self._read(run)
+
 
 def _delivery_where(project_id: str, where: DeliveryFilter) -> tuple[str, tuple[Any, ...]]:
     clause, params = where_clause(
