@@ -549,6 +549,10 @@ async def test_referral_conversions_and_outcomes(pstore: Storage) -> None:
         result="no_voucher_suitable_for_publication",
     )
     assert total == 1 and mine[0].details == "empty" and mine[0].campaign_id == "camp_ref"
+    of_event, total = await pstore.list_distribution_outcomes(
+        "proj_1", Page(10, 1), distribution_id=None, result=None, event_id="event_2"
+    )
+    assert total == 1 and [o.result for o in of_event] == ["other"]
 
 
 async def test_publish_with_an_idempotency_key_replays_its_first_answer(pstore: Storage) -> None:

@@ -442,7 +442,13 @@ class Storage(Protocol):
         total."""
 
     async def list_distribution_outcomes(
-        self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        distribution_id: str | None,
+        result: str | None,
+        event_id: str | None = None,
     ) -> tuple[list[PromotionOutcome], int]:
-        """One page of why events sent nothing for a distribution (of one, of one result),
-        newest first, and the total."""
+        """One page of why events sent nothing for a distribution (of one, of one result, of
+        one event), newest first, and the total."""

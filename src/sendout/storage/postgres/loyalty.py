@@ -119,9 +119,16 @@ async def list_conversions(
 
 
 async def list_outcomes(
-    conn: Conn, project_id: str, page: Page, distribution_id: str | None, result: str | None
+    conn: Conn,
+    project_id: str,
+    page: Page,
+    distribution_id: str | None,
+    result: str | None,
+    event_id: str | None,
 ) -> tuple[list[PromotionOutcome], int]:
     where = Where().add("project_id = ?", project_id)
+    if event_id is not None:
+        where.add("event_id = ?", event_id)
     if distribution_id is not None:
         where.add("distribution_id = ?", distribution_id)
     if result is not None:

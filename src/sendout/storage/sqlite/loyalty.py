@@ -108,8 +108,14 @@ def list_conversions(
 
 
 def list_outcomes(
-    conn: Conn, project_id: str, page: Page, distribution_id: str | None, result: str | None
+    conn: Conn,
+    project_id: str,
+    page: Page,
+    distribution_id: str | None,
+    result: str | None,
+    event_id: str | None,
 ) -> tuple[list[PromotionOutcome], int]:
     filters = {"project_id": project_id, "distribution_id": distribution_id, "result": result}
+    filters["event_id"] = event_id
     found, total = paged(conn, "distribution_outcomes", filters, "created_at DESC, id DESC", page)
     return [prow.outcome(r) for r in found], total

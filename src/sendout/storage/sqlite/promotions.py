@@ -178,9 +178,15 @@ class SqlitePromotions(SqliteConnection):
         return await self._read(list_conversions, project_id, page, campaign, referrer_id)
 
     async def list_distribution_outcomes(
-        self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        distribution_id: str | None,
+        result: str | None,
+        event_id: str | None = None,
     ) -> tuple[list[PromotionOutcome], int]:
-        return await self._read(list_outcomes, project_id, page, distribution_id, result)
+        return await self._read(list_outcomes, project_id, page, distribution_id, result, event_id)
 
 
 _INSERT_CAMPAIGN = (

@@ -258,6 +258,7 @@ CREATE TABLE distribution_outcomes (
 );
 CREATE INDEX distribution_outcomes_distribution
     ON distribution_outcomes (project_id, distribution_id, created_at);
+CREATE INDEX distribution_outcomes_event ON distribution_outcomes (project_id, event_id);
 CREATE INDEX distribution_outcomes_created ON distribution_outcomes (project_id, created_at);
 
 -- 0003_delivery_guarantees
