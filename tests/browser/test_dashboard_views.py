@@ -1,0 +1,45 @@
+"""The dashboard's read-only views in a real browser: events, the overview, campaigns and
+customers, each with what it shows when there is nothing yet."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from conftest import unique
+from support.browser import screenshot
+from support.receiver import Receiver
+from support.server import ServerProcess
+
+
+def test_events_filter_by_customer_and_an_event_shows_what_it_triggered(
+    signed_in: Page,
+    server: ServerProcess,
+    api: httpx.Client,
+    receiver: Receiver,
+    make_schema: Any,
+    make_distribution: Any,
+) -> None:
+    schema = make_schema({"plan": {"type": "string", "optional": False}})
+    distribution = make_distribution(schema["name"], receiver.url("/" + unique("hook")))
+    source_id = unique("alex")
+    body = {"event": schema["name"], "customer": {"source_id": source_id}}
+    tracked = api.post("/v1/events", json={**body, "metadata": {"plan": "pro"}}).json()
+
+    signed_in.goto("/dashboard/events")
+    signed_in.get_by_label("Customer (id or source_id)").fill(source_id)
+    signed_in.get_by_role("button", name="Apply filters").click()
+    expect(signed_in.get_by_role("row")).to_have_count(2)  # the header and the one event
+    screenshot(signed_in, "events", server)
+    signed_in.get_by_role("link", name=tracked["id"]).click()
+
+    expect(signed_in.get_by_role("heading", name=f"Event {tracked['id']}")).to_be_visible()
+    triggered = signed_in.get_by_role("region", name=distribution["name"])
+    expect(triggered.get_by_role("link", name=re.compile(r"^whs_"))).to_be_visible()
+    screenshot(signed_in, "event", server)
+
+    signed_in.goto("/dashboard/events?customer=nobody-at-all")
+    expect(signed_in.get_by_role("status")).to_contain_text("No customer has the id")
