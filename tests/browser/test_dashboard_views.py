@@ -4,6 +4,7 @@ customers, each with what it shows when there is nothing yet."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import httpx
@@ -43,3 +44,46 @@ def test_events_filter_by_customer_and_an_event_shows_what_it_triggered(
 
     signed_in.goto("/dashboard/events?customer=nobody-at-all")
     expect(signed_in.get_by_role("status")).to_contain_text("No customer has the id")
+
+
+def _wait_failed(api: httpx.Client, distribution_id: str) -> dict[str, Any]:
+    for _ in range(100):
+        found = api.get(f"/v1/deliveries?distribution_id={distribution_id}&status=failed").json()
+        if found["deliveries"]:
+            return dict(found["deliveries"][0])
+        time.sleep(0.1)
+    raise AssertionError("the delivery never failed")
+
+
+def test_the_overview_charts_activity_and_a_failed_delivery_is_replayed(
+    signed_in: Page,
+    server: ServerProcess,
+    api: httpx.Client,
+    receiver: Receiver,
+    make_schema: Any,
+    make_distribution: Any,
+) -> None:
+    schema = make_schema()
+    path = "/" + unique("failing")
+    receiver.script(path, 500, 500, 500, 500)
+    distribution = make_distribution(schema["name"], receiver.url(path))
+    api.post("/v1/events", json={"event": schema["name"], "customer": {"source_id": unique("c")}})
+    failed = _wait_failed(api, distribution["id"])
+
+    signed_in.get_by_role("link", name="Overview").click()
+    expect(signed_in.locator("#failed")).to_contain_text(failed["id"])
+    chart = signed_in.get_by_role(
+        "img", name=re.compile(r"^Deliveries over the last hour: .*failed")
+    )
+    expect(chart).to_be_visible()
+    expect(
+        signed_in.get_by_role("img", name=re.compile(r"^Events over the last day: [1-9]"))
+    ).to_be_visible()
+    screenshot(signed_in, "overview", server)
+
+    signed_in.goto(f"/dashboard/deliveries?distribution={distribution['id']}")
+    signed_in.get_by_label("Failed since").fill("2000-01-01T00:00")
+    signed_in.get_by_role("button", name="Replay failed").click()
+    expect(signed_in.get_by_role("status")).to_have_text("1 failed delivery is due again.")
+    assert len(receiver.wait_for(path, 5)) == 5
+    expect(signed_in.locator("#deliveries .badge").first).to_have_text("delivered")
