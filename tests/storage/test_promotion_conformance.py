@@ -22,7 +22,7 @@ from sendout.errors import Conflict, NotFound
 from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions import ids as pids
 from sendout.promotions.publishing import PublishRequest
-from sendout.promotions.records import EarningRule, PromotionTier
+from sendout.promotions.records import CodeCounts, EarningRule, PromotionTier
 from sendout.records import CustomerFields, Page, Project, PropertyDef
 from sendout.storage.base import CustomerRef, IdempotencyKey, PublicationFilter, Storage
 from sendout.storage.tx import Tx
@@ -352,6 +352,15 @@ def run_publishers(database_url: str, campaign_id: str, count: int, each: int) -
     outputs = [p.communicate(timeout=180)[0] for p in publishers]
     assert [p.returncode for p in publishers] == [0] * count
     return [json.loads(out) for out in outputs]
+
+
+async def test_code_counts_say_total_published_and_remaining(pstore: Storage) -> None:
+    empty = await pstore.create_campaign(campaign("empty"), [], 0)
+    assert await pstore.code_counts("proj_1", empty.id) == CodeCounts(0, 0, 0)
+    spring = await pstore.create_campaign(campaign("spring"), [], 4)
+    await publish(pstore, "alice", campaign="spring", count=2)
+    assert await pstore.code_counts("proj_1", spring.id) == CodeCounts(4, 2, 2)
+    assert await pstore.code_counts("proj_other", spring.id) == CodeCounts(0, 0, 0)
 
 
 async def test_publisher_processes_never_share_a_code(pstore: Storage, database_url: str) -> None:

@@ -60,6 +60,15 @@ class CodeStock:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeCounts:
+    """A campaign's codes counted: all of them, those published, those that can still be."""
+
+    total: int
+    published: int
+    remaining: int  # unpublished and active
+
+
+@dataclass(frozen=True, slots=True)
 class Voucher:
     id: str
     project_id: str

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sendout.promotions.records import (
     Campaign,
+    CodeCounts,
     CodeStock,
     EarningRule,
     LoyaltyTransaction,
@@ -395,6 +396,9 @@ class Storage(Protocol):
     async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
         """The campaign's unpublished active codes and the customers holding one of its codes
         (one snapshot)."""
+
+    async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
+        """How many codes the campaign has, how many are published, how many can still be."""
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         """``hierarchy`` <= 0 means "after the last tier of the campaign"."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
+    CodeCounts,
     CodeStock,
     EarningRule,
     LoyaltyTransaction,
@@ -136,6 +137,11 @@ class PostgresPromotions(PostgresConnection):
 
         return await self._read(run)
 
+    async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
+        row = await self._fetchrow(_CODE_COUNTS, project_id, campaign_id)
+        assert row is not None
+        return CodeCounts(int(row["total"]), int(row["published"]), int(row["remaining"]))
+
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         return await self._write(create_tier, tier)
 
@@ -190,6 +196,12 @@ class PostgresPromotions(PostgresConnection):
     ) -> tuple[list[PromotionOutcome], int]:
         return await self._read(list_outcomes, project_id, page, distribution_id, result, event_id)
 
+
+_CODE_COUNTS = (
+    "SELECT COUNT(*) AS total, COUNT(holder_id) AS published,"
+    " COUNT(*) FILTER (WHERE holder_id IS NULL AND active) AS remaining"
+    " FROM vouchers WHERE project_id = $1 AND campaign_id = $2"
+)
 
 _INSERT_CAMPAIGN = (
     f"INSERT INTO campaigns ({', '.join(prow.CAMPAIGN_COLUMNS)})"

@@ -10,6 +10,7 @@ from typing import Any
 from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
+    CodeCounts,
     CodeStock,
     EarningRule,
     LoyaltyTransaction,
@@ -130,6 +131,13 @@ class SqlitePromotions(SqliteConnection):
 
         return await self._read(run)
 
+    async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
+        def run(conn: Conn) -> CodeCounts:
+            row = conn.execute(_CODE_COUNTS, (project_id, campaign_id)).fetchone()
+            return CodeCounts(int(row[0]), int(row[1] or 0), int(row[2] or 0))
+
+        return await self._read(run)
+
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         def run(conn: Conn) -> PromotionTier:
             promotion_campaign(conn, tier.project_id, tier.campaign_id)
@@ -188,6 +196,11 @@ class SqlitePromotions(SqliteConnection):
     ) -> tuple[list[PromotionOutcome], int]:
         return await self._read(list_outcomes, project_id, page, distribution_id, result, event_id)
 
+
+_CODE_COUNTS = (
+    "SELECT COUNT(*), SUM(holder_id IS NOT NULL), SUM(holder_id IS NULL AND active = 1)"
+    " FROM vouchers WHERE project_id = ? AND campaign_id = ?"
+)
 
 _INSERT_CAMPAIGN = (
     f"INSERT INTO campaigns ({', '.join(prow.CAMPAIGN_COLUMNS)})"
