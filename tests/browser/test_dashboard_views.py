@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from conftest import unique
 from support.browser import screenshot
+from support.promotions import coupons, publish
 from support.receiver import Receiver
 from support.server import ServerProcess
 
@@ -87,3 +88,35 @@ def test_the_overview_charts_activity_and_a_failed_delivery_is_replayed(
     expect(signed_in.get_by_role("status")).to_have_text("1 failed delivery is due again.")
     assert len(receiver.wait_for(path, 5)) == 5
     expect(signed_in.locator("#deliveries .badge").first).to_have_text("delivered")
+
+
+def test_campaigns_count_their_codes_and_warn_of_low_stock(
+    signed_in: Page, server: ServerProcess, api: httpx.Client
+) -> None:
+    campaign = coupons(api, 3)
+    publish(api, campaign["name"], unique("holder"))
+    signed_in.get_by_role("link", name="Campaigns").click()
+    row = signed_in.get_by_role("row").filter(has_text=campaign["id"])
+    expect(row.locator("td.num")).to_have_text(["3", "1", re.compile(r"^2\s+low stock$")])
+    expect(signed_in.get_by_role("status")).to_contain_text(f"{campaign['name']} (2 left)")
+    screenshot(signed_in, "campaigns", server)
+
+
+def test_a_customer_shows_its_events_and_publications(
+    signed_in: Page, server: ServerProcess, api: httpx.Client, make_schema: Any
+) -> None:
+    schema = make_schema()
+    source_id = unique("dana")
+    api.post("/v1/events", json={"event": schema["name"], "customer": {"source_id": source_id}})
+    campaign = coupons(api, 2)
+    published = publish(api, campaign["name"], source_id)
+    signed_in.get_by_role("link", name="Customers").click()
+    screenshot(signed_in, "customers", server)
+    signed_in.get_by_label("Customer id or source_id").fill(source_id)
+    signed_in.get_by_role("button", name="Find").click()
+    expect(signed_in.get_by_role("heading", name="Events (1)")).to_be_visible()
+    expect(signed_in.get_by_role("heading", name="Publications (1)")).to_be_visible()
+    expect(signed_in.get_by_text(published["voucher"]["code"])).to_be_visible()
+    screenshot(signed_in, "customer", server)
+    signed_in.goto("/dashboard/customers?find=nobody-at-all")
+    expect(signed_in.get_by_role("status")).to_contain_text("No customer has the id")

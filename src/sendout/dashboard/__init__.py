@@ -10,14 +10,22 @@ from fastapi import FastAPI
 from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from sendout.dashboard.routes import deliveries, distributions, events, overview, signin
+from sendout.dashboard.routes import (
+    campaigns,
+    customers,
+    deliveries,
+    distributions,
+    events,
+    overview,
+    signin,
+)
 
 __all__ = ["install_dashboard"]
 
 
 def install_dashboard(app: FastAPI) -> None:
     """Mount the pages, their static files, and ``/`` sending visitors to the dashboard."""
-    for module in (signin, overview, deliveries, distributions, events):
+    for module in (signin, overview, deliveries, distributions, events, campaigns, customers):
         app.include_router(module.router)
     app.mount(
         "/dashboard/static",
