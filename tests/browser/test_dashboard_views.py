@@ -14,7 +14,7 @@ from conftest import unique
 from support.browser import screenshot
 from support.promotions import coupons, publish
 from support.receiver import Receiver
-from support.server import ServerProcess
+from support.server import APP_ID, APP_TOKEN, ServerProcess
 
 
 def test_events_filter_by_customer_and_an_event_shows_what_it_triggered(
@@ -120,3 +120,35 @@ def test_a_customer_shows_its_events_and_publications(
     screenshot(signed_in, "customer", server)
     signed_in.goto("/dashboard/customers?find=nobody-at-all")
     expect(signed_in.get_by_role("status")).to_contain_text("No customer has the id")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+    .map(el => el.outerHTML)"""
+
+
+def test_every_page_is_keyboard_reachable_and_every_control_labelled(
+    page: Page, server: ServerProcess
+) -> None:
+    page.goto("/dashboard/sign-in")
+    page.keyboard.type(APP_ID)  # the App ID field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(APP_TOKEN)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Overview")).to_be_focused()
+    for path in (
+        "/dashboard",
+        "/dashboard/distributions",
+        "/dashboard/distributions/new",
+        "/dashboard/events",
+        "/dashboard/deliveries",
+        "/dashboard/campaigns",
+        "/dashboard/customers",
+    ):
+        page.goto(path)
+        assert page.evaluate(UNLABELLED) == [], path
