@@ -55,26 +55,11 @@ def test_a_form_posted_without_its_csrf_token_is_refused(signed_in: Page) -> Non
     expect(signed_in.get_by_role("heading", name="Deliveries", exact=True)).to_be_visible()
 
 
-def _hook(
-    api: httpx.Client, receiver: Receiver, make_schema: Any, make_distribution: Any
-) -> tuple[dict[str, Any], dict[str, Any], str]:
-    schema = make_schema({"plan": {"type": "string", "optional": False}})
-    path = "/" + unique("hook")
-    distribution = make_distribution(
-        schema["name"], receiver.url(path), headers={"authorization": "Bearer s3cr3t"}
-    )
-    return schema, distribution, path
-
-
 def test_a_tracked_event_s_delivery_appears_opens_and_resends(
-    signed_in: Page,
-    server: ServerProcess,
-    api: httpx.Client,
-    receiver: Receiver,
-    make_schema: Any,
-    make_distribution: Any,
+    signed_in: Page, server: ServerProcess, api: httpx.Client, receiver: Receiver, hooked: Any
 ) -> None:
-    schema, distribution, path = _hook(api, receiver, make_schema, make_distribution)
+    hook = hooked(headers={"authorization": "Bearer s3cr3t"})
+    schema, distribution, path = hook.schema, hook.distribution, hook.path
     signed_in.goto(f"/dashboard/deliveries?distribution={distribution['id']}")
     expect(signed_in.get_by_text("No delivery matches these filters")).to_be_visible()
 
@@ -107,14 +92,9 @@ def test_a_tracked_event_s_delivery_appears_opens_and_resends(
 
 
 def test_pausing_and_resuming_a_distribution(
-    signed_in: Page,
-    server: ServerProcess,
-    api: httpx.Client,
-    receiver: Receiver,
-    make_schema: Any,
-    make_distribution: Any,
+    signed_in: Page, server: ServerProcess, api: httpx.Client, hooked: Any
 ) -> None:
-    _, distribution, _ = _hook(api, receiver, make_schema, make_distribution)
+    distribution = hooked().distribution
     signed_in.get_by_role("link", name="Distributions", exact=True).click()
     row = signed_in.get_by_role("row").filter(has_text=distribution["name"])
     screenshot(signed_in, "distributions", server)

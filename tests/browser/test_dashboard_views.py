@@ -18,15 +18,10 @@ from support.server import APP_ID, APP_TOKEN, ServerProcess
 
 
 def test_events_filter_by_customer_and_an_event_shows_what_it_triggered(
-    signed_in: Page,
-    server: ServerProcess,
-    api: httpx.Client,
-    receiver: Receiver,
-    make_schema: Any,
-    make_distribution: Any,
+    signed_in: Page, server: ServerProcess, api: httpx.Client, hooked: Any
 ) -> None:
-    schema = make_schema({"plan": {"type": "string", "optional": False}})
-    distribution = make_distribution(schema["name"], receiver.url("/" + unique("hook")))
+    hook = hooked()
+    schema, distribution = hook.schema, hook.distribution
     source_id = unique("alex")
     body = {"event": schema["name"], "customer": {"source_id": source_id}}
     tracked = api.post("/v1/events", json={**body, "metadata": {"plan": "pro"}}).json()
@@ -57,17 +52,10 @@ def _wait_failed(api: httpx.Client, distribution_id: str) -> dict[str, Any]:
 
 
 def test_the_overview_charts_activity_and_a_failed_delivery_is_replayed(
-    signed_in: Page,
-    server: ServerProcess,
-    api: httpx.Client,
-    receiver: Receiver,
-    make_schema: Any,
-    make_distribution: Any,
+    signed_in: Page, server: ServerProcess, api: httpx.Client, receiver: Receiver, hooked: Any
 ) -> None:
-    schema = make_schema()
-    path = "/" + unique("failing")
-    receiver.script(path, 500, 500, 500, 500)
-    distribution = make_distribution(schema["name"], receiver.url(path))
+    hook = hooked(500, 500, 500, 500)
+    schema, distribution, path = hook.schema, hook.distribution, hook.path
     api.post("/v1/events", json={"event": schema["name"], "customer": {"source_id": unique("c")}})
     failed = _wait_failed(api, distribution["id"])
 

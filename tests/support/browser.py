@@ -5,14 +5,18 @@ under ``tests/artifacts/screenshots/``."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from support.ci import need
+from support.receiver import Receiver
 from support.server import APP_ID, APP_TOKEN, ServerProcess
 
 CHROMIUM = Path(os.environ.get("SENDOUT_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -79,3 +83,26 @@ def screenshot(page: Page, name: str, server: ServerProcess) -> Path:
     path = SCREENSHOTS / f"{name}-{backend}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A schema, an active distribution on it sending to ``path`` of the test receiver."""
+
+    schema: dict[str, Any]
+    distribution: dict[str, Any]
+    path: str
+
+
+@pytest.fixture
+def hooked(receiver: Receiver, make_schema: Any, make_distribution: Any) -> Callable[..., Hook]:
+    """Make a :class:`Hook`; ``statuses`` are the receiver's first answers on its path."""
+
+    def make(*statuses: int, headers: dict[str, str] | None = None) -> Hook:
+        schema = make_schema({"plan": {"type": "string", "optional": True}})
+        path = "/" + uuid.uuid4().hex[:12]
+        receiver.script(path, *statuses)
+        distribution = make_distribution(schema["name"], receiver.url(path), headers=headers)
+        return Hook(schema, distribution, path)
+
+    return make

@@ -3,8 +3,9 @@ refusal into a page (never the API's JSON, never a 500)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -15,7 +16,7 @@ from sendout.dashboard.cookies import remember_nonce
 from sendout.dashboard.session import SESSION_SECONDS
 from sendout.errors import SendoutError
 
-__all__ = ["PageError", "PageRoute", "SignInRequired", "page", "redirect"]
+__all__ = ["PageError", "PageRoute", "SignInRequired", "listing_url", "page", "redirect"]
 
 _ENV = Environment(
     loader=PackageLoader("sendout.dashboard", "templates"),
@@ -72,6 +73,14 @@ _CSP = (
 def _no_store() -> dict[str, str]:
     """Pages hold a project's data: never cached, never framed, nothing from another origin."""
     return {"cache-control": "no-store", "x-frame-options": "DENY", "content-security-policy": _CSP}
+
+
+def listing_url(path: str, query: Mapping[str, str | None], page_number: int = 1) -> str:
+    """``path`` with the filters given (empty ones left out) and the page number past the first."""
+    present = {k: v for k, v in query.items() if v}
+    if page_number > 1:
+        present["page"] = str(page_number)
+    return path + ("?" + urlencode(present) if present else "")
 
 
 def redirect(url: str) -> Response:

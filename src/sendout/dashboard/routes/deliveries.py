@@ -3,8 +3,6 @@ Resend, and Replay failed for a distribution since a time."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -13,7 +11,7 @@ from sendout.api.context import context_of
 from sendout.api.routes.deliveries import DELIVERY_STATUSES
 from sendout.dashboard.guard import PostedForm, SignedIn
 from sendout.dashboard.lookups import distributions_of, masked_headers
-from sendout.dashboard.pages import PageError, PageRoute, page, redirect
+from sendout.dashboard.pages import PageError, PageRoute, listing_url, page, redirect
 from sendout.dashboard.times import form_time, iso_or_none
 from sendout.records import Page
 from sendout.storage.base import DeliveryFilter
@@ -72,16 +70,9 @@ async def list_deliveries(
         statuses=DELIVERY_STATUSES,
         distributions=distributions,
         names={d.id: d.name for d in distributions},
-        query=lambda n=page_number: _url(query, n),
+        query=lambda n=page_number: listing_url("/dashboard/deliveries", query, n),
         replayed=replayed,
     )
-
-
-def _url(query: dict[str, str | None], page_number: int) -> str:
-    present = {k: v for k, v in query.items() if v}
-    if page_number > 1:
-        present["page"] = str(page_number)
-    return "/dashboard/deliveries" + ("?" + urlencode(present) if present else "")
 
 
 @router.post("/replay")
@@ -95,10 +86,8 @@ async def replay_failed(request: Request, project: SignedIn, form: PostedForm) -
     _, count = await operations.replay_failed(
         context_of(request), project.id, distribution_id, since
     )
-    return redirect(
-        _url({"distribution": distribution_id}, 1)
-        + f"{'&' if distribution_id else '?'}replayed={count}"
-    )
+    query = {"distribution": distribution_id, "replayed": str(count)}
+    return redirect(listing_url("/dashboard/deliveries", query))
 
 
 @router.get("/{delivery_id}")

@@ -25,7 +25,7 @@ from sendout.dashboard.distribution_form import (
 )
 from sendout.dashboard.guard import Form, PostedForm, SignedIn
 from sendout.dashboard.lookups import masked_headers
-from sendout.dashboard.pages import PageRoute, page, redirect
+from sendout.dashboard.pages import PageError, PageRoute, page, redirect
 from sendout.errors import InvalidInput
 from sendout.records import Page, Project
 
@@ -158,17 +158,16 @@ def _back(form: Form, distribution_id: str) -> str:
     )
 
 
-@router.post("/{distribution_id}/pause")
-async def pause(
-    distribution_id: str, request: Request, project: SignedIn, form: PostedForm
-) -> Response:
-    await operations.pause(context_of(request), project.id, distribution_id)
-    return redirect(_back(form, distribution_id))
+_SWITCHES = {"pause": operations.pause, "resume": operations.resume}
 
 
-@router.post("/{distribution_id}/resume")
-async def resume(
-    distribution_id: str, request: Request, project: SignedIn, form: PostedForm
+@router.post("/{distribution_id}/{switch}")
+async def pause_or_resume(
+    distribution_id: str, switch: str, request: Request, project: SignedIn, form: PostedForm
 ) -> Response:
-    await operations.resume(context_of(request), project.id, distribution_id)
+    """**Pause** and **Resume**: the API's operations."""
+    operation = _SWITCHES.get(switch)
+    if operation is None:
+        raise PageError(404, "Not found", f"There is nothing to {switch} here.")
+    await operation(context_of(request), project.id, distribution_id)
     return redirect(_back(form, distribution_id))

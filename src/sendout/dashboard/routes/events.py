@@ -4,7 +4,6 @@ decided and the deliveries it made."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -12,7 +11,7 @@ from starlette.responses import Response
 from sendout.api.context import AppContext, context_of
 from sendout.dashboard.guard import SignedIn
 from sendout.dashboard.lookups import distributions_of
-from sendout.dashboard.pages import PageRoute, page
+from sendout.dashboard.pages import PageRoute, listing_url, page
 from sendout.dashboard.times import form_time, iso_or_none
 from sendout.errors import NotFound
 from sendout.records import Page
@@ -72,15 +71,8 @@ async def list_events(
         where=query,
         filtered=any(query.values()),
         unknown_customer=unknown_customer,
-        query=lambda n=page_number: _url(query, n),
+        query=lambda n=page_number: listing_url("/dashboard/events", query, n),
     )
-
-
-def _url(query: dict[str, str | None], page_number: int) -> str:
-    present = {k: v for k, v in query.items() if v}
-    if page_number > 1:
-        present["page"] = str(page_number)
-    return "/dashboard/events" + ("?" + urlencode(present) if present else "")
 
 
 @router.get("/{event_id}")
