@@ -148,3 +148,22 @@ def test_a_distribution_the_api_would_refuse_is_shown_again_with_the_reason(
     signed_in.get_by_role("button", name="Create distribution").click()
     expect(signed_in.get_by_role("alert")).to_contain_text("Channels: not valid JSON")
     expect(signed_in.get_by_label("Name", exact=True)).to_have_value("Broken")
+
+
+def test_editing_a_distribution_keeps_what_is_not_changed(
+    signed_in: Page, api: httpx.Client, hooked: Any
+) -> None:
+    distribution = hooked().distribution
+    signed_in.goto(f"/dashboard/distributions/{distribution['id']}")
+    signed_in.get_by_role("link", name="Edit").click()
+    renamed = unique("Renamed")
+    signed_in.get_by_label("Name", exact=True).fill(renamed)
+    signed_in.get_by_label("Conditions", exact=False).fill(
+        '{"event.metadata.plan": {"conditions": {"$is": ["pro"]}}}'
+    )
+    signed_in.get_by_role("button", name="Save distribution").click()
+    expect(signed_in.get_by_role("heading", name=renamed)).to_be_visible()
+    saved = api.get(f"/v1/distributions/{distribution['id']}").json()
+    assert saved["name"] == renamed
+    assert saved["conditions"]["event.metadata.plan"] == {"conditions": {"$is": ["pro"]}}
+    assert saved["channels"][0]["url"] == distribution["channels"][0]["url"]
