@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from support.server import APP_ID, APP_TOKEN, ServerProcess
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+from support.dashboard import csrf_of, sign_in
+from support.server import ServerProcess
 
 
 @pytest.fixture
@@ -20,23 +19,6 @@ def browser_like(server: ServerProcess) -> Iterator[httpx.Client]:
     """A client that keeps cookies and follows no redirect, as a fresh browser would start."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
         yield client
-
-
-def csrf_of(client: httpx.Client, path: str = "/dashboard/sign-in") -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.text
-    match = TOKEN.search(response.text)
-    assert match is not None
-    return match.group(1)
-
-
-def sign_in(
-    client: httpx.Client, token: str | None = None, app_token: str = APP_TOKEN
-) -> httpx.Response:
-    fields = {"app_id": APP_ID, "app_token": app_token, "next": "/dashboard/deliveries"}
-    if token is not None:
-        fields["csrf_token"] = token
-    return client.post("/dashboard/sign-in", data=fields)
 
 
 def test_root_and_pages_send_a_stranger_to_the_sign_in(browser_like: httpx.Client) -> None:
