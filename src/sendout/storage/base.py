@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sendout.promotions.records import (
     Campaign,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -399,6 +400,12 @@ class Storage(Protocol):
     ) -> tuple[list[ReferralConversion], int]:
         """One page of referral conversions (of one campaign, one referrer), newest first, and the
         total."""
+
+    async def customer_standings(
+        self, project_id: str, customer_ids: Sequence[str]
+    ) -> dict[str, CustomerStanding]:
+        """Each given customer's loyalty balance and referred customers per program and the
+        referrals they received; a customer with none of these is absent (reads only)."""
 
     async def list_distribution_outcomes(
         self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
