@@ -243,6 +243,7 @@ CREATE TABLE referral_conversions (
     UNIQUE (campaign_id, referee_id)
 );
 CREATE INDEX referral_conversions_referrer ON referral_conversions (project_id, referrer_id);
+CREATE INDEX referral_conversions_referee ON referral_conversions (project_id, referee_id);
 
 -- Why an event caused no webhook for a distribution (e.g. no_voucher_suitable_for_publication).
 CREATE TABLE distribution_outcomes (
