@@ -220,9 +220,9 @@ def project_view(p: Project) -> JSON:
     return {
         "id": p.id,
         "name": p.name,
-        "description": None,
-        "timezone": "UTC",
-        "currency": "USD",
+        "description": p.description,
+        "timezone": p.timezone,
+        "currency": p.currency,
         "webhook_version": "v2024-01-01",
         "created_at": p.created_at,
         "object": "project",

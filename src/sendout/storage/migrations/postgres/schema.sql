@@ -278,6 +278,9 @@ CREATE TABLE channel_states (
 );
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret text COLLATE "C";
+ALTER TABLE projects ADD COLUMN description text COLLATE "C";
+ALTER TABLE projects ADD COLUMN timezone text COLLATE "C" NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency text COLLATE "C" NOT NULL DEFAULT 'USD';
 ALTER TABLE projects ADD COLUMN previous_secret_expires_ms bigint;
 
 CREATE TABLE idempotency_keys (

@@ -273,6 +273,9 @@ CREATE TABLE channel_states (
 );
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret TEXT;
+ALTER TABLE projects ADD COLUMN description TEXT;
+ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
 ALTER TABLE projects ADD COLUMN previous_secret_expires_ms INTEGER;
 
 CREATE TABLE idempotency_keys (

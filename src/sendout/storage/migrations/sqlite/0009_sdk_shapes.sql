@@ -1,7 +1,13 @@
--- A customer's referrals are read by referee (GET /v1/customers counts them), and a referral
--- program names its referee reward as Voucherify does: the reward campaign's id and name, and no
--- type (Voucherify's type describes loyalty-card and gift-card rewards; the SDK refuses
--- DISCOUNT_VOUCHER there). Programs saved before named the reward as the request gave it.
+-- What the official SDK's models expect: a project keeps the description, time zone and
+-- currency it was created with; a customer's referrals are read by referee (GET /v1/customers
+-- counts them); a referral program names its referee reward as Voucherify does, by the reward
+-- campaign's id and name and without a type (Voucherify's type describes loyalty-card and
+-- gift-card rewards; the SDK refuses DISCOUNT_VOUCHER there). Programs saved before named the
+-- reward as the request gave it.
+
+ALTER TABLE projects ADD COLUMN description TEXT;
+ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
 
 CREATE INDEX referral_conversions_referee ON referral_conversions (project_id, referee_id);
 
