@@ -54,6 +54,7 @@ def customer_view(c: Customer, standing: CustomerStanding) -> JSON:
         "system_metadata": {},
         "created_at": c.created_at,
         "updated_at": c.updated_at,
+        "assets": {"cockpit_url": None, "cockpit_preference_center_url": None},
         "object": "customer",
     }
 
