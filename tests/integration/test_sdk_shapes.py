@@ -176,6 +176,7 @@ def _coupons(api: Recorder) -> dict[str, Any]:
     api.call("POST", one + "/disable", campaign["id"])
     api.call("POST", one + "/enable", campaign["id"])
     api.call("POST", one + "/vouchers", campaign["id"], params={"vouchers_count": 1})
+    api.call("POST", one + "/vouchers", campaign["id"], params={"vouchers_count": 2})
     api.call("POST", one + "/vouchers/{}", campaign["id"], unique("SHAPE").upper())
     return campaign
 
