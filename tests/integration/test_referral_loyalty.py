@@ -9,7 +9,7 @@ import httpx
 import jsonschema
 
 from conftest import unique
-from support.promotions import coupons, distribution, ok, track
+from support.promotions import coupons, distribution, fixed_rule, loyalty, ok, track
 from support.receiver import Receiver
 
 
@@ -76,13 +76,7 @@ def test_a_referral_converts_once_and_rewards_the_referee(
 
 
 def loyalty_program(api: httpx.Client, event: str) -> dict[str, Any]:
-    body = {
-        "name": unique("loyalty"),
-        "campaign_type": "LOYALTY_PROGRAM",
-        "vouchers_count": 2,
-        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
-    }
-    campaign = ok(api.post("/v1/campaigns", json=body))
+    campaign = loyalty(api, points=5, count=2)
     rules = [
         {"event": event, "loyalty": {"type": "FIXED", "points": 10}},
         {
@@ -127,15 +121,8 @@ def test_earning_rules_credit_the_loyalty_card(
 
 def test_a_customer_shows_their_points_and_referrals(api: httpx.Client, make_schema) -> None:
     event = make_schema()["name"]
-    body = {
-        "name": unique("loyalty"),
-        "campaign_type": "LOYALTY_PROGRAM",
-        "vouchers_count": 1,
-        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
-    }
-    points = ok(api.post("/v1/campaigns", json=body))
-    rule = {"event": event, "loyalty": {"type": "FIXED", "points": 100}}
-    ok(api.post(f"/v1/loyalties/{points['id']}/earning-rules", json=[rule]))
+    points = loyalty(api, points=5)
+    fixed_rule(api, points["id"], event, 100)
     program = referral_program(api, event)
     referrer, member = unique("referrer"), unique("member")
     code = publish(api, program["id"], referrer)["voucher"]

@@ -11,7 +11,7 @@ import jsonschema
 import voucherify
 
 from conftest import unique
-from support.promotions import coupons, distribution, ok, promotion, track
+from support.promotions import coupons, distribution, fixed_rule, loyalty, ok, promotion, track
 from support.receiver import Receiver
 
 NO_ASSETS = {"qr": {"id": None, "url": None}, "barcode": {"id": None, "url": None}}
@@ -56,15 +56,8 @@ def test_a_promotion_tier_has_summary_rules_and_categories(api: httpx.Client) ->
 
 
 def _loyalty_card(api: httpx.Client, event: str) -> tuple[dict[str, Any], str, str]:
-    body = {
-        "name": unique("fields"),
-        "campaign_type": "LOYALTY_PROGRAM",
-        "vouchers_count": 1,
-        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 0}},
-    }
-    campaign = ok(api.post("/v1/campaigns", json=body))
-    rule = {"event": event, "loyalty": {"type": "FIXED", "points": 7}}
-    [created] = ok(api.post(f"/v1/loyalties/{campaign['id']}/earning-rules", json=[rule]))
+    campaign = loyalty(api)
+    created = fixed_rule(api, campaign["id"], event, 7)
     holder = unique("holder")
     publication = {"campaign": {"name": campaign["id"]}, "customer": {"source_id": holder}}
     card = ok(api.post("/v1/publications", json=publication))["voucher"]["code"]
@@ -90,12 +83,8 @@ def test_publish_unique_code_webhooks_carry_the_campaign_updated_at(
     event = make_schema()["name"]
     campaign = coupons(api, 3)
     path = "/" + unique("updated")
-    distribution(
-        api,
-        event,
-        receiver.url(path),
-        {"type": "publish_unique_code", "campaign_id": campaign["id"]},
-    )
+    action = {"type": "publish_unique_code", "campaign_id": campaign["id"]}
+    distribution(api, event, receiver.url(path), action)
     track(api, event, unique("c"))
     [first] = receiver.wait_for(path, 1)
     body = json.loads(first.body)

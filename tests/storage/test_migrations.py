@@ -169,19 +169,7 @@ async def test_a_second_default_project_from_an_older_race_is_demoted(
         insert.format("proj_later", true, "2026-01-02"),
         insert.format("proj_first", true, "2026-01-01"),
     ]
-    if backend == "sqlite":
-        conn = sqlite3.connect(_sqlite_path(database_url))
-        for sql in rows_sql:
-            conn.execute(sql)
-        conn.commit()
-        conn.close()
-    else:
-        pg = await asyncpg.connect(database_url)
-        try:
-            for sql in rows_sql:
-                await pg.execute(sql)
-        finally:
-            await pg.close()
+    await _execute_by_hand(backend, database_url, rows_sql)
     store = await _open(database_url)
     try:
         assert await store.migrate() == [n for n, _ in steps if n >= "0004"]
