@@ -227,8 +227,8 @@ def earning_rule_view(r: EarningRule) -> JSON:
 
 
 def transaction_view(t: LoyaltyTransaction) -> JSON:
-    """``VoucherTransaction`` of an earning rule's accrual: like Voucherify's, it has no
-    merchant ``source_id``, ``source`` channel or ``reason`` (those are for manual changes)."""
+    """``VoucherTransaction`` of an earning rule's accrual: sendout records no merchant
+    ``source_id``, ``source`` channel or ``reason`` for it, so they are ``null``."""
     return {
         "id": t.id,
         "source_id": None,

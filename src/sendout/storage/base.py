@@ -404,8 +404,7 @@ class Storage(Protocol):
     async def customer_standings(
         self, project_id: str, customer_ids: Sequence[str]
     ) -> dict[str, CustomerStanding]:
-        """Each given customer's loyalty balance and referred customers per program and the
-        referrals they received; a customer with none of these is absent (reads only)."""
+        """Per given customer with any: card balance and referrals made per program, referrals received."""
 
     async def list_distribution_outcomes(
         self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None
