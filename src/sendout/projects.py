@@ -30,6 +30,9 @@ def new_project(
     app_id: str | None = None,
     app_token: str | None = None,
     webhook_secret: str | None = None,
+    description: str | None = None,
+    timezone: str = "UTC",
+    currency: str = "USD",
 ) -> Project:
     return Project(
         id=ids.project_id(),
@@ -38,4 +41,7 @@ def new_project(
         app_token=app_token or new_app_token(),
         webhook_secret=webhook_secret or new_webhook_secret(),
         created_at=created_at,
+        description=description,
+        timezone=timezone,
+        currency=currency,
     )

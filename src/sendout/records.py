@@ -37,6 +37,9 @@ class Project:
     created_at: str
     previous_webhook_secret: str | None = None
     previous_secret_expires_ms: int | None = None
+    description: str | None = None
+    timezone: str = "UTC"
+    currency: str = "USD"
 
     def signing_secrets(self, now_ms: int) -> tuple[str, ...]:
         """The current secret, then the previous one while its grace period lasts."""

@@ -169,24 +169,70 @@ async def test_a_second_default_project_from_an_older_race_is_demoted(
         insert.format("proj_later", true, "2026-01-02"),
         insert.format("proj_first", true, "2026-01-01"),
     ]
-    if backend == "sqlite":
-        conn = sqlite3.connect(_sqlite_path(database_url))
-        for sql in rows_sql:
-            conn.execute(sql)
-        conn.commit()
-        conn.close()
-    else:
-        pg = await asyncpg.connect(database_url)
-        try:
-            for sql in rows_sql:
-                await pg.execute(sql)
-        finally:
-            await pg.close()
+    await _execute_by_hand(backend, database_url, rows_sql)
     store = await _open(database_url)
     try:
         assert await store.migrate() == [n for n, _ in steps if n >= "0004"]
         default = await store.default_project()
         assert default is not None and default.id == "proj_first"
         assert len(await store.list_projects()) == 2
+    finally:
+        await store.close()
+
+
+async def _execute_by_hand(backend: str, url: str, statements: list[str]) -> None:
+    if backend == "sqlite":
+        conn = sqlite3.connect(_sqlite_path(url))
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    pg = await asyncpg.connect(url)
+    try:
+        for sql in statements:
+            await pg.execute(sql)
+    finally:
+        await pg.close()
+
+
+async def test_referee_rewards_saved_by_name_are_named_by_id_and_name(
+    backend: str, database_url: str
+) -> None:
+    """Before 0009 a referee reward kept what the request named and a DISCOUNT_VOUCHER type."""
+    steps = migration_scripts(backend)
+    await apply_by_hand(backend, database_url, [s for s in steps if s[0] < "0009"])
+    project = (
+        "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+        " created_at) VALUES ('proj_1', 'P', 'app', 't', 's', {0}, '2026-01-01')"
+    )
+    campaign = (
+        "INSERT INTO campaigns (id, project_id, name, campaign_type, type, referral_program,"
+        " created_at) VALUES ('{0}', 'proj_1', '{1}', '{2}', 'STATIC', {3}, '2026-01-01')"
+    )
+    old = '{"conversion_event_type": "custom_event", "referee_reward": {"related_object_parent":'
+    old += ' {"id": "%s", "name": null, "object": "CAMPAIGN"}, "type": "DISCOUNT_VOUCHER"}}'
+    await _execute_by_hand(
+        backend,
+        database_url,
+        [
+            project.format("1" if backend == "sqlite" else "true"),
+            campaign.format("camp_reward", "Reward", "DISCOUNT_COUPONS", "NULL"),
+            campaign.format("camp_by_name", "ByName", "REFERRAL_PROGRAM", f"'{old % 'Reward'}'"),
+            campaign.format("camp_by_id", "ById", "REFERRAL_PROGRAM", f"'{old % 'camp_reward'}'"),
+            campaign.format("camp_plain", "Plain", "REFERRAL_PROGRAM", "'{}'"),
+        ],
+    )
+    store = await _open(database_url)
+    try:
+        assert await store.migrate() == [n for n, _ in steps if n >= "0009"]
+        named = {"id": "camp_reward", "name": "Reward", "object": "CAMPAIGN"}
+        for ref in ("ByName", "ById"):
+            program = (await store.get_campaign("proj_1", ref)).referral_program
+            assert program == {
+                "conversion_event_type": "custom_event",
+                "referee_reward": {"related_object_parent": named},
+            }
+        assert (await store.get_campaign("proj_1", "Plain")).referral_program == {}
     finally:
         await store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sendout.payloads.promotions import VOUCHER_TYPES, publication_customer
+from sendout.payloads.promotions import VOUCHER_TYPES, campaign_updated_at, publication_customer
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -32,6 +32,15 @@ __all__ = [
 
 JSON = dict[str, Any]
 
+# Voucherify renders QR codes and barcodes of each code; sendout renders none (no URL to give).
+NO_ASSETS: JSON = {"qr": {"id": None, "url": None}, "barcode": {"id": None, "url": None}}
+# A promotion tier's counters and rule list: sendout has no redemptions or validation rules.
+TIER_SUMMARY: JSON = {
+    "redemptions": {"total_redeemed": 0},
+    "orders": {"total_amount": 0, "total_discount_amount": 0},
+}
+NO_RULES: JSON = {"object": "list", "data_ref": "data", "data": [], "total": 0}
+
 
 def _campaign_voucher(c: Campaign) -> JSON | None:
     if c.voucher is None:
@@ -57,7 +66,7 @@ def campaign_view(c: Campaign, tiers: Sequence[PromotionTier] | None = None) -> 
         "active": c.active,
         "metadata": c.metadata,
         "created_at": c.created_at,
-        "updated_at": c.updated_at,
+        "updated_at": campaign_updated_at(c),
         "category": None,
         "category_id": None,
         "categories": [],
@@ -101,9 +110,12 @@ def voucher_view(v: Voucher, c: Campaign) -> JSON:
         ),
         "start_date": c.start_date,
         "expiration_date": c.expiration_date,
+        "validity_timeframe": None,  # sendout has no validity windows: valid at any time
+        "validity_day_of_week": None,
         "active": v.active,
         "additional_info": None,
         "metadata": v.metadata,
+        "assets": NO_ASSETS,
         "is_referral_code": c.campaign_type == "REFERRAL_PROGRAM",
         "created_at": v.created_at,
         "updated_at": v.updated_at,
@@ -190,6 +202,10 @@ def tier_view(t: PromotionTier, c: Campaign | None = None) -> JSON:
         "active": t.active,
         "start_date": t.start_date,
         "expiration_date": t.expiration_date,
+        "summary": TIER_SUMMARY,
+        "validation_rule_assignments": NO_RULES,
+        "category_id": None,
+        "categories": [],
         "object": "promotion_tier",
     }
 
@@ -205,15 +221,22 @@ def earning_rule_view(r: EarningRule) -> JSON:
         "source": {"object_id": r.campaign_id, "object_type": "campaign"},
         "active": r.active,
         "metadata": r.metadata,
+        "automation_id": None,  # Voucherify's own use; sendout has no automations
         "object": "earning_rule",
     }
 
 
 def transaction_view(t: LoyaltyTransaction) -> JSON:
+    """``VoucherTransaction`` of an earning rule's accrual: sendout records no merchant
+    ``source_id``, ``source`` channel or ``reason`` for it, so they are ``null``."""
     return {
         "id": t.id,
+        "source_id": None,
         "voucher_id": t.voucher_id,
         "campaign_id": t.campaign_id,
+        "source": None,
+        "reason": None,
+        "related_transaction_id": None,
         "type": "POINTS_ACCRUAL",
         "details": {
             "balance": {"type": "loyalty_card", "points": t.points, "balance": t.balance},

@@ -207,6 +207,11 @@ class ReplayIn(_Own):
 
 class ProjectIn(_In):
     name: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=1000)
+    timezone: str = Field(
+        default="UTC", min_length=1, max_length=64, description="GMT offset or IANA time zone"
+    )
+    currency: str = Field(default="USD", pattern="^[A-Z]{3}$", description="ISO 4217 code")
 
 
 class RotateSecretIn(_In):

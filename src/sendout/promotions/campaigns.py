@@ -3,6 +3,7 @@ and for each use once stored (codes, tiers, earning rules, referee rewards). Pur
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "check_type",
     "initial_points",
     "loyalty_program",
+    "name_referee_reward",
     "promotion",
     "referee_reward_id",
     "voucher_template",
@@ -161,12 +163,7 @@ def check_referral_program(campaign_type: str, raw: Mapping[str, Any] | None) ->
                 " DISCOUNT_COUPONS campaign",
             )
         out["referee_reward"] = {
-            "related_object_parent": {
-                "id": parent["id"],
-                "name": parent.get("name"),
-                "object": "CAMPAIGN",
-            },
-            "type": "DISCOUNT_VOUCHER",
+            "related_object_parent": {"id": parent["id"], "object": "CAMPAIGN"}
         }
     return out
 
@@ -212,7 +209,7 @@ def referee_reward_id(campaign: Campaign) -> str | None:
     return parent
 
 
-def check_referee_reward(parent: str, reward: Campaign | None) -> None:
+def check_referee_reward(parent: str, reward: Campaign | None) -> Campaign:
     """The referee reward must name a DISCOUNT_COUPONS campaign of the same project."""
     if reward is None or reward.campaign_type != "DISCOUNT_COUPONS":
         raise InvalidInput(
@@ -221,6 +218,25 @@ def check_referee_reward(parent: str, reward: Campaign | None) -> None:
             key="invalid_referee_reward",
             message="Invalid referee reward",
         )
+    return reward
+
+
+def name_referee_reward(campaign: Campaign, reward: Campaign | None) -> Campaign:
+    """The referral program with its referee reward named as Voucherify names it: the reward
+    campaign's ``camp_`` id and its name, whether the request gave the id or the name. No
+    ``type``: Voucherify's ``type`` (and ``amount``) describe loyalty-card and gift-card
+    rewards; a discount coupon reward carries only ``related_object_parent``."""
+    parent = referee_reward_id(campaign)
+    if parent is None:
+        return campaign
+    reward = check_referee_reward(parent, reward)
+    program = {
+        **(campaign.referral_program or {}),
+        "referee_reward": {
+            "related_object_parent": {"id": reward.id, "name": reward.name, "object": "CAMPAIGN"}
+        },
+    }
+    return dataclasses.replace(campaign, referral_program=program)
 
 
 def initial_points(campaign: Campaign) -> int:

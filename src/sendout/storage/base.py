@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sendout.promotions.records import (
     Campaign,
     CodeStock,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -412,6 +413,11 @@ class Storage(Protocol):
     ) -> tuple[list[ReferralConversion], int]:
         """One page of referral conversions (of one campaign, one referrer), newest first, and the
         total."""
+
+    async def customer_standings(
+        self, project_id: str, customer_ids: Sequence[str]
+    ) -> dict[str, CustomerStanding]:
+        """Per given customer with any: card balance and referrals made per program, referrals received."""
 
     async def list_distribution_outcomes(
         self, project_id: str, page: Page, *, distribution_id: str | None, result: str | None

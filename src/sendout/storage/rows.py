@@ -82,6 +82,9 @@ def project(row: Row) -> Project:
         created_at=row["created_at"],
         previous_webhook_secret=row["previous_webhook_secret"],
         previous_secret_expires_ms=row["previous_secret_expires_ms"],
+        description=row["description"],
+        timezone=row["timezone"],
+        currency=row["currency"],
     )
 
 
@@ -156,8 +159,19 @@ def event_values(e: Event) -> tuple[Any, ...]:
 
 def project_values(p: Project, is_default: bool) -> tuple[Any, ...]:
     """Column values of ``INSERT INTO projects (id, name, app_id, app_token, webhook_secret,
-    is_default, created_at)``."""
-    return (p.id, p.name, p.app_id, p.app_token, p.webhook_secret, is_default, p.created_at)
+    is_default, created_at, description, timezone, currency)``."""
+    return (
+        p.id,
+        p.name,
+        p.app_id,
+        p.app_token,
+        p.webhook_secret,
+        is_default,
+        p.created_at,
+        p.description,
+        p.timezone,
+        p.currency,
+    )
 
 
 DISTRIBUTION_COLUMNS = (

@@ -19,7 +19,7 @@ from sendout.api.promotion_schemas import CampaignIn, CampaignUpdateIn, TierIn, 
 from sendout.api.promotion_views import campaign_view, voucher_view
 from sendout.api.responses import JsonResponse, list_body
 from sendout.clock import isoformat
-from sendout.errors import InvalidInput
+from sendout.errors import InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.campaigns import (
     MAX_VOUCHERS_COUNT,
@@ -27,10 +27,13 @@ from sendout.promotions.campaigns import (
     check_discount,
     check_referral_program,
     check_type,
+    name_referee_reward,
+    referee_reward_id,
     voucher_template,
 )
 from sendout.promotions.records import CAMPAIGN_TYPES, Campaign, PromotionTier
 from sendout.records import Page
+from sendout.storage.base import Storage
 
 __all__ = ["new_tier", "router"]
 
@@ -113,8 +116,21 @@ async def create_campaign(request: Request, project: AppProject) -> JsonResponse
             key="invalid_campaign",
             message="Invalid campaign",
         )
+    campaign = await _with_reward_named(ctx.storage, campaign)
     created = await ctx.storage.create_campaign(campaign, tiers, body.vouchers_count)
     return JsonResponse(await _view(request, created))
+
+
+async def _with_reward_named(storage: Storage, campaign: Campaign) -> Campaign:
+    """The campaign with its referee reward (given by id or name) named by id and name."""
+    parent = referee_reward_id(campaign)
+    if parent is None:
+        return campaign
+    try:
+        reward: Campaign | None = await storage.get_campaign(campaign.project_id, parent)
+    except NotFound:
+        reward = None
+    return name_referee_reward(campaign, reward)
 
 
 async def _view(request: Request, campaign: Campaign) -> dict[str, Any]:
@@ -195,7 +211,9 @@ async def update_campaign(campaignId: str, request: Request, project: AppProject
     ctx = context_of(request)
     body = await read_model(request, CampaignUpdateIn, ctx.settings.max_body_bytes)
     current = await ctx.storage.get_campaign(project.id, campaignId)
-    updated = _updated(current, body, isoformat(ctx.clock.now()))
+    updated = await _with_reward_named(
+        ctx.storage, _updated(current, body, isoformat(ctx.clock.now()))
+    )
     return JsonResponse(await _view(request, await ctx.storage.replace_campaign(updated)))
 
 

@@ -39,7 +39,13 @@ async def create_project(request: Request) -> JsonResponse:
     """The response is the only time the new project's keys and secret are shown."""
     ctx = context_of(request)
     body = await read_model(request, ProjectIn, ctx.settings.max_body_bytes)
-    project = new_project(body.name, isoformat(ctx.clock.now()))
+    project = new_project(
+        body.name,
+        isoformat(ctx.clock.now()),
+        description=body.description,
+        timezone=body.timezone,
+        currency=body.currency,
+    )
     await ctx.storage.create_project(project, is_default=False)
     view = project_view(project)
     view["credentials"] = {

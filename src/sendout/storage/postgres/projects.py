@@ -50,7 +50,8 @@ class PostgresProjects(PostgresConnection):
         async def run(conn: Conn) -> Project:
             await conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-                " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                " created_at, description, timezone, currency)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
                 *rows.project_values(project, is_default=True),
             )
             row = await conn.fetchrow("SELECT * FROM projects WHERE is_default")
@@ -63,7 +64,8 @@ class PostgresProjects(PostgresConnection):
     async def create_project(self, project: Project, *, is_default: bool) -> Project:
         await self._fetchrow(
             "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-            " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " created_at, description, timezone, currency)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             *rows.project_values(project, is_default),
         )
         return project

@@ -51,7 +51,8 @@ class SqliteProjects(SqliteConnection):
         def run(conn: Conn) -> Project:
             conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                " created_at, description, timezone, currency)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 rows.project_values(project, is_default=True),
             )
             found = _default_project(conn)
@@ -65,7 +66,8 @@ class SqliteProjects(SqliteConnection):
         def run(conn: Conn) -> Project:
             conn.execute(
                 "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, description, timezone, currency)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows.project_values(project, is_default),
             )
             return project

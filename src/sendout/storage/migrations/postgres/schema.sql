@@ -243,6 +243,7 @@ CREATE TABLE referral_conversions (
     UNIQUE (campaign_id, referee_id)
 );
 CREATE INDEX referral_conversions_referrer ON referral_conversions (project_id, referrer_id);
+CREATE INDEX referral_conversions_referee ON referral_conversions (project_id, referee_id);
 
 -- Why an event caused no webhook for a distribution (e.g. no_voucher_suitable_for_publication).
 CREATE TABLE distribution_outcomes (
@@ -277,6 +278,9 @@ CREATE TABLE channel_states (
 );
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret text COLLATE "C";
+ALTER TABLE projects ADD COLUMN description text COLLATE "C";
+ALTER TABLE projects ADD COLUMN timezone text COLLATE "C" NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency text COLLATE "C" NOT NULL DEFAULT 'USD';
 ALTER TABLE projects ADD COLUMN previous_secret_expires_ms bigint;
 
 CREATE TABLE idempotency_keys (
