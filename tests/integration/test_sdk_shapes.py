@@ -87,6 +87,8 @@ OWN = {
     "/v1/distributions/{}/resume": {"POST"},
     "/v1/distributions/{}/replay": {"POST"},
     "/v1/distributions/{}/preview": {"POST"},
+    "/v1/distributions/simulate": {"POST"},
+    "/v1/distributions/{}/simulate": {"POST"},
     "/v1/deliveries": {"GET"},
     "/v1/deliveries/{}": {"GET"},
     "/v1/deliveries/{}/resend": {"POST"},
