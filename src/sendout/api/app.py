@@ -23,6 +23,7 @@ from sendout.api.routes import (
     distributions,
     event_schemas,
     events,
+    events_bulk,
     projects,
     simulations,
 )
@@ -109,6 +110,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     for module in (
         events,
+        events_bulk,
         customers,
         event_schemas,
         projects,

@@ -119,6 +119,20 @@ class EventsCreateIn(_In):
     metadata: Metadata | None = None
 
 
+class BulkEventIn(EventsCreateIn):
+    """One item of ``POST /v1/events/bulk``: a ``POST /v1/events`` body and, optionally, the
+    key a single request sends as its ``Idempotency-Key`` header."""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class BulkEventsIn(_Own):
+    """``POST /v1/events/bulk``; documents the body (each item is read on its own, so that one
+    bad item gets its own error and the others are tracked)."""
+
+    events: list[BulkEventIn] = Field(min_length=1, max_length=1000)
+
+
 class PropertyIn(_In):
     type: str
     optional: bool = False
