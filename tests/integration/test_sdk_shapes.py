@@ -80,6 +80,7 @@ SHARED = [
 # Routes Voucherify does not have (sendout's own), or that are not API resources.
 OWN = {
     "/v1/events": {"GET"},
+    "/v1/events/bulk": {"POST"},
     "/v1/distributions": {"GET", "POST"},
     "/v1/distributions/preview": {"POST"},
     "/v1/distributions/{}": {"GET", "PUT", "DELETE"},
