@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sendout import ids
+from sendout import ids, metrics
 from sendout.clock import Clock, isoformat
 from sendout.delivery.addresses import AddressPolicy
 from sendout.delivery.sender import Sender, new_sender
@@ -147,7 +148,12 @@ def address_policy(settings: Settings) -> AddressPolicy:
     return AddressPolicy(settings.allowed_private_networks)
 
 
-def make_worker(storage: Storage, settings: Settings, clock: Clock) -> tuple[Worker, Sender]:
+def make_worker(
+    storage: Storage,
+    settings: Settings,
+    clock: Clock,
+    observe: Callable[[str, float], None] = metrics.record_attempt,
+) -> tuple[Worker, Sender]:
     sender = new_sender(
         settings.worker_concurrency, settings.delivery_timeout, address_policy(settings)
     )
@@ -166,4 +172,4 @@ def make_worker(storage: Storage, settings: Settings, clock: Clock) -> tuple[Wor
         retention_seconds=settings.retention_days * 86400,
         housekeeping_interval=settings.housekeeping_interval,
     )
-    return Worker(storage, sender, policy, clock, limits), sender
+    return Worker(storage, sender, policy, clock, limits, observe=observe), sender

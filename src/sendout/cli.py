@@ -11,10 +11,11 @@ import structlog
 import typer
 import uvicorn
 
-from sendout import __version__
+from sendout import __version__, metrics
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import SystemClock, isoformat
 from sendout.console import print_credentials
+from sendout.delivery.worker_process import ChildEnds
 from sendout.errors import SendoutError
 from sendout.logs import configure_logging
 from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
@@ -69,15 +70,27 @@ def serve(
         typer.Option(
             "--worker/--no-worker",
             envvar="SENDOUT_WORKER",
-            help="Run the delivery worker in this process too",
+            help="Run the delivery worker too [default: --worker]",
+            show_default=False,
         ),
     ] = True,
+    worker_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--worker-mode",
+            envvar="SENDOUT_WORKER_MODE",
+            help="process: the worker runs in a child process (a second core);"
+            " inline: in this process [default: process]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run the API (and, unless --no-worker, the delivery worker) in one process."""
+    """Run the API and, unless --no-worker, the delivery worker (in a child process it starts,
+    restarts and stops, or inline)."""
     from sendout.api.app import create_app
     from sendout.api.http_protocol import SendoutHttpProtocol
 
-    settings = _settings(host=host, port=port, database_url=database_url)
+    settings = _settings(host=host, port=port, database_url=database_url, worker_mode=worker_mode)
     config = uvicorn.Config(
         create_app(settings, run_worker=worker),
         host=settings.host,
@@ -96,28 +109,46 @@ def serve(
         raise typer.Exit(2) from None
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None:
     # Signals first: a SIGTERM while the store opens (or waits on a migration) stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if ends is not None:  # serve's child: SIGINT is the terminal's, for the parent to handle
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     storage = await open_storage(settings)
-    worker, sender = make_worker(storage, settings, SystemClock())
+    observe = metrics.record_attempt if ends is None else ends.observe
+    worker, sender = make_worker(storage, settings, SystemClock(), observe)
+    reporter = None
+    if ends is not None:
+        ends.listen(worker.wake, stop.set)
+        reporter = asyncio.create_task(ends.report(stop))
     structlog.get_logger("sendout.cli").info("sendout.worker_started")
     try:
         await worker.run(stop)
     finally:
+        stop.set()
+        if reporter is not None:
+            await reporter
         await sender.close()
         await storage.close()
 
 
 @app.command("worker")
-def worker_command(database_url: DatabaseUrl = None) -> None:
+def worker_command(
+    database_url: DatabaseUrl = None,
+    wake_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+    report_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
     """Run only the delivery worker (API processes run `serve --no-worker`)."""
     settings = _settings(database_url=database_url)
+    ends = None
+    if wake_fd is not None and report_fd is not None:  # started by `serve` as its child
+        ends = ChildEnds(wake_fd, report_fd)
     try:
-        asyncio.run(_run_worker(settings))
+        asyncio.run(_run_worker(settings, ends))
     except SettingsError as exc:
         typer.echo(f"sendout: {exc}", err=True)
         raise typer.Exit(2) from None

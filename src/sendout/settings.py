@@ -59,6 +59,9 @@ class Settings:
     destination_concurrency: int = 128
     lease_seconds: float = 60.0
     poll_interval: float = 1.0
+    # serve's worker: "process" (a child process of its own, so API and delivery use two cores)
+    # or "inline" (in the API's event loop).
+    worker_mode: str = "process"
     allowed_private_networks: tuple[IPNetwork, ...] = ()
     secret_grace_seconds: float = 24 * 3600.0
     # Housekeeping (run by workers).
@@ -99,6 +102,8 @@ class Settings:
                 "SENDOUT_LEASE_SECONDS must exceed SENDOUT_DELIVERY_TIMEOUT, or a slow attempt"
                 " could be claimed twice"
             )
+        if self.worker_mode not in ("process", "inline"):
+            raise SettingsError("SENDOUT_WORKER_MODE: expected 'process' or 'inline'")
         if self.log_format not in ("console", "json"):
             raise SettingsError("SENDOUT_LOG_FORMAT: expected 'console' or 'json'")
         if not 0 < self.port < 65536:

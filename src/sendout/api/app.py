@@ -31,6 +31,7 @@ from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
 from sendout.console import print_credentials
+from sendout.delivery.worker_process import WorkerProcess
 from sendout.pipeline.track import Ingest
 from sendout.settings import Settings
 
@@ -78,15 +79,26 @@ def create_app(
         stop = asyncio.Event()
         worker_task = None
         sender = None
-        if run_worker:
+        child = None
+        if run_worker and settings.worker_mode == "process":
+            child = WorkerProcess(settings.database_url)
+            await child.start()
+            ctx.wake_worker = child.wake
+        elif run_worker:
             worker, sender = make_worker(storage, settings, clock)
             ctx.wake_worker = worker.wake
             worker_task = asyncio.create_task(worker.run(stop))
-        log.info("sendout.started", database=settings.database_url, worker=run_worker)
+        log.info(
+            "sendout.started",
+            database=settings.database_url,
+            worker=settings.worker_mode if run_worker else "none",
+        )
         try:
             yield
         finally:
             stop.set()
+            if child is not None:
+                await child.stop()
             if worker_task is not None:
                 await worker_task
             if sender is not None:

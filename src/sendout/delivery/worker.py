@@ -107,6 +107,7 @@ class Worker:
         limits: WorkerLimits,
         *,
         unit: Callable[[], float] = random.random,
+        observe: Callable[[str, float], None] = metrics.record_attempt,
     ) -> None:
         self._storage = storage
         self._sender = sender
@@ -114,6 +115,7 @@ class Worker:
         self._clock = clock
         self._limits = limits
         self._unit = unit
+        self._observe = observe  # each attempt's result label and seconds, for the metrics
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._retries_inflight = 0
@@ -212,8 +214,7 @@ class Worker:
         now = self._clock.now()
         result = await self._sender.attempt(delivery, int(now.timestamp()))
         outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
-        metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-        metrics.ATTEMPTS.labels(_result_label(outcome)).inc()
+        self._observe(_result_label(outcome), result.latency_ms / 1000)
         if not outcome.delivered:
             log.info(
                 "delivery.failed",
