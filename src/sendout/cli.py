@@ -168,7 +168,7 @@ def credentials(database_url: DatabaseUrl = None) -> None:
     settings = _settings(database_url=database_url)
 
     async def run() -> None:
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             creds = await ensure_credentials(storage, settings, SystemClock())
         finally:
@@ -207,7 +207,7 @@ def import_codes_command(
     async def run() -> int:
         from rich.progress import Progress
 
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             project = await storage.default_project()
             if project is None:
