@@ -14,7 +14,7 @@ import uvicorn
 from sendout import __version__, metrics
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import SystemClock, isoformat
-from sendout.console import print_credentials
+from sendout.console import NEW_CREDENTIALS, print_credentials
 from sendout.delivery.worker_process import ChildEnds
 from sendout.errors import SendoutError
 from sendout.logs import configure_logging
@@ -91,8 +91,13 @@ def serve(
     from sendout.api.http_protocol import SendoutHttpProtocol
 
     settings = _settings(host=host, port=port, database_url=database_url, worker_mode=worker_mode)
+    try:
+        asyncio.run(_prepare(settings))
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
     config = uvicorn.Config(
-        create_app(settings, run_worker=worker),
+        create_app(settings, run_worker=worker, prepared=True),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -107,6 +112,18 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"sendout: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+async def _prepare(settings: Settings) -> None:
+    """What the server's start does first, before the server: a bad setting or stored state
+    then stops the command with exit code 2 and one line, not a failed ASGI start."""
+    storage = await open_storage(settings)
+    try:
+        creds = await ensure_credentials(storage, settings, SystemClock())
+    finally:
+        await storage.close()
+    if creds.generated:
+        print_credentials(creds, title=NEW_CREDENTIALS)
 
 
 async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None:
@@ -179,11 +196,11 @@ def migrate(database_url: DatabaseUrl = None) -> None:
 
 @app.command()
 def credentials(database_url: DatabaseUrl = None) -> None:
-    """Show the default project's keys, the management key and the webhook secret."""
+    """Show the default project's ids and secrets (tokens only when given or generated now)."""
     settings = _settings(database_url=database_url)
 
     async def run() -> None:
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             creds = await ensure_credentials(storage, settings, SystemClock())
         finally:
@@ -222,7 +239,7 @@ def import_codes_command(
     async def run() -> int:
         from rich.progress import Progress
 
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             project = await storage.default_project()
             if project is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sendout.delivery.signer import SigningKeys
+
 __all__ = [
     "Attempt",
     "Channel",
@@ -29,10 +31,13 @@ JSON = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """A project. Tokens are kept only as SHA-256 digests; secrets are plain here (storage
+    seals them at rest when it has a key)."""
+
     id: str
     name: str
     app_id: str
-    app_token: str
+    app_token_sha256: str
     webhook_secret: str
     created_at: str
     previous_webhook_secret: str | None = None
@@ -40,6 +45,8 @@ class Project:
     description: str | None = None
     timezone: str = "UTC"
     currency: str = "USD"
+    voucherify_secret: str | None = None  # keys x-voucherify-signature; None: the webhook secret
+    staged_voucherify_secret: str | None = None  # staged: receivers are taught it before a switch
 
     def signing_secrets(self, now_ms: int) -> tuple[str, ...]:
         """The current secret, then the previous one while its grace period lasts."""
@@ -48,6 +55,12 @@ class Project:
         if previous and expires is not None and expires > now_ms:
             return (self.webhook_secret, previous)
         return (self.webhook_secret,)
+
+    def signing_keys(self, now_ms: int) -> SigningKeys:
+        """Everything that signs an attempt made at ``now_ms``."""
+        return SigningKeys(
+            self.signing_secrets(now_ms), self.voucherify_secret or self.webhook_secret
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +183,7 @@ class ClaimedDelivery:
     headers: dict[str, str]
     body: bytes
     attempts: int
-    secrets: tuple[str, ...]  # newest first; more than one during a rotation's grace period
+    keys: SigningKeys  # the project's, at claim time
     retry_schedule: tuple[float, ...] | None = None  # the channel's own, else the default
 
 

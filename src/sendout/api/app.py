@@ -26,11 +26,12 @@ from sendout.api.routes import (
     events_bulk,
     projects,
     simulations,
+    voucherify_secrets,
 )
 from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
-from sendout.console import print_credentials
+from sendout.console import NEW_CREDENTIALS, print_credentials
 from sendout.delivery.worker_process import WorkerProcess
 from sendout.pipeline.track import Ingest
 from sendout.settings import Settings
@@ -54,25 +55,28 @@ def _rate_limits(settings: Settings) -> TokenBuckets | None:
 
 
 def create_app(
-    settings: Settings, *, run_worker: bool = True, clock: Clock | None = None
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    clock: Clock | None = None,
+    prepared: bool = False,
 ) -> FastAPI:
+    """``prepared``: the caller already opened the store and made the credentials once (and
+    said what there was to say), so this start is quiet."""
     clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=not prepared)
         creds = await ensure_credentials(storage, settings, clock)
         if creds.generated:
-            print_credentials(
-                creds,
-                title="sendout: new credentials (shown once; `sendout credentials` shows them again)",
-            )
+            print_credentials(creds, title=NEW_CREDENTIALS)
         ctx = AppContext(
             settings=settings,
             storage=storage,
             ingest=Ingest(storage),
             clock=clock,
-            management=ManagementKey(creds.management_id, creds.management_token),
+            management=ManagementKey(creds.management_id, creds.management_token_sha256),
             rate_limits=_rate_limits(settings),
         )
         app.state.ctx = ctx
@@ -126,6 +130,7 @@ def create_app(
         customers,
         event_schemas,
         projects,
+        voucherify_secrets,
         distributions,
         simulations,
         deliveries,

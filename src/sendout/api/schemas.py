@@ -7,11 +7,12 @@ sendout does not know is never silently dropped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sendout.api.body import IsoDate, IsoDateTime, Metadata, Number
+from sendout.delivery.signer import voucherify_secret_problem
 from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
@@ -35,7 +36,10 @@ __all__ = [
     "ReplayIn",
     "RotateSecretIn",
     "SchemaBodyIn",
+    "StageVoucherifySecretIn",
+    "SwitchVoucherifySecretIn",
     "TriggerIn",
+    "VoucherifySecretIn",
 ]
 
 
@@ -226,6 +230,37 @@ class ProjectIn(_In):
         default="UTC", min_length=1, max_length=64, description="GMT offset or IANA time zone"
     )
     currency: str = Field(default="USD", pattern="^[A-Z]{3}$", description="ISO 4217 code")
+
+
+def _voucherify_secret(value: str) -> str:
+    problem = voucherify_secret_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+VoucherifySecretText = Annotated[str, AfterValidator(_voucherify_secret)]
+
+
+class VoucherifySecretIn(_Own):
+    """``PUT …/voucherify-secret``: the secret that signs ``x-voucherify-signature`` now."""
+
+    voucherify_secret: VoucherifySecretText = Field(
+        description="Your Voucherify secret key, kept verbatim (8 to 1024 visible ASCII"
+        " characters)."
+    )
+
+
+class StageVoucherifySecretIn(_Own):
+    """``POST …/voucherify-secret/stage``: the secret that signs after the next switch."""
+
+    voucherify_secret: VoucherifySecretText | None = Field(
+        default=None, description="The secret to stage; generated when left out."
+    )
+
+
+class SwitchVoucherifySecretIn(_Own):
+    """``POST …/voucherify-secret/switch`` takes no settings."""
 
 
 class RotateSecretIn(_In):

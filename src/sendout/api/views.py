@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sendout.clock import isoformat
-from sendout.delivery.signer import signature_headers
+from sendout.delivery.signer import SigningKeys, signature_headers
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.payloads.custom_event import simple_customer
 from sendout.pipeline.preview import Preview
@@ -238,7 +238,7 @@ def preview_view(
     d: Distribution,
     event_id: str,
     result: Preview,
-    secrets: tuple[str, ...],
+    keys: SigningKeys,
     timestamp: int,
 ) -> JSON:
     """``POST /v1/distributions[/{id}]/preview``: the decision and each delivery as it would be
@@ -255,7 +255,7 @@ def preview_view(
                 "channel_index": n.channel_index,
                 "event_name": n.event_name,
                 "url": n.url,
-                "headers": {**n.headers, **signature_headers(secrets, n.id, timestamp, n.body)},
+                "headers": {**n.headers, **signature_headers(keys, n.id, timestamp, n.body)},
                 "body": n.body.decode(),
             }
             for n in result.deliveries

@@ -129,9 +129,16 @@ class Storage(Protocol):
         """Store a new project; Conflict if its app id is taken."""
 
     async def update_project_credentials(
-        self, project_id: str, *, app_id: str, app_token: str, webhook_secret: str
+        self, project_id: str, *, app_id: str, app_token_sha256: str, webhook_secret: str
     ) -> Project:
-        """Replace the project's app id, app token and webhook secret; NotFound if none."""
+        """Replace the project's app id, app token digest and webhook secret; NotFound if
+        none."""
+
+    async def put_voucherify_secrets(
+        self, project_id: str, current: str, staged: str | None
+    ) -> Project:
+        """Replace the secret that keys ``x-voucherify-signature`` and the one staged to
+        follow it; NotFound if there is no such project."""
 
     async def project_by_app_id(self, app_id: str) -> Project | None:
         """The project whose app id this is, or ``None`` (authentication)."""
@@ -147,6 +154,10 @@ class Storage(Protocol):
     ) -> Project:
         """Sign with ``new_secret`` from now on, and with the old one as well until
         ``previous_expires_ms``."""
+
+    async def seal_stored_secrets(self) -> int:
+        """Rewrite, sealed with this store's key, every project whose secrets are stored in
+        the clear; how many were (none without a key)."""
 
     # --- customers -----------------------------------------------------------------------------
     async def upsert_customer(

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import orjson
 
 from sendout.clock import from_ms, isoformat
+from sendout.delivery.signer import SigningKeys
 from sendout.records import (
     Attempt,
     Channel,
@@ -21,10 +22,13 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
+from sendout.storage.sealing import Sealer
 
 __all__ = [
     "DISTRIBUTION_CHANGES",
     "DISTRIBUTION_COLUMNS",
+    "PROJECT_INSERT",
+    "SECRET_COLUMNS",
     "attempt",
     "channel",
     "channel_dict",
@@ -45,6 +49,8 @@ __all__ = [
     "project",
     "project_values",
     "properties_json",
+    "resealed",
+    "signing_keys",
     "to_json",
 ]
 
@@ -72,19 +78,58 @@ def from_json(value: Any) -> Any:
     return orjson.loads(value)
 
 
-def project(row: Row) -> Project:
+def project(row: Row, sealer: Sealer) -> Project:
+    """A project row, its secrets opened."""
+    pid = row["id"]
     return Project(
-        id=row["id"],
+        id=pid,
         name=row["name"],
         app_id=row["app_id"],
-        app_token=row["app_token"],
-        webhook_secret=row["webhook_secret"],
+        app_token_sha256=row["app_token_sha256"],
+        webhook_secret=sealer.open(row["webhook_secret"], pid),
         created_at=row["created_at"],
-        previous_webhook_secret=row["previous_webhook_secret"],
+        previous_webhook_secret=sealer.open_optional(row["previous_webhook_secret"], pid),
         previous_secret_expires_ms=row["previous_secret_expires_ms"],
         description=row["description"],
         timezone=row["timezone"],
         currency=row["currency"],
+        voucherify_secret=sealer.open_optional(row["voucherify_secret"], pid),
+        staged_voucherify_secret=sealer.open_optional(row["staged_voucherify_secret"], pid),
+    )
+
+
+def signing_keys(row: Row, sealer: Sealer, now_ms: int) -> SigningKeys:
+    """What signs a claimed delivery, from a row holding its project's secret columns."""
+    return Project(
+        id=row["project_id"],
+        name="",
+        app_id="",
+        app_token_sha256="",
+        webhook_secret=sealer.open(row["webhook_secret"], row["project_id"]),
+        created_at="",
+        previous_webhook_secret=sealer.open_optional(
+            row["previous_webhook_secret"], row["project_id"]
+        ),
+        previous_secret_expires_ms=row["previous_secret_expires_ms"],
+        voucherify_secret=sealer.open_optional(row["voucherify_secret"], row["project_id"]),
+    ).signing_keys(now_ms)
+
+
+SECRET_COLUMNS = (
+    "webhook_secret",
+    "previous_webhook_secret",
+    "voucherify_secret",
+    "staged_voucherify_secret",
+)
+
+
+def resealed(row: Row, sealer: Sealer) -> tuple[str | None, ...] | None:
+    """``SECRET_COLUMNS`` of a project row sealed, or ``None`` if none was stored plain."""
+    if not any(sealer.needs_sealing(row[c]) for c in SECRET_COLUMNS):
+        return None
+    pid = row["id"]
+    return tuple(
+        sealer.seal_optional(sealer.open_optional(row[c], pid), pid) for c in SECRET_COLUMNS
     )
 
 
@@ -157,15 +202,21 @@ def event_values(e: Event) -> tuple[Any, ...]:
     )
 
 
-def project_values(p: Project, is_default: bool) -> tuple[Any, ...]:
-    """Column values of ``INSERT INTO projects (id, name, app_id, app_token, webhook_secret,
-    is_default, created_at, description, timezone, currency)``."""
+PROJECT_INSERT = (
+    "INSERT INTO projects (id, name, app_id, app_token_sha256, webhook_secret, voucherify_secret,"
+    " is_default, created_at, description, timezone, currency) VALUES ({})"
+)
+
+
+def project_values(p: Project, is_default: bool, sealer: Sealer) -> tuple[Any, ...]:
+    """Column values of ``PROJECT_INSERT``, the secrets sealed."""
     return (
         p.id,
         p.name,
         p.app_id,
-        p.app_token,
-        p.webhook_secret,
+        p.app_token_sha256,
+        sealer.seal(p.webhook_secret, p.id),
+        sealer.seal_optional(p.voucherify_secret, p.id),
         is_default,
         p.created_at,
         p.description,

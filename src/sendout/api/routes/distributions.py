@@ -342,6 +342,6 @@ async def _preview(
         distribution,
         command.event_id,
         result,
-        project.signing_secrets(to_ms(now)),
+        project.signing_keys(to_ms(now)),
         int(now.timestamp()),
     )

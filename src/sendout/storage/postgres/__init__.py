@@ -22,6 +22,7 @@ from sendout.storage.postgres.projects import PostgresProjects
 from sendout.storage.postgres.promotions import PostgresPromotions
 from sendout.storage.postgres.schemas import PostgresSchemas
 from sendout.storage.postgres.tx import PgTx
+from sendout.storage.sealing import Sealer
 from sendout.storage.tx import Tx
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
@@ -40,8 +41,8 @@ class PostgresStorage(
 ):
     """Every storage verb on one PostgreSQL database."""
 
-    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
-        super().__init__(dsn, pool_size=pool_size)
+    def __init__(self, dsn: str, *, pool_size: int = 10, sealer: Sealer | None = None) -> None:
+        super().__init__(dsn, pool_size=pool_size, sealer=sealer)
         self._batches = PgBatches(self._conn, self._poke_workers)
 
     async def transaction(

@@ -11,7 +11,7 @@ CREATE TABLE projects (
     id             text COLLATE "C" PRIMARY KEY,
     name           text COLLATE "C" NOT NULL,
     app_id         text COLLATE "C" NOT NULL UNIQUE,
-    app_token      text COLLATE "C" NOT NULL,
+    app_token_sha256 text COLLATE "C" NOT NULL,
     webhook_secret text COLLATE "C" NOT NULL,
     is_default     boolean NOT NULL DEFAULT false,
     created_at     text COLLATE "C" NOT NULL
@@ -278,10 +278,12 @@ CREATE TABLE channel_states (
 );
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret text COLLATE "C";
+ALTER TABLE projects ADD COLUMN previous_secret_expires_ms bigint;
 ALTER TABLE projects ADD COLUMN description text COLLATE "C";
 ALTER TABLE projects ADD COLUMN timezone text COLLATE "C" NOT NULL DEFAULT 'UTC';
 ALTER TABLE projects ADD COLUMN currency text COLLATE "C" NOT NULL DEFAULT 'USD';
-ALTER TABLE projects ADD COLUMN previous_secret_expires_ms bigint;
+ALTER TABLE projects ADD COLUMN voucherify_secret text COLLATE "C";
+ALTER TABLE projects ADD COLUMN staged_voucherify_secret text COLLATE "C";
 
 CREATE TABLE idempotency_keys (
     project_id   text COLLATE "C" NOT NULL,

@@ -11,7 +11,7 @@ CREATE TABLE projects (
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
     app_id         TEXT NOT NULL UNIQUE,
-    app_token      TEXT NOT NULL,
+    app_token_sha256 TEXT NOT NULL,
     webhook_secret TEXT NOT NULL,
     is_default     INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL
@@ -273,10 +273,12 @@ CREATE TABLE channel_states (
 );
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret TEXT;
+ALTER TABLE projects ADD COLUMN previous_secret_expires_ms INTEGER;
 ALTER TABLE projects ADD COLUMN description TEXT;
 ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE projects ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
-ALTER TABLE projects ADD COLUMN previous_secret_expires_ms INTEGER;
+ALTER TABLE projects ADD COLUMN voucherify_secret TEXT;
+ALTER TABLE projects ADD COLUMN staged_voucherify_secret TEXT;
 
 CREATE TABLE idempotency_keys (
     project_id   TEXT NOT NULL,
