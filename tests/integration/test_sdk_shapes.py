@@ -97,6 +97,9 @@ OWN = {
     "/v1/referral-conversions": {"GET"},
     "/management/v1/projects": {"POST"},  # sendout's answer carries the new keys and secret
     "/management/v1/projects/{}/webhook-secret/rotate": {"POST"},
+    "/management/v1/projects/{}/voucherify-secret": {"PUT"},
+    "/management/v1/projects/{}/voucherify-secret/stage": {"POST"},
+    "/management/v1/projects/{}/voucherify-secret/switch": {"POST"},
     "/health": {"GET"},
     "/metrics": {"GET"},
 }
