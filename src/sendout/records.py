@@ -8,6 +8,7 @@ from typing import Any
 from sendout.delivery.signer import SigningKeys
 
 __all__ = [
+    "AsyncAction",
     "Attempt",
     "Channel",
     "ChannelState",
@@ -254,3 +255,23 @@ class History:
 
     events: tuple[Event, ...]
     customers: dict[str, Customer]
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncAction:
+    """Work a request handed to the worker, and the record a client polls (``aa_…``)."""
+
+    id: str
+    project_id: str
+    type: str  # CAMPAIGN.VOUCHERS_GENERATE | CAMPAIGN.DELETE
+    status: str  # ENQUEUED | IN_PROGRESS | DONE | FAILED
+    campaign_id: str | None
+    requested: int  # units of work asked for (codes to generate)
+    done: int  # units done so far
+    params: JSON  # what the work needs (e.g. a code_config)
+    result: JSON | None
+    request_id: str
+    created_at: str
+    updated_at: str | None = None
+    processing_ms: int | None = None
+    lease_until_ms: int = 0  # a worker holds it until then

@@ -29,6 +29,8 @@ SHARED = [
     ("POST", "/v1/campaigns/{}/disable", None),
     ("POST", "/v1/campaigns/{}/vouchers", "CampaignsVouchersCreateCombinedResponseBody"),
     ("POST", "/v1/campaigns/{}/vouchers/{}", "CampaignsVouchersCreateResponseBody"),
+    ("GET", "/v1/async-actions", "AsyncActionsListResponseBody"),
+    ("GET", "/v1/async-actions/{}", "AsyncActionGetResponseBody"),
     ("GET", "/v1/vouchers", "VouchersListResponseBody"),
     ("GET", "/v1/vouchers/{}", "VouchersGetResponseBody"),
     ("GET", "/v1/vouchers/{}/transactions", "VouchersTransactionsListResponseBody"),
@@ -182,7 +184,9 @@ def _coupons(api: Recorder) -> dict[str, Any]:
     api.call("POST", one + "/disable", campaign["id"])
     api.call("POST", one + "/enable", campaign["id"])
     api.call("POST", one + "/vouchers", campaign["id"], params={"vouchers_count": 1})
-    api.call("POST", one + "/vouchers", campaign["id"], params={"vouchers_count": 2})
+    more = api.call("POST", one + "/vouchers", campaign["id"], params={"vouchers_count": 2})
+    api.call("GET", "/v1/async-actions/{}", more["async_action_id"])  # enqueued, or done
+    api.call("GET", "/v1/async-actions", params={"limit": 100})
     api.call("POST", one + "/vouchers/{}", campaign["id"], unique("SHAPE").upper())
     return campaign
 

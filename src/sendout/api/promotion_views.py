@@ -16,9 +16,10 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.records import Customer
+from sendout.records import AsyncAction, Customer
 
 __all__ = [
+    "async_action_view",
     "campaign_view",
     "conversion_view",
     "earning_rule_view",
@@ -48,8 +49,11 @@ def _campaign_voucher(c: Campaign) -> JSON | None:
     return {**c.voucher, "is_referral_code": c.campaign_type == "REFERRAL_PROGRAM"}
 
 
-def campaign_view(c: Campaign, tiers: Sequence[PromotionTier] | None = None) -> JSON:
-    """``Campaign``: creation is synchronous, so both statuses are always ``DONE``."""
+def campaign_view(
+    c: Campaign, tiers: Sequence[PromotionTier] | None = None, *, generating: bool = False
+) -> JSON:
+    """``Campaign``: creation is synchronous (``creation_status`` is ``DONE``); codes added by
+    an async action show ``vouchers_generation_status: IN_PROGRESS`` until it ends."""
     out: JSON = {
         "id": c.id,
         "name": c.name,
@@ -71,7 +75,7 @@ def campaign_view(c: Campaign, tiers: Sequence[PromotionTier] | None = None) -> 
         "category_id": None,
         "categories": [],
         "creation_status": "DONE",
-        "vouchers_generation_status": "DONE",
+        "vouchers_generation_status": "IN_PROGRESS" if generating else "DONE",
         "protected": False,
         "readonly": False,
         "object": "campaign",
@@ -273,4 +277,22 @@ def outcome_view(o: PromotionOutcome) -> JSON:
         "details": o.details,
         "created_at": o.created_at,
         "object": "distribution_outcome",
+    }
+
+
+def async_action_view(a: AsyncAction) -> JSON:
+    """``AsyncActionGetResponseBody``."""
+    progress = 100 if a.status == "DONE" else (a.done * 100 // a.requested if a.requested else 0)
+    return {
+        "id": a.id,
+        "type": a.type,
+        "status": a.status,
+        "operation_status": {"DONE": "SUCCESS", "FAILED": "FAILED"}.get(a.status, "UNKNOWN"),
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "request_id": a.request_id,
+        "processing_time": a.processing_ms,
+        "progress": progress,
+        "object": "async_action",
+        "result": a.result,
     }

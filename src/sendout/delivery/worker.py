@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from sendout import metrics
+from sendout.async_actions import AsyncActionRunner
 from sendout.clock import Clock, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
@@ -122,15 +123,18 @@ class Worker:
         self._per_destination: Counter[str] = Counter()
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
+        self._actions = AsyncActionRunner(storage, clock, poll_interval=limits.poll_interval)
 
     def wake(self) -> None:
-        """New deliveries may be due (called after the API commits an event)."""
+        """New deliveries (or an async action) may be due: called after the API commits."""
         self._wake.set()
+        self._actions.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._storage.subscribe(self.wake)  # other processes' commits wake us too
         recorder = asyncio.create_task(self._record_loop(stop))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
+        actions = asyncio.create_task(self._actions.run(stop))
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -146,6 +150,7 @@ class Worker:
             stop.set()
             self._outcome_ready.set()
             await recorder
+            await actions
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping

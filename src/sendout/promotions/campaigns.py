@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sendout.errors import InvalidInput
-from sendout.promotions.codes import code_config
+from sendout.promotions.codes import CodeConfig, code_config
 from sendout.promotions.records import CAMPAIGN_TYPES, Campaign
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "check_referee_reward",
     "check_referral_program",
     "check_type",
+    "generation_config",
     "initial_points",
     "loyalty_program",
     "name_referee_reward",
@@ -186,6 +187,23 @@ def with_codes(campaign: Campaign) -> Campaign:
     if not campaign.has_codes:
         raise _wrong_type(campaign, ": it has no codes")
     return campaign
+
+
+def generation_config(campaign: Campaign, count: int, config: CodeConfig | None) -> CodeConfig:
+    """What generates ``count`` more codes of the campaign (``config``, else the campaign's
+    own ``code_config``); refused for a campaign without codes or a pattern too small for them
+    besides those it has."""
+    with_codes(campaign)
+    config = config or code_config((campaign.voucher or {}).get("code_config"))
+    if campaign.vouchers_count + count > config.capacity:
+        raise InvalidInput(
+            f"code_config yields at most {config.capacity} distinct codes"
+            f" ({len(config.charset)} characters ^ {config.length}); the campaign has"
+            f" {campaign.vouchers_count} and {count} more were requested",
+            key="invalid_code_config",
+            message="Invalid code config",
+        )
+    return config
 
 
 def promotion(campaign: Campaign) -> Campaign:

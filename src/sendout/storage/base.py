@@ -24,6 +24,7 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import (
+    AsyncAction,
     ClaimedDelivery,
     Customer,
     CustomerFields,
@@ -39,6 +40,7 @@ from sendout.records import (
 )
 
 __all__ = [
+    "ActionStep",
     "CustomerRef",
     "DeliveryFilter",
     "IdempotencyKey",
@@ -50,6 +52,19 @@ if TYPE_CHECKING:
     from sendout.storage.tx import Batches, Tx
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStep:
+    """One step of an async action a worker holds, and what to record with it."""
+
+    action: AsyncAction  # as claimed: its ``lease_until_ms`` fences the write
+    generate: int  # codes to generate into its campaign in this step (0: none)
+    status: str  # the action's status after the step
+    result: dict[str, Any] | None
+    now: str
+    lease_until_ms: int  # the renewed lease
+    processing_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +394,32 @@ class Storage(Protocol):
     async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
         """The campaign's unpublished active codes and the customers holding one of its codes
         (one snapshot)."""
+
+    # --- async actions -------------------------------------------------------------------------
+    async def create_async_action(self, action: AsyncAction) -> None:
+        """Store a new async action as given."""
+
+    async def get_async_action(self, project_id: str, action_id: str) -> AsyncAction:
+        """The action; NotFound if none in this project."""
+
+    async def list_async_actions(
+        self, project_id: str, page: Page
+    ) -> tuple[list[AsyncAction], int]:
+        """One page of the project's actions, newest first, and the total."""
+
+    async def claim_async_action(self, now_ms: int, lease_ms: int) -> AsyncAction | None:
+        """The oldest action that is enqueued, or in progress with an expired lease (a worker
+        died), now ``IN_PROGRESS`` and held until ``now_ms + lease_ms``; None if there is none."""
+
+    async def advance_async_action(self, step: ActionStep) -> AsyncAction | None:
+        """In one transaction: generate ``step.generate`` codes into the action's campaign (with
+        the ``code_config`` of its params), add them to ``done`` and record the step's status,
+        result and lease. None, with nothing written, if the action is no longer held with the
+        lease it was claimed with; a refused generation (NotFound, InvalidInput) writes
+        nothing."""
+
+    async def generating_campaigns(self, project_id: str, campaign_ids: Sequence[str]) -> set[str]:
+        """Those of the campaigns with a code generation enqueued or in progress."""
 
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         """``hierarchy`` <= 0 means "after the last tier of the campaign"."""

@@ -10,6 +10,7 @@ import orjson
 from sendout.clock import from_ms, isoformat
 from sendout.delivery.signer import SigningKeys
 from sendout.records import (
+    AsyncAction,
     Attempt,
     Channel,
     ChannelState,
@@ -383,3 +384,49 @@ def outcome_params(
             (o.delivery_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
         )
     return updates, attempts
+
+
+def async_action(row: Row) -> AsyncAction:
+    return AsyncAction(
+        id=row["id"],
+        project_id=row["project_id"],
+        type=row["type"],
+        status=row["status"],
+        campaign_id=row["campaign_id"],
+        requested=int(row["requested"]),
+        done=int(row["done"]),
+        params=from_json(row["params"]) or {},
+        result=from_json(row["result"]),
+        request_id=row["request_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        processing_ms=None if row["processing_ms"] is None else int(row["processing_ms"]),
+        lease_until_ms=int(row["lease_until_ms"]),
+    )
+
+
+ASYNC_ACTION_INSERT = (
+    "INSERT INTO async_actions (id, project_id, type, status, campaign_id, requested, done,"
+    " params, result, request_id, created_at, updated_at, processing_ms, lease_until_ms)"
+    " VALUES ({})"
+)
+
+
+def async_action_values(a: AsyncAction) -> tuple[Any, ...]:
+    """Column values of ``ASYNC_ACTION_INSERT``."""
+    return (
+        a.id,
+        a.project_id,
+        a.type,
+        a.status,
+        a.campaign_id,
+        a.requested,
+        a.done,
+        to_json(a.params),
+        None if a.result is None else to_json(a.result),
+        a.request_id,
+        a.created_at,
+        a.updated_at,
+        a.processing_ms,
+        a.lease_until_ms,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sendout.storage.postgres.async_actions import PostgresAsyncActions
 from sendout.storage.postgres.batches import PgBatches
 from sendout.storage.postgres.connection import LISTENER, OUTBOX_CHANNEL
 from sendout.storage.postgres.customers import PostgresCustomers
@@ -31,6 +32,7 @@ T = TypeVar("T")
 
 
 class PostgresStorage(
+    PostgresAsyncActions,
     PostgresProjects,
     PostgresCustomers,
     PostgresSchemas,

@@ -306,3 +306,22 @@ CREATE TABLE distribution_entries (
 );
 CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);
 CREATE INDEX distribution_entries_of_customer ON distribution_entries (customer_id);
+
+CREATE TABLE async_actions (
+    id             TEXT PRIMARY KEY,
+    project_id     TEXT NOT NULL REFERENCES projects (id),
+    type           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    campaign_id    TEXT,
+    requested      INTEGER NOT NULL DEFAULT 0,
+    done           INTEGER NOT NULL DEFAULT 0,
+    params         TEXT NOT NULL DEFAULT '{}',
+    result         TEXT,
+    request_id     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT,
+    processing_ms  INTEGER,
+    lease_until_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX async_actions_project ON async_actions (project_id, created_at);
+CREATE INDEX async_actions_open ON async_actions (status, lease_until_ms) WHERE status IN ('ENQUEUED', 'IN_PROGRESS');
