@@ -29,6 +29,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
+LogFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        envvar="SENDOUT_LOG_FORMAT",
+        help="console: readable lines; json: one JSON object per line [default: console]",
+        show_default=False,
+    ),
+]
+
 DatabaseUrl = Annotated[
     str | None,
     typer.Option(
@@ -74,6 +84,7 @@ def serve(
             show_default=False,
         ),
     ] = True,
+    log_format: LogFormat = None,
     worker_mode: Annotated[
         str | None,
         typer.Option(
@@ -90,7 +101,13 @@ def serve(
     from sendout.api.app import create_app
     from sendout.api.http_protocol import SendoutHttpProtocol
 
-    settings = _settings(host=host, port=port, database_url=database_url, worker_mode=worker_mode)
+    settings = _settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        worker_mode=worker_mode,
+        log_format=log_format,
+    )
     try:
         asyncio.run(_prepare(settings))
     except SettingsError as exc:
@@ -156,11 +173,12 @@ async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None
 @app.command("worker")
 def worker_command(
     database_url: DatabaseUrl = None,
+    log_format: LogFormat = None,
     wake_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
     report_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run only the delivery worker (API processes run `serve --no-worker`)."""
-    settings = _settings(database_url=database_url)
+    settings = _settings(database_url=database_url, log_format=log_format)
     ends = None
     if wake_fd is not None and report_fd is not None:  # started by `serve` as its child
         ends = ChildEnds(wake_fd, report_fd)

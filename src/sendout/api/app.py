@@ -85,15 +85,18 @@ def create_app(
         sender = None
         child = None
         if run_worker and settings.worker_mode == "process":
-            child = WorkerProcess(settings.database_url)
+            child = WorkerProcess(settings.database_url, log_format=settings.log_format)
             await child.start()
             ctx.wake_worker = child.wake
         elif run_worker:
             worker, sender = make_worker(storage, settings, clock)
             ctx.wake_worker = worker.wake
             worker_task = asyncio.create_task(worker.run(stop))
+        base = f"http://{settings.host}:{settings.port}"
         log.info(
             "sendout.started",
+            api=base,
+            docs=f"{base}/docs",
             database=settings.database_url,
             worker=settings.worker_mode if run_worker else "none",
         )

@@ -19,7 +19,7 @@ import structlog
 
 from sendout import metrics
 from sendout.async_actions import AsyncActionRunner
-from sendout.clock import Clock, isoformat, to_ms
+from sendout.clock import Clock, from_ms, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
@@ -70,6 +70,25 @@ def _result_label(outcome: Outcome) -> str:
     if outcome.delivered:
         return "delivered"
     return "failed" if outcome.next_attempt_at_ms is None else "retry"
+
+
+def _log_attempt(delivery: ClaimedDelivery, outcome: Outcome) -> None:
+    """One line per attempt: ``delivery.delivered`` and ``delivery.retry_scheduled`` at info,
+    a final ``delivery.failed`` (the retries are exhausted) as a warning."""
+    fields: dict[str, object] = {
+        "delivery_id": delivery.id,
+        "distribution_id": delivery.distribution_id,
+        "attempt": delivery.attempts + 1,
+        "status_code": outcome.status_code,
+        "latency_ms": round(outcome.latency_ms, 1),
+    }
+    if outcome.delivered:
+        log.info("delivery.delivered", **fields)
+    elif outcome.next_attempt_at_ms is not None:
+        retry_at = isoformat(from_ms(outcome.next_attempt_at_ms))
+        log.info("delivery.retry_scheduled", **fields, error=outcome.error, retry_at=retry_at)
+    else:
+        log.warning("delivery.failed", **fields, error=outcome.error)
 
 
 class WorkerLimits:
@@ -220,14 +239,7 @@ class Worker:
         result = await self._sender.attempt(delivery, int(now.timestamp()))
         outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
         self._observe(_result_label(outcome), result.latency_ms / 1000)
-        if not outcome.delivered:
-            log.info(
-                "delivery.failed",
-                delivery_id=delivery.id,
-                status_code=result.status_code,
-                error=result.error,
-                retry_at_ms=outcome.next_attempt_at_ms,
-            )
+        _log_attempt(delivery, outcome)
         self._outcomes.append(outcome)
         self._outcome_ready.set()
 

@@ -40,8 +40,11 @@ _HEALTHY_AFTER = 60.0  # a child that ran this long starts the backoff over
 class WorkerProcess:
     """The parent's handle on the child: start it, wake it, keep it running, stop it."""
 
-    def __init__(self, database_url: str, *, grace_seconds: float = 30.0) -> None:
+    def __init__(
+        self, database_url: str, *, log_format: str = "console", grace_seconds: float = 30.0
+    ) -> None:
         self._database_url = database_url
+        self._log_format = log_format
         self._grace = grace_seconds
         self._wake_w: int | None = None
         self._report_r: int | None = None
@@ -85,6 +88,8 @@ class WorkerProcess:
             "worker",
             "--database-url",
             self._database_url,
+            "--log-format",
+            self._log_format,
             "--wake-fd",
             str(wake_r),
             "--report-fd",
