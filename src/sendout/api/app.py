@@ -13,6 +13,7 @@ from starlette.responses import Response
 from sendout import __version__, metrics
 from sendout.api.context import AppContext, ManagementKey
 from sendout.api.direct import DirectRoute
+from sendout.api.docs import install_docs
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
 from sendout.api.ratelimit import TokenBuckets
@@ -121,9 +122,12 @@ def create_app(
         default_response_class=JsonResponse,
         # sendout exports Prometheus metrics itself; skip FastAPI's per-request OpenTelemetry.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # Added first, so it runs inside the request-id middleware (the last added is outermost).
     app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=events.track_event)
     app.add_middleware(RequestIdMiddleware)
