@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -187,6 +188,47 @@ def worker_command(
     except SettingsError as exc:
         typer.echo(f"sendout: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@app.command()
+def listen(
+    distribution: Annotated[str, typer.Option(help="The distribution to follow (distr_…)")],
+    forward_to: Annotated[
+        str,
+        typer.Option(help="Local URL each webhook is posted to, e.g. http://127.0.0.1:3000/hooks"),
+    ],
+    url: Annotated[
+        str,
+        typer.Option(
+            envvar="SENDOUT_URL",
+            help="The sendout server [default: http://127.0.0.1:8000]",
+            show_default=False,
+        ),
+    ] = "http://127.0.0.1:8000",
+    app_id: Annotated[
+        str | None, typer.Option(envvar="SENDOUT_APP_ID", help="X-App-Id of the project")
+    ] = None,
+    app_token: Annotated[
+        str | None, typer.Option(envvar="SENDOUT_APP_TOKEN", help="X-App-Token of the project")
+    ] = None,
+    fail_with: Annotated[
+        int | None,
+        typer.Option(help="Count each local answer as this status and send the webhook again"),
+    ] = None,
+) -> None:
+    """Forward every webhook a distribution sends from now on to a local URL (a copy: the real
+    channels are delivered as usual)."""
+    from sendout.listen import Listen
+    from sendout.listen import listen as follow
+
+    if not app_id or not app_token:
+        typer.echo(
+            "sendout: --app-id and --app-token (or SENDOUT_APP_ID/_TOKEN) are needed", err=True
+        )
+        raise typer.Exit(2)
+    options = Listen(url, distribution, forward_to, app_id, app_token, fail_with)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(follow(options, lambda line: typer.echo(line)))
 
 
 @app.command()

@@ -16,6 +16,7 @@ __all__ = [
     "Customer",
     "CustomerFields",
     "Delivery",
+    "DeliveryCopy",
     "Distribution",
     "Event",
     "EventSchema",
@@ -275,3 +276,16 @@ class AsyncAction:
     updated_at: str | None = None
     processing_ms: int | None = None
     lease_until_ms: int = 0  # a worker holds it until then
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCopy:
+    """A delivery as its receiver gets it (before signing), for a stream's copy."""
+
+    id: str
+    event_id: str
+    channel_index: int
+    event_name: str
+    headers: dict[str, str]
+    body: bytes
+    created_at: str

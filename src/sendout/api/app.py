@@ -27,6 +27,7 @@ from sendout.api.routes import (
     events_bulk,
     projects,
     simulations,
+    streams,
     voucherify_secrets,
 )
 from sendout.api.routes.promotions import install_promotion_routes
@@ -140,6 +141,7 @@ def create_app(
         voucherify_secrets,
         distributions,
         simulations,
+        streams,
         deliveries,
     ):
         app.include_router(module.router)

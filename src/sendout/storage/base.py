@@ -29,6 +29,7 @@ from sendout.records import (
     Customer,
     CustomerFields,
     Delivery,
+    DeliveryCopy,
     Distribution,
     Event,
     EventSchema,
@@ -331,6 +332,12 @@ class Storage(Protocol):
     ) -> tuple[list[Delivery], int]:
         """One page of the project's deliveries with their attempts, newest first, filtered,
         and the total."""
+
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        """The distribution's deliveries created at or after ``since`` (ISO 8601), oldest
+        first, at most ``limit``, each with the headers and body it posts."""
 
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         """The delivery with every attempt; NotFound if none in this project."""

@@ -16,6 +16,7 @@ from sendout.records import (
     ChannelState,
     Customer,
     Delivery,
+    DeliveryCopy,
     Distribution,
     Event,
     EventSchema,
@@ -430,3 +431,22 @@ def async_action_values(a: AsyncAction) -> tuple[Any, ...]:
         a.processing_ms,
         a.lease_until_ms,
     )
+
+
+def delivery_copy(row: Row) -> DeliveryCopy:
+    return DeliveryCopy(
+        id=row["id"],
+        event_id=row["event_id"],
+        channel_index=row["channel_index"],
+        event_name=row["event_name"],
+        headers=from_json(row["headers"]),
+        body=bytes(row["body"]),
+        created_at=row["created_at"],
+    )
+
+
+DELIVERIES_CREATED = (
+    "SELECT id, event_id, channel_index, event_name, headers, body, created_at FROM deliveries"
+    " WHERE project_id = {} AND distribution_id = {} AND created_at >= {}"
+    " ORDER BY created_at, id LIMIT {}"
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, Outcome, Page
+from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.postgres.connection import PostgresConnection
@@ -124,6 +124,21 @@ class PostgresOutbox(PostgresConnection):
             return await _with_attempts(conn, found), int(total)
 
         return await self._read(run)
+
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        async def run(conn: Conn) -> list[DeliveryCopy]:
+            found = await conn.fetch(
+                rows.DELIVERIES_CREATED.format("$1", "$2", "$3", "$4"),
+                project_id,
+                distribution_id,
+                since,
+                limit,
+            )
+            return [rows.delivery_copy(r) for r in found]
+
+        return await self._one(run)
 
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         async def run(conn: Conn) -> Delivery:

@@ -10,7 +10,7 @@ from typing import Any
 from sendout.delivery.signer import SigningKeys
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, Outcome, Page
+from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.sealing import Sealer
@@ -123,6 +123,18 @@ class SqliteOutbox(SqliteConnection):
                 (*params, page.limit, page.offset),
             ).fetchall()
             return _with_attempts(conn, found), int(total[0])
+
+        return await self._read(run)
+
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        def run(conn: Conn) -> list[DeliveryCopy]:
+            found = conn.execute(
+                rows.DELIVERIES_CREATED.format("?", "?", "?", "?"),
+                (project_id, distribution_id, since, limit),
+            )
+            return [rows.delivery_copy(r) for r in found]
 
         return await self._read(run)
 
