@@ -92,6 +92,7 @@ OWN = {
     "/v1/distributions/{}/preview": {"POST"},
     "/v1/distributions/simulate": {"POST"},
     "/v1/distributions/{}/simulate": {"POST"},
+    "/v1/distributions/{}/stream": {"GET"},
     "/v1/deliveries": {"GET"},
     "/v1/deliveries/{}": {"GET"},
     "/v1/deliveries/{}/resend": {"POST"},
