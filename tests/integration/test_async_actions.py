@@ -5,34 +5,20 @@ generation is the worker's: an API process without one leaves it enqueued (the c
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import voucherify
 
 from conftest import unique
-from support.postgres import create_database, drop_database
 from support.promotions import coupons, ok
 from support.server import APP_ID, APP_TOKEN, ServerProcess
 
 APP = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
-
-
-@pytest.fixture
-def database(backend: str) -> Iterator[str | None]:
-    url = asyncio.run(create_database()) if backend == "postgres" else None
-    try:
-        yield url
-    finally:
-        if url is not None:
-            asyncio.run(drop_database(url))
 
 
 def poll(api: httpx.Client, action_id: str, until: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -46,9 +32,9 @@ def poll(api: httpx.Client, action_id: str, until: str, timeout: float = 30.0) -
 
 
 def test_many_codes_are_generated_by_the_worker_in_the_background(
-    tmp_path: Path, database: str | None
+    tmp_path: Path, database_url: str
 ) -> None:
-    server = ServerProcess(tmp_path, database_url=database).start("--no-worker")
+    server = ServerProcess(tmp_path, database_url=database_url).start("--no-worker")
     api = httpx.Client(base_url=server.base_url, headers=APP, timeout=30)
     worker = None
     try:

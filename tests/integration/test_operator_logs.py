@@ -10,14 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from conftest import unique
 from support.receiver import Receiver
-from support.server import APP_ID, APP_TOKEN, MANAGEMENT_ID, MANAGEMENT_TOKEN, ServerProcess
-
-APP = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
-MGMT = {"X-Management-Id": MANAGEMENT_ID, "X-Management-Token": MANAGEMENT_TOKEN}
+from support.server import ServerProcess, distribution_to, track_one
 
 
 def json_lines(server: ServerProcess) -> list[dict[str, Any]]:
@@ -37,29 +32,10 @@ def lines_of(server: ServerProcess, event: str, **match: Any) -> list[dict[str, 
 
 
 def send_to(server: ServerProcess, url: str) -> str:
-    """A distribution on a new event sending to ``url``, and one event tracked: its id."""
-    base = server.base_url
-    project = httpx.get(base + "/management/v1/projects", headers=MGMT).json()["data"][0]["id"]
-    name = unique("logs")
-    httpx.post(
-        f"{base}/management/v1/projects/{project}/custom-event-schemas",
-        headers=MGMT,
-        json={"name": name, "schema": {"properties": {}}},
-    ).raise_for_status()
-    made = httpx.post(
-        base + "/v1/distributions",
-        headers=APP,
-        json={
-            "name": name,
-            "trigger": {"type": "customer.custom_event", "event": name},
-            "action": {"type": "plain_message"},
-            "channels": [{"type": "webhook", "event_name": "w", "url": url}],
-        },
-    )
-    made.raise_for_status()
-    body = {"event": name, "customer": {"source_id": unique("c")}}
-    httpx.post(base + "/v1/events", headers=APP, json=body).raise_for_status()
-    return str(made.json()["id"])
+    """A distribution sending to ``url`` and one event tracked for it: its id."""
+    event, distribution_id = distribution_to(server, url)
+    track_one(server, event)
+    return distribution_id
 
 
 def test_an_operator_reads_each_attempt_and_where_to_look(

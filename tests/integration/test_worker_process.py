@@ -5,34 +5,19 @@ On both backends, each with a server of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest import unique
-from support.postgres import create_database, drop_database
 from support.receiver import Receiver
-from support.server import APP_ID, APP_TOKEN, MANAGEMENT_ID, MANAGEMENT_TOKEN, ServerProcess
+from support.server import ServerProcess, distribution_to, track_one
 
-APP = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
-MGMT = {"X-Management-Id": MANAGEMENT_ID, "X-Management-Token": MANAGEMENT_TOKEN}
 NO_POLLING = {"SENDOUT_POLL_INTERVAL": "60"}
-
-
-@pytest.fixture
-def database(backend: str) -> Iterator[str | None]:
-    url = asyncio.run(create_database()) if backend == "postgres" else None
-    try:
-        yield url
-    finally:
-        if url is not None:
-            asyncio.run(drop_database(url))
 
 
 def children(pid: int) -> list[int]:
@@ -57,50 +42,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def configure(server: ServerProcess, url: str) -> str:
-    """A schema and a distribution sending to ``url``; the event's name."""
-    base = server.base_url
-    project = httpx.get(base + "/management/v1/projects", headers=MGMT).json()["data"][0]["id"]
-    name = unique("child")
-    httpx.post(
-        f"{base}/management/v1/projects/{project}/custom-event-schemas",
-        headers=MGMT,
-        json={"name": name, "schema": {"properties": {}}},
-    ).raise_for_status()
-    httpx.post(
-        base + "/v1/distributions",
-        headers=APP,
-        json={
-            "name": name,
-            "trigger": {"type": "customer.custom_event", "event": name},
-            "action": {"type": "plain_message"},
-            "channels": [{"type": "webhook", "event_name": "w", "url": url}],
-        },
-    ).raise_for_status()
-    return name
-
-
-def track(server: ServerProcess, name: str) -> None:
-    body = {"event": name, "customer": {"source_id": unique("c")}}
-    httpx.post(server.base_url + "/v1/events", headers=APP, json=body).raise_for_status()
-
-
-def started(tmp_path: Path, database: str | None, *args: str) -> ServerProcess:
-    return ServerProcess(tmp_path, env_overrides=NO_POLLING, database_url=database).start(*args)
+def started(tmp_path: Path, database_url: str, *args: str) -> ServerProcess:
+    return ServerProcess(tmp_path, env_overrides=NO_POLLING, database_url=database_url).start(*args)
 
 
 def test_the_child_is_woken_at_once_and_its_attempts_are_the_parents_metrics(
-    tmp_path: Path, database: str | None, receiver: Receiver
+    tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
-    server = started(tmp_path, database)
+    server = started(tmp_path, database_url)
     try:
         assert server.process is not None
         [child] = children(server.process.pid)
         path = "/" + unique("woken")
-        name = configure(server, receiver.url(path))
+        name, _ = distribution_to(server, receiver.url(path))
         began = time.monotonic()
         for _ in range(3):
-            track(server, name)
+            track_one(server, name)
         receiver.wait_for(path, 3, timeout=10)
         assert time.monotonic() - began < 10  # a poll would have waited a minute
 
@@ -116,9 +73,9 @@ def test_the_child_is_woken_at_once_and_its_attempts_are_the_parents_metrics(
 
 
 def test_a_child_that_dies_is_restarted_and_one_whose_parent_dies_exits(
-    tmp_path: Path, database: str | None, receiver: Receiver
+    tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
-    server = started(tmp_path, database)
+    server = started(tmp_path, database_url)
     process = server.process
     assert process is not None
     [first] = children(process.pid)
@@ -126,7 +83,7 @@ def test_a_child_that_dies_is_restarted_and_one_whose_parent_dies_exits(
     wait_until(lambda: [c for c in children(process.pid) if c != first] != [])
     [second] = children(process.pid)
     path = "/" + unique("restarted")
-    track(server, configure(server, receiver.url(path)))
+    track_one(server, distribution_to(server, receiver.url(path))[0])
     receiver.wait_for(path, 1, timeout=10)
     assert "worker.process_exited" in server.log_text()
     process.kill()
@@ -135,13 +92,13 @@ def test_a_child_that_dies_is_restarted_and_one_whose_parent_dies_exits(
 
 
 def test_inline_mode_delivers_from_the_one_process(
-    tmp_path: Path, database: str | None, receiver: Receiver
+    tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
-    server = started(tmp_path, database, "--worker-mode", "inline")
+    server = started(tmp_path, database_url, "--worker-mode", "inline")
     try:
         assert server.process is not None and children(server.process.pid) == []
         path = "/" + unique("inline")
-        track(server, configure(server, receiver.url(path)))
+        track_one(server, distribution_to(server, receiver.url(path))[0])
         receiver.wait_for(path, 1, timeout=10)
     finally:
         server.stop()
