@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,14 @@ from standardwebhooks.webhooks import Webhook
 from conftest import unique
 from support.promotions import ok
 from support.receiver import Receiver
-from support.server import APP_ID, APP_TOKEN, WEBHOOK_SECRET, ServerProcess
+from support.server import (
+    APP_ID,
+    APP_KEYS,
+    APP_TOKEN,
+    WEBHOOK_SECRET,
+    ServerProcess,
+    distribution_to,
+)
 
 
 class Lines:
@@ -145,3 +153,31 @@ def test_the_stream_refuses_what_it_cannot_follow_and_counts_what_was_missed(
                 break
     assert events[0] == {"count": 3}
     assert events[1]["distribution_id"] == distribution_id
+
+
+# More than the loopback socket buffers hold (about 1.5 KB a webhook), so that the server's
+# writes to a consumer that reads nothing stop, and more than the stream lets one fall behind.
+BEHIND = 8_000
+
+
+def test_a_consumer_that_falls_far_behind_is_dropped_not_waited_for(tmp_path: Path) -> None:
+    """On a server of its own without a worker: 8,000 webhooks need not be sent to show it
+    (the stream follows what is stored; which backend stores it is the storage suite's)."""
+    server = ServerProcess(tmp_path).start("--no-worker")
+    api = httpx.Client(base_url=server.base_url, headers=APP_KEYS, timeout=30)
+    try:
+        event, distribution_id = distribution_to(server, "https://example.com/hooks")
+        url = f"/v1/distributions/{distribution_id}/stream"
+        with api.stream("GET", url) as stream:
+            lines = stream.iter_lines()
+            assert next(line for line in lines if line.startswith("event: ")) == "event: ready"
+            for _ in range(BEHIND // 1000):  # while the consumer reads nothing
+                items = [{"event": event, "customer": {"source_id": unique("b")}}] * 1000
+                assert ok(api.post("/v1/events/bulk", json={"events": items}))["accepted"] == 1000
+            kinds = [line for line in lines if line.startswith("event: ")]
+        assert kinds[-1] == "event: dropped" and len(kinds) < BEHIND
+        listed = ok(api.get("/v1/deliveries", params={"distribution_id": distribution_id}))
+        assert listed["total"] == BEHIND  # the real deliveries are all there
+    finally:
+        api.close()
+        server.stop()
