@@ -107,6 +107,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live children of a process (Linux ``/proc``); [] elsewhere."""
+    found: list[int] = []
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def machine_busy_seconds() -> float:
     """CPU time spent busy by the whole machine, all cores (Linux ``/proc/stat``); 0.0 elsewhere."""
     try:
@@ -160,7 +169,8 @@ class SendoutServer:
         raise TimeoutError(f"sendout: /health did not answer 200 within {timeout:g} s")
 
     def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
+        """The CPU of ``serve`` and of the worker process it runs as its child."""
+        return sum(cpu_seconds(pid) for pid in (self.process.pid, *child_pids(self.process.pid)))
 
     def log_tail(self, lines: int = 30) -> str:
         with suppress(OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,10 +12,11 @@ import structlog
 import typer
 import uvicorn
 
-from sendout import __version__
+from sendout import __version__, metrics
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import SystemClock, isoformat
-from sendout.console import print_credentials
+from sendout.console import NEW_CREDENTIALS, print_credentials
+from sendout.delivery.worker_process import ChildEnds
 from sendout.errors import SendoutError
 from sendout.logs import configure_logging
 from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
@@ -27,6 +29,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+LogFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        envvar="SENDOUT_LOG_FORMAT",
+        help="console: readable lines; json: one JSON object per line [default: console]",
+        show_default=False,
+    ),
+]
 
 DatabaseUrl = Annotated[
     str | None,
@@ -69,17 +81,41 @@ def serve(
         typer.Option(
             "--worker/--no-worker",
             envvar="SENDOUT_WORKER",
-            help="Run the delivery worker in this process too",
+            help="Run the delivery worker too [default: --worker]",
+            show_default=False,
         ),
     ] = True,
+    log_format: LogFormat = None,
+    worker_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--worker-mode",
+            envvar="SENDOUT_WORKER_MODE",
+            help="process: the worker runs in a child process (a second core);"
+            " inline: in this process [default: process]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run the API (and, unless --no-worker, the delivery worker) in one process."""
+    """Run the API and, unless --no-worker, the delivery worker (in a child process it starts,
+    restarts and stops, or inline)."""
     from sendout.api.app import create_app
     from sendout.api.http_protocol import SendoutHttpProtocol
 
-    settings = _settings(host=host, port=port, database_url=database_url)
+    settings = _settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        worker_mode=worker_mode,
+        log_format=log_format,
+    )
+    try:
+        asyncio.run(_prepare(settings))
+    except SettingsError as exc:
+        typer.echo(f"sendout: {exc}", err=True)
+        raise typer.Exit(2) from None
     config = uvicorn.Config(
-        create_app(settings, run_worker=worker),
+        create_app(settings, run_worker=worker, prepared=True),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -96,31 +132,103 @@ def serve(
         raise typer.Exit(2) from None
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _prepare(settings: Settings) -> None:
+    """What the server's start does first, before the server: a bad setting or stored state
+    then stops the command with exit code 2 and one line, not a failed ASGI start."""
+    storage = await open_storage(settings)
+    try:
+        creds = await ensure_credentials(storage, settings, SystemClock())
+    finally:
+        await storage.close()
+    if creds.generated:
+        print_credentials(creds, title=NEW_CREDENTIALS)
+
+
+async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None:
     # Signals first: a SIGTERM while the store opens (or waits on a migration) stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if ends is not None:  # serve's child: SIGINT is the terminal's, for the parent to handle
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     storage = await open_storage(settings)
-    worker, sender = make_worker(storage, settings, SystemClock())
+    observe = metrics.record_attempt if ends is None else ends.observe
+    worker, sender = make_worker(storage, settings, SystemClock(), observe)
+    reporter = None
+    if ends is not None:
+        ends.listen(worker.wake, stop.set)
+        reporter = asyncio.create_task(ends.report(stop))
     structlog.get_logger("sendout.cli").info("sendout.worker_started")
     try:
         await worker.run(stop)
     finally:
+        stop.set()
+        if reporter is not None:
+            await reporter
         await sender.close()
         await storage.close()
 
 
 @app.command("worker")
-def worker_command(database_url: DatabaseUrl = None) -> None:
+def worker_command(
+    database_url: DatabaseUrl = None,
+    log_format: LogFormat = None,
+    wake_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+    report_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
     """Run only the delivery worker (API processes run `serve --no-worker`)."""
-    settings = _settings(database_url=database_url)
+    settings = _settings(database_url=database_url, log_format=log_format)
+    ends = None
+    if wake_fd is not None and report_fd is not None:  # started by `serve` as its child
+        ends = ChildEnds(wake_fd, report_fd)
     try:
-        asyncio.run(_run_worker(settings))
+        asyncio.run(_run_worker(settings, ends))
     except SettingsError as exc:
         typer.echo(f"sendout: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@app.command()
+def listen(
+    distribution: Annotated[str, typer.Option(help="The distribution to follow (distr_…)")],
+    forward_to: Annotated[
+        str,
+        typer.Option(help="Local URL each webhook is posted to, e.g. http://127.0.0.1:3000/hooks"),
+    ],
+    url: Annotated[
+        str,
+        typer.Option(
+            envvar="SENDOUT_URL",
+            help="The sendout server [default: http://127.0.0.1:8000]",
+            show_default=False,
+        ),
+    ] = "http://127.0.0.1:8000",
+    app_id: Annotated[
+        str | None, typer.Option(envvar="SENDOUT_APP_ID", help="X-App-Id of the project")
+    ] = None,
+    app_token: Annotated[
+        str | None, typer.Option(envvar="SENDOUT_APP_TOKEN", help="X-App-Token of the project")
+    ] = None,
+    fail_with: Annotated[
+        int | None,
+        typer.Option(help="Count each local answer as this status and send the webhook again"),
+    ] = None,
+) -> None:
+    """Forward every webhook a distribution sends from now on to a local URL (a copy: the real
+    channels are delivered as usual)."""
+    from sendout.listen import Listen
+    from sendout.listen import listen as follow
+
+    if not app_id or not app_token:
+        typer.echo(
+            "sendout: --app-id and --app-token (or SENDOUT_APP_ID/_TOKEN) are needed", err=True
+        )
+        raise typer.Exit(2)
+    options = Listen(url, distribution, forward_to, app_id, app_token, fail_with)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(follow(options, lambda line: typer.echo(line)))
 
 
 @app.command()
@@ -148,11 +256,11 @@ def migrate(database_url: DatabaseUrl = None) -> None:
 
 @app.command()
 def credentials(database_url: DatabaseUrl = None) -> None:
-    """Show the default project's keys, the management key and the webhook secret."""
+    """Show the default project's ids and secrets (tokens only when given or generated now)."""
     settings = _settings(database_url=database_url)
 
     async def run() -> None:
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             creds = await ensure_credentials(storage, settings, SystemClock())
         finally:
@@ -191,7 +299,7 @@ def import_codes_command(
     async def run() -> int:
         from rich.progress import Progress
 
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=False)
         try:
             project = await storage.default_project()
             if project is None:

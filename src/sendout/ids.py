@@ -95,6 +95,10 @@ def campaign_id() -> str:
     return "camp_" + _alnum(24)
 
 
+def async_action_id() -> str:
+    return "aa_" + _alnum(24)
+
+
 def request_id() -> str:
     """Id of one API request (error ``request_id``, envelope ``event.group_id``)."""
     return "v-" + _hex(18)

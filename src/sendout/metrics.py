@@ -10,6 +10,7 @@ __all__ = [
     "CONTENT_TYPE_LATEST",
     "ENQUEUED",
     "EVENTS",
+    "record_attempt",
     "render",
 ]
 
@@ -25,6 +26,12 @@ ATTEMPT_SECONDS = Histogram(
     "Time from sending a webhook to its receiver's answer (or the error)",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+
+def record_attempt(result: str, seconds: float) -> None:
+    """One delivery attempt: its result label and how long it took."""
+    ATTEMPTS.labels(result).inc()
+    ATTEMPT_SECONDS.observe(seconds)
 
 
 def render() -> bytes:

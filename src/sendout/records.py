@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sendout.delivery.signer import SigningKeys
+
 __all__ = [
+    "AsyncAction",
     "Attempt",
     "Channel",
     "ChannelState",
@@ -13,6 +16,7 @@ __all__ = [
     "Customer",
     "CustomerFields",
     "Delivery",
+    "DeliveryCopy",
     "Distribution",
     "Event",
     "EventSchema",
@@ -29,14 +33,22 @@ JSON = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """A project. Tokens are kept only as SHA-256 digests; secrets are plain here (storage
+    seals them at rest when it has a key)."""
+
     id: str
     name: str
     app_id: str
-    app_token: str
+    app_token_sha256: str
     webhook_secret: str
     created_at: str
     previous_webhook_secret: str | None = None
     previous_secret_expires_ms: int | None = None
+    description: str | None = None
+    timezone: str = "UTC"
+    currency: str = "USD"
+    voucherify_secret: str | None = None  # keys x-voucherify-signature; None: the webhook secret
+    staged_voucherify_secret: str | None = None  # staged: receivers are taught it before a switch
 
     def signing_secrets(self, now_ms: int) -> tuple[str, ...]:
         """The current secret, then the previous one while its grace period lasts."""
@@ -45,6 +57,12 @@ class Project:
         if previous and expires is not None and expires > now_ms:
             return (self.webhook_secret, previous)
         return (self.webhook_secret,)
+
+    def signing_keys(self, now_ms: int) -> SigningKeys:
+        """Everything that signs an attempt made at ``now_ms``."""
+        return SigningKeys(
+            self.signing_secrets(now_ms), self.voucherify_secret or self.webhook_secret
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +185,7 @@ class ClaimedDelivery:
     headers: dict[str, str]
     body: bytes
     attempts: int
-    secrets: tuple[str, ...]  # newest first; more than one during a rotation's grace period
+    keys: SigningKeys  # the project's, at claim time
     retry_schedule: tuple[float, ...] | None = None  # the channel's own, else the default
 
 
@@ -248,3 +266,36 @@ class History:
 
     events: tuple[Event, ...]
     customers: dict[str, Customer]
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncAction:
+    """Work a request handed to the worker, and the record a client polls (``aa_…``)."""
+
+    id: str
+    project_id: str
+    type: str  # CAMPAIGN.VOUCHERS_GENERATE | CAMPAIGN.DELETE
+    status: str  # ENQUEUED | IN_PROGRESS | DONE | FAILED
+    campaign_id: str | None
+    requested: int  # units of work asked for (codes to generate)
+    done: int  # units done so far
+    params: JSON  # what the work needs (e.g. a code_config)
+    result: JSON | None
+    request_id: str
+    created_at: str
+    updated_at: str | None = None
+    processing_ms: int | None = None
+    lease_until_ms: int = 0  # a worker holds it until then
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCopy:
+    """A delivery as its receiver gets it (before signing), for a stream's copy."""
+
+    id: str
+    event_id: str
+    channel_index: int
+    event_name: str
+    headers: dict[str, str]
+    body: bytes
+    created_at: str

@@ -8,7 +8,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sendout.delivery.addresses import IPNetwork, parse_networks
+from sendout.delivery.signer import standard_secret_problem, voucherify_secret_problem
 from sendout.outbox.retry import VOUCHERIFY_SCHEDULE, parse_schedule
+from sendout.storage.sealing import parse_key
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError", "sqlite_path"]
 
@@ -48,6 +50,8 @@ class Settings:
     management_id: str | None = None
     management_token: str | None = None
     webhook_secret: str | None = None
+    voucherify_secret: str | None = None  # the default project's x-voucherify-signature key
+    secret_key: str | None = None  # base64 of 32 bytes: seals stored secrets (AES-256-GCM)
     # Delivery.
     retry_schedule: tuple[float, ...] = VOUCHERIFY_SCHEDULE
     retry_throttle_floor: float = 60.0
@@ -59,6 +63,9 @@ class Settings:
     destination_concurrency: int = 128
     lease_seconds: float = 60.0
     poll_interval: float = 1.0
+    # serve's worker: "process" (a child process of its own, so API and delivery use two cores)
+    # or "inline" (in the API's event loop).
+    worker_mode: str = "process"
     allowed_private_networks: tuple[IPNetwork, ...] = ()
     secret_grace_seconds: float = 24 * 3600.0
     # Housekeeping (run by workers).
@@ -99,11 +106,37 @@ class Settings:
                 "SENDOUT_LEASE_SECONDS must exceed SENDOUT_DELIVERY_TIMEOUT, or a slow attempt"
                 " could be claimed twice"
             )
+        if self.worker_mode not in ("process", "inline"):
+            raise SettingsError("SENDOUT_WORKER_MODE: expected 'process' or 'inline'")
         if self.log_format not in ("console", "json"):
             raise SettingsError("SENDOUT_LOG_FORMAT: expected 'console' or 'json'")
         if not 0 < self.port < 65536:
             raise SettingsError(f"SENDOUT_PORT: {self.port} is not a TCP port")
         sqlite_path(self.database_url)
+        self._check_secrets()
+
+    def _check_secrets(self) -> None:
+        if self.webhook_secret is not None:
+            problem = standard_secret_problem(self.webhook_secret)
+            if problem is not None:
+                raise SettingsError(
+                    f"SENDOUT_WEBHOOK_SECRET {problem} (a Voucherify secret key goes in"
+                    " SENDOUT_VOUCHERIFY_SECRET)"
+                )
+        if self.voucherify_secret is not None:
+            problem = voucherify_secret_problem(self.voucherify_secret)
+            if problem is not None:
+                raise SettingsError(f"SENDOUT_VOUCHERIFY_SECRET {problem}")
+        if self.secret_key is not None:
+            try:
+                parse_key(self.secret_key)
+            except ValueError as exc:
+                raise SettingsError(f"SENDOUT_SECRET_KEY {exc}") from None
+
+    @property
+    def sealing_key(self) -> bytes | None:
+        """The key that seals stored secrets, or ``None`` (they are stored as given)."""
+        return None if self.secret_key is None else parse_key(self.secret_key)
 
 
 _INTS = {

@@ -120,7 +120,8 @@ def test_every_page_is_keyboard_reachable_and_every_control_labelled(
     page: Page, server: ServerProcess
 ) -> None:
     page.goto("/dashboard/sign-in")
-    page.keyboard.type(APP_ID)  # the App ID field has the focus
+    expect(page.get_by_label("App ID")).to_be_focused()  # autofocus: typing goes there
+    page.keyboard.type(APP_ID)
     page.keyboard.press("Tab")
     page.keyboard.type(APP_TOKEN)
     page.keyboard.press("Enter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from support.server import ServerProcess
+from support.server import ServerProcess, free_port
 
 
 def sendout(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -33,28 +34,60 @@ def test_migrate_is_idempotent(database_url: str) -> None:
     assert second.returncode == 0 and "up to date" in second.stdout
 
 
-def test_generated_credentials_are_stored_and_shown_again(database_url: str) -> None:
+def test_generated_tokens_are_shown_once_then_only_ids_and_secrets(database_url: str) -> None:
     env = {"SENDOUT_DATABASE_URL": database_url}
     first = sendout("credentials", env=env)
     second = sendout("credentials", env=env)
-    assert first.returncode == 0, first.stderr
-    assert "whsec_" in first.stderr and "X-App-Token" in first.stderr
-    assert first.stderr == second.stderr
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    token = _value(first.stderr, "X-App-Token")
+    management_token = _value(first.stderr, "X-Management-Token")
+    assert len(token) >= 32 and len(management_token) >= 32
+    for name in ("X-App-Id", "X-Management-Id", "webhook secret", "Voucherify secret"):
+        assert _value(first.stderr, name) == _value(second.stderr, name)
+    assert token not in second.stderr and management_token not in second.stderr
+    assert "stored as a hash" in _value(second.stderr, "X-App-Token")
+    assert "stored as a hash" in _value(second.stderr, "X-Management-Token")
 
 
 def test_bad_settings_are_refused_with_the_reason(tmp_path: Path) -> None:
     cases = {
         "SENDOUT_RETRY_SCHEDULE": ("soon,later", "SENDOUT_RETRY_SCHEDULE"),
         "SENDOUT_DATABASE_URL": ("mysql://db/x", "SENDOUT_DATABASE_URL"),
-        "SENDOUT_WEBHOOK_SECRET": ("plain-text", "SENDOUT_WEBHOOK_SECRET"),
+        "SENDOUT_WEBHOOK_SECRET": ("myVoucherifySecretKey123", "SENDOUT_VOUCHERIFY_SECRET"),
+        "SENDOUT_VOUCHERIFY_SECRET": ("has a space", "SENDOUT_VOUCHERIFY_SECRET"),
+        "SENDOUT_SECRET_KEY": ("c2hvcnQ=", "SENDOUT_SECRET_KEY"),
         "SENDOUT_PORT": ("eighty", "SENDOUT_PORT"),
     }
-    for name, (value, mentioned) in cases.items():
-        env = {"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", name: value}
-        result = sendout("credentials", env=env)
-        assert result.returncode == 2, (name, result.stdout, result.stderr)
-        assert mentioned in result.stderr
-        assert "Traceback" not in result.stderr
+    for command in ("credentials", "serve"):
+        for name, (value, mentioned) in cases.items():
+            if command == "serve" and name == "SENDOUT_PORT":
+                continue  # serve's --port option: typer's own usage error (exit 2 as well)
+            env = {"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", name: value}
+            result = sendout(command, env=env)
+            assert result.returncode == 2, (command, name, result.stdout, result.stderr)
+            assert mentioned in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_secrets_sealed_with_a_key_need_that_key(database_url: str) -> None:
+    """With SENDOUT_SECRET_KEY the secrets are sealed at rest; a start without it, or with
+    another key, stops with exit 2 and one line, for serve as for the other commands."""
+    key = base64.b64encode(bytes(range(32))).decode()
+    sealed = {"SENDOUT_DATABASE_URL": database_url, "SENDOUT_SECRET_KEY": key}
+    shown = sendout("credentials", env=sealed)
+    assert shown.returncode == 0, shown.stderr
+    other_key = base64.b64encode(bytes(32)).decode()
+    for env, reason in (
+        ({"SENDOUT_DATABASE_URL": database_url}, "set SENDOUT_SECRET_KEY"),
+        ({**sealed, "SENDOUT_SECRET_KEY": other_key}, "does not open"),
+    ):
+        for command in ("credentials", "serve"):
+            result = sendout(command, env={**env, "SENDOUT_PORT": str(free_port())})
+            assert result.returncode == 2, (command, result.stderr)
+            assert reason in result.stderr and "Traceback" not in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    again = sendout("credentials", env=sealed)
+    assert _value(again.stderr, "webhook secret") == _value(shown.stderr, "webhook secret")
 
 
 def test_first_start_generates_keys_that_survive_a_restart(tmp_path: Path) -> None:
@@ -71,12 +104,12 @@ def test_first_start_generates_keys_that_survive_a_restart(tmp_path: Path) -> No
     server.env = lambda: env  # type: ignore[method-assign]
     server.start()
     try:
-        assert "X-App-Token" in server.log_text()
+        first_start = server.log_text()
     finally:
         server.stop()
-    shown = sendout("credentials", env={"SENDOUT_DATABASE_URL": env["SENDOUT_DATABASE_URL"]}).stderr
-    app_id = _value(shown, "X-App-Id")
-    token = _value(shown, "X-App-Token")
+    assert first_start.count("SENDOUT_SECRET_KEY is not set") == 1, first_start
+    app_id = _value(first_start, "X-App-Id")
+    token = _value(first_start, "X-App-Token")  # printed once: only its hash is stored
     server.start()
     try:
         response = httpx.get(

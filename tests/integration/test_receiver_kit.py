@@ -173,5 +173,13 @@ def test_during_a_rotation_the_kit_accepts_the_old_and_the_new_secret(
     track(own, event, "x")
     [received] = receiver.wait_for(path, 1)
     own.close()
+    # Standard Webhooks: both signatures ride along, so either secret verifies.
     verify_and_parse(received.body, received.headers, creds["webhook_secret"])  # not yet updated
-    assert checked(received, new_secret).project_id == created["id"]
+    assert verify_and_parse(received.body, received.headers, new_secret).project_id == created["id"]
+    # x-voucherify-signature keeps its own secret through a webhook-secret rotation.
+    voucherify_only = {"x-voucherify-signature": received.headers["x-voucherify-signature"]}
+    verify_and_parse(
+        received.body, voucherify_only, creds["voucherify_secret"], scheme="voucherify"
+    )
+    with pytest.raises(InvalidSignature):
+        verify_and_parse(received.body, voucherify_only, new_secret, scheme="voucherify")

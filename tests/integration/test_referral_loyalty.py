@@ -11,6 +11,8 @@ from conftest import unique
 from support.promotions import (
     coupons,
     distribution,
+    fixed_rule,
+    loyalty,
     loyalty_program,
     ok,
     publish,
@@ -84,3 +86,44 @@ def test_earning_rules_credit_the_loyalty_card(
     transactions = ok(api.get(f"/v1/vouchers/{card['code']}/transactions"))
     assert transactions["total"] == 2
     assert sorted(t["details"]["balance"]["points"] for t in transactions["data"]) == [6, 10]
+
+
+def test_a_customer_shows_their_points_and_referrals(api: httpx.Client, make_schema) -> None:
+    event = make_schema()["name"]
+    points = loyalty(api, points=5)
+    fixed_rule(api, points["id"], event, 100)
+    program = referral_program(api, event)
+    referrer, member = unique("referrer"), unique("member")
+    code = publish(api, program["id"], referrer)["voucher"]
+    card = publish(api, points["id"], member)["voucher"]["code"]
+    tracked = track(api, event, member, referral={"code": code["code"]}, loyalty={"code": card})
+
+    mine = ok(api.get(f"/v1/customers/{member}"))
+    assert mine["loyalty"] == {
+        "points": 105,
+        "referred_customers": 0,
+        "campaigns": {points["name"]: {"points": 105, "referred_customers": 0}},
+    }
+    assert mine["summary"]["redemptions"]["loyalty_card"] == {
+        "redeemed_points": 0,
+        "points_to_go": 105,
+    }
+    [referral] = mine["referrals"]["campaigns"]
+    assert mine["referrals"]["total"] == 1 and referral == {
+        "campaign_id": program["id"],
+        "referrer_id": code["holder_id"],
+        "related_object_id": tracked["id"],
+        "related_object_type": "custom_event",
+        "date": referral["date"],
+    }
+    theirs = ok(api.get(f"/v1/customers/{referrer}"))
+    assert theirs["loyalty"] == {
+        "points": 0,
+        "referred_customers": 1,
+        "campaigns": {program["name"]: {"points": 0, "referred_customers": 1}},
+    }
+    assert theirs["referrals"] == {"total": 0, "campaigns": []}
+    listed = ok(api.get("/v1/customers", params={"limit": 100}))["customers"]
+    by_source = {c["source_id"]: c for c in listed}
+    assert by_source[member]["loyalty"] == mine["loyalty"]
+    assert by_source[referrer]["loyalty"] == theirs["loyalty"]

@@ -25,6 +25,7 @@ from sendout.settings import Settings
 from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
 from sendout.storage.tx import Tx
+from sendout.token_digest import token_digest
 from support.storage import (
     NOW,
     NOW_MS,
@@ -275,7 +276,7 @@ async def test_expired_leases_are_claimed_again(store: Storage) -> None:
     assert await store.claim_due(NOW_MS + 999, 10, 1_000, retries=False) == []
     assert await store.next_due_ms() == NOW_MS + 1_000
     [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000, retries=False)
-    assert again.id == first.id and again.secrets[0] == SECRET
+    assert again.id == first.id and again.keys.standard[0] == SECRET
     assert again.body == b"{}" and again.headers == {} and again.attempts == 0
 
 
@@ -639,15 +640,15 @@ async def test_settings_and_projects(store: Storage) -> None:
     assert await store.project_by_app_id("nope") is None
     assert await store.get_project("proj_2") == other
     moved = await store.update_project_credentials(
-        "proj_2", app_id="app3", app_token="t3", webhook_secret=SECRET
+        "proj_2", app_id="app3", app_token_sha256="t3", webhook_secret=SECRET
     )
-    assert (moved.app_id, moved.app_token) == ("app3", "t3")
+    assert (moved.app_id, moved.app_token_sha256) == ("app3", "t3")
     assert (await store.default_project()) == default
     with pytest.raises(NotFound):
         await store.get_project("proj_nope")
     with pytest.raises(NotFound):
         await store.update_project_credentials(
-            "proj_nope", app_id="a", app_token="b", webhook_secret="c"
+            "proj_nope", app_id="a", app_token_sha256="b", webhook_secret="c"
         )
 
 
@@ -665,9 +666,9 @@ async def test_processes_starting_together_agree_on_generated_credentials(
     first = results[0]
     for r in results:
         assert r.project == first.project
-        assert (r.management_id, r.management_token) == (
+        assert (r.management_id, r.management_token_sha256) == (
             first.management_id,
-            first.management_token,
+            first.management_token_sha256,
         )
     announced = [r.generated for r in results if r.generated]
     assert {k for g in announced for k in g} == {
@@ -679,7 +680,11 @@ async def test_processes_starting_together_agree_on_generated_credentials(
     }  # each announced once, by the process whose value was kept
     assert sum(len(g) for g in announced) == 5
     assert [p.id for p in await stores[0].list_projects()] == [first.project.id]
-    assert await stores[0].get_setting("management_token") == first.management_token
+    assert await stores[0].get_setting("management_token_sha256") == token_digest(
+        next(r.management_token for r in results if r.management_token is not None)
+    )
+    assert [r.app_token is not None for r in results].count(True) == 1  # shown by its maker
+    assert await stores[0].get_setting("management_token") is None
 
 
 async def test_a_default_project_app_id_taken_by_another_project_is_refused(
@@ -861,7 +866,7 @@ async def test_secret_rotation_keeps_the_old_secret_for_its_grace(store: Storage
     assert rotated.previous_webhook_secret == SECRET
     await enqueue(store, command("event_1"))
     [m] = await store.claim_due(NOW_MS, 10, 30_000, retries=False)
-    assert m.secrets == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3", SECRET)
+    assert m.keys.standard == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3", SECRET)
     assert rotated.signing_secrets(NOW_MS + 1_000) == ("whsec_bmV3bmV3bmV3bmV3bmV3bmV3",)
     with pytest.raises(NotFound):
         await store.rotate_webhook_secret("proj_nope", "whsec_x", NOW_MS)

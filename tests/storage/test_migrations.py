@@ -13,10 +13,13 @@ from typing import Any
 
 import asyncpg
 
-from sendout.bootstrap import make_storage
+from sendout.bootstrap import ensure_credentials, make_storage
+from sendout.clock import SystemClock
 from sendout.settings import Settings
 from sendout.storage.base import Storage
 from sendout.storage.migrations import migration_scripts
+from sendout.storage.sqlite.connection import add_functions
+from sendout.token_digest import token_digest
 from support.postgres import create_database, drop_database
 
 Dump = list[tuple[Any, ...]]
@@ -87,6 +90,7 @@ async def apply_by_hand(backend: str, url: str, steps: list[tuple[str, str]]) ->
         return
     if backend == "sqlite":
         conn = sqlite3.connect(_sqlite_path(url))
+        add_functions(conn)  # as on every connection sendout opens
         conn.executescript(RECORD[backend])
         for name, sql in steps:
             conn.executescript(sql)
@@ -169,24 +173,109 @@ async def test_a_second_default_project_from_an_older_race_is_demoted(
         insert.format("proj_later", true, "2026-01-02"),
         insert.format("proj_first", true, "2026-01-01"),
     ]
-    if backend == "sqlite":
-        conn = sqlite3.connect(_sqlite_path(database_url))
-        for sql in rows_sql:
-            conn.execute(sql)
-        conn.commit()
-        conn.close()
-    else:
-        pg = await asyncpg.connect(database_url)
-        try:
-            for sql in rows_sql:
-                await pg.execute(sql)
-        finally:
-            await pg.close()
+    await _run_sql(backend, database_url, rows_sql)
     store = await _open(database_url)
     try:
         assert await store.migrate() == [n for n, _ in steps if n >= "0004"]
         default = await store.default_project()
         assert default is not None and default.id == "proj_first"
         assert len(await store.list_projects()) == 2
+    finally:
+        await store.close()
+
+
+LEGACY_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+
+
+async def _run_sql(backend: str, url: str, statements: list[str]) -> None:
+    if backend == "sqlite":
+        conn = sqlite3.connect(_sqlite_path(url))
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    pg = await asyncpg.connect(url)
+    try:
+        for sql in statements:
+            await pg.execute(sql)
+    finally:
+        await pg.close()
+
+
+async def test_referee_rewards_saved_by_name_are_named_by_id_and_name(
+    backend: str, database_url: str
+) -> None:
+    """Before 0009 a referee reward kept what the request named and a DISCOUNT_VOUCHER type."""
+    steps = migration_scripts(backend)
+    await apply_by_hand(backend, database_url, [s for s in steps if s[0] < "0009"])
+    project = (
+        "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+        " created_at) VALUES ('proj_1', 'P', 'app', 't', 's', {0}, '2026-01-01')"
+    )
+    campaign = (
+        "INSERT INTO campaigns (id, project_id, name, campaign_type, type, referral_program,"
+        " created_at) VALUES ('{0}', 'proj_1', '{1}', '{2}', 'STATIC', {3}, '2026-01-01')"
+    )
+    old = '{"conversion_event_type": "custom_event", "referee_reward": {"related_object_parent":'
+    old += ' {"id": "%s", "name": null, "object": "CAMPAIGN"}, "type": "DISCOUNT_VOUCHER"}}'
+    await _run_sql(
+        backend,
+        database_url,
+        [
+            project.format("1" if backend == "sqlite" else "true"),
+            campaign.format("camp_reward", "Reward", "DISCOUNT_COUPONS", "NULL"),
+            campaign.format("camp_by_name", "ByName", "REFERRAL_PROGRAM", f"'{old % 'Reward'}'"),
+            campaign.format("camp_by_id", "ById", "REFERRAL_PROGRAM", f"'{old % 'camp_reward'}'"),
+            campaign.format("camp_plain", "Plain", "REFERRAL_PROGRAM", "'{}'"),
+        ],
+    )
+    store = await _open(database_url)
+    try:
+        assert await store.migrate() == [n for n, _ in steps if n >= "0009"]
+        named = {"id": "camp_reward", "name": "Reward", "object": "CAMPAIGN"}
+        for ref in ("ByName", "ById"):
+            program = (await store.get_campaign("proj_1", ref)).referral_program
+            assert program == {
+                "conversion_event_type": "custom_event",
+                "referee_reward": {"related_object_parent": named},
+            }
+        assert (await store.get_campaign("proj_1", "Plain")).referral_program == {}
+    finally:
+        await store.close()
+
+
+async def test_tokens_stored_in_the_clear_are_hashed_and_keep_working(
+    backend: str, database_url: str
+) -> None:
+    """A deployment from before 0010: its tokens become digests, its webhook secret keeps
+    keying x-voucherify-signature, and a start with the same settings generates nothing."""
+    steps = migration_scripts(backend)
+    await apply_by_hand(backend, database_url, [s for s in steps if s[0] < "0010"])
+    true = "1" if backend == "sqlite" else "true"
+    await _run_sql(
+        backend,
+        database_url,
+        [
+            "INSERT INTO projects (id, name, app_id, app_token, webhook_secret, is_default,"
+            f" created_at) VALUES ('proj_old', 'P', 'app_old', 'tok-old', '{LEGACY_SECRET}',"
+            f" {true}, '2026-01-01')",
+            "INSERT INTO instance_settings (key, value) VALUES ('management_id', 'mgmt_old'),"
+            " ('management_token', 'mgmt-token-old')",
+        ],
+    )
+    store = await _open(database_url)
+    try:
+        assert await store.migrate() == [n for n, _ in steps if n >= "0010"]
+        project = await store.get_project("proj_old")
+        assert project.app_token_sha256 == token_digest("tok-old") != "tok-old"
+        assert project.voucherify_secret == LEGACY_SECRET
+        assert await store.get_setting("management_token") is None
+        assert await store.get_setting("management_token_sha256") == token_digest("mgmt-token-old")
+        creds = await ensure_credentials(store, Settings.from_env({}), SystemClock())
+        assert creds.generated == []
+        assert creds.project.app_token_sha256 == token_digest("tok-old")
+        assert creds.management_token_sha256 == token_digest("mgmt-token-old")
+        assert (creds.app_token, creds.management_token) == (None, None)
     finally:
         await store.close()

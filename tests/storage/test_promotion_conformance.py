@@ -22,7 +22,13 @@ from sendout.errors import Conflict, NotFound
 from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions import ids as pids
 from sendout.promotions.publishing import PublishRequest
-from sendout.promotions.records import CodeCounts, EarningRule, PromotionTier
+from sendout.promotions.records import (
+    CodeCounts,
+    CustomerStanding,
+    EarningRule,
+    ProgramStanding,
+    PromotionTier,
+)
 from sendout.records import CustomerFields, Page, Project, PropertyDef
 from sendout.storage.base import CustomerRef, IdempotencyKey, PublicationFilter, Storage
 from sendout.storage.tx import Tx
@@ -582,3 +588,50 @@ async def test_publish_with_an_idempotency_key_replays_its_first_answer(pstore: 
         await send(replace(key, request_hash="hash-2"))
     _, total = await pstore.list_publications("proj_1", Page(10, 1), PublicationFilter())
     assert total == 1
+
+
+async def test_customer_standings_add_up_cards_and_referrals_per_program(pstore: Storage) -> None:
+    for name, points in (("more", 3), ("cards", 2)):
+        loyalty = {"loyalty_card": {"points": points}}
+        await pstore.create_campaign(
+            campaign(name, campaign_type="LOYALTY_PROGRAM", voucher=loyalty), [], 2
+        )
+    await pstore.create_campaign(campaign("ref", campaign_type="REFERRAL_PROGRAM"), [], 1)
+    await pstore.create_campaign(campaign("coupons"), [], 1)
+    cards = (await publish(pstore, "alice", campaign="cards", count=2))["codes"]
+    await publish(pstore, "alice", campaign="more")
+    await publish(pstore, "alice", campaign="coupons")  # a coupon is no loyalty balance
+    code = (await publish(pstore, "alice", campaign="ref"))["codes"][0]
+    bob, carol, dan = [
+        await pstore.upsert_customer("proj_1", CustomerRef(source_id=s), CustomerFields(), NOW)
+        for s in ("bob", "carol", "dan")
+    ]
+    fixed = {"event": "sign_up", "loyalty": {"type": "FIXED", "points": 5}}
+    (rule,) = await pstore.create_earning_rules("proj_1", "cards", [fixed], NOW)
+
+    async def earn_and_refer(tx: Tx) -> list[Any]:
+        card, ref, voucher = (
+            await tx.voucher(cards[0]),
+            await tx.campaign("ref"),
+            await tx.voucher(code),
+        )
+        assert card is not None and ref is not None and voucher is not None
+        await tx.credit_points(card, rule, 5, "event_1")
+        return [
+            await tx.record_conversion(ref, voucher, c.id, f"event_{c.source_id}")
+            for c in (bob, carol)
+        ]
+
+    by_bob, _ = await in_tx(pstore, earn_and_refer)
+    alice = await pstore.get_customer("proj_1", "alice")
+    standings = await pstore.customer_standings("proj_1", [alice.id, bob.id, dan.id])
+    assert standings[alice.id] == CustomerStanding(
+        programs=(
+            ProgramStanding("camp_cards", "cards", 2 + 5 + 2, 0),
+            ProgramStanding("camp_more", "more", 3, 0),
+            ProgramStanding("camp_ref", "ref", 0, 2),
+        )
+    )
+    assert standings[bob.id] == CustomerStanding(referred_by=(by_bob,))
+    assert dan.id not in standings and carol.id not in standings  # carol was not asked for
+    assert await pstore.customer_standings("proj_1", []) == {}

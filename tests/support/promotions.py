@@ -34,6 +34,24 @@ def coupons(
     return dict(ok(api.post("/v1/campaigns", json=body)))
 
 
+def loyalty(api: httpx.Client, *, points: int = 0, count: int = 1) -> dict[str, Any]:
+    """A LOYALTY_PROGRAM campaign of ``count`` cards, each starting with ``points``."""
+    body = {
+        "name": unique("loyalty"),
+        "campaign_type": "LOYALTY_PROGRAM",
+        "vouchers_count": count,
+        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": points}},
+    }
+    return dict(ok(api.post("/v1/campaigns", json=body)))
+
+
+def fixed_rule(api: httpx.Client, campaign_id: str, event: str, points: int) -> dict[str, Any]:
+    """A FIXED earning rule: ``points`` for every ``event`` on a card of the campaign."""
+    rule = {"event": event, "loyalty": {"type": "FIXED", "points": points}}
+    [created] = ok(api.post(f"/v1/loyalties/{campaign_id}/earning-rules", json=[rule]))
+    return dict(created)
+
+
 def promotion(api: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
     campaign = ok(
         api.post(
@@ -91,13 +109,7 @@ def publish(api: httpx.Client, campaign: str, source_id: str) -> dict[str, Any]:
 
 
 def loyalty_program(api: httpx.Client, event: str) -> dict[str, Any]:
-    body = {
-        "name": unique("loyalty"),
-        "campaign_type": "LOYALTY_PROGRAM",
-        "vouchers_count": 2,
-        "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 5}},
-    }
-    campaign = ok(api.post("/v1/campaigns", json=body))
+    campaign = loyalty(api, points=5, count=2)
     rules = [
         {"event": event, "loyalty": {"type": "FIXED", "points": 10}},
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,6 +33,7 @@ class Receiver:
         self.requests: list[Received] = []
         self._scripts: dict[str, deque[int]] = {}
         self._delays: dict[str, float] = {}
+        self._checks: dict[str, Callable[[dict[str, str], bytes], bool]] = {}
         self.active = 0
         self._cond = threading.Condition()
         receiver = self
@@ -42,8 +44,8 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
-                status = receiver._next_status(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                status = receiver._next_status(self.path, headers, body)
                 # Recorded on arrival: a sender that dies before reading the reply still sent it.
                 with receiver._cond:
                     receiver.requests.append(
@@ -87,8 +89,17 @@ class Receiver:
         with self._cond:
             self._delays[path] = seconds
 
-    def _next_status(self, path: str) -> int:
+    def check(self, path: str, accepts: Callable[[dict[str, str], bytes], bool]) -> None:
+        """Answer ``401`` to requests to ``path`` that ``accepts(headers, body)`` refuses (a
+        receiver verifying signatures), before any script."""
         with self._cond:
+            self._checks[path] = accepts
+
+    def _next_status(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        with self._cond:
+            accepts = self._checks.get(path)
+            if accepts is not None and not accepts(headers, body):
+                return 401
             queue = self._scripts.get(path)
             return queue.popleft() if queue else 200
 

@@ -99,3 +99,39 @@ class ServerProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+APP_KEYS = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
+MANAGEMENT_KEYS = {"X-Management-Id": MANAGEMENT_ID, "X-Management-Token": MANAGEMENT_TOKEN}
+
+
+def distribution_to(server: ServerProcess, url: str) -> tuple[str, str]:
+    """On a server of a test's own: a new event and a distribution sending it to ``url`` (a
+    plain message on one channel); the event's name and the distribution's id."""
+    base = server.base_url
+    listed = httpx.get(base + "/management/v1/projects", headers=MANAGEMENT_KEYS)
+    project = listed.json()["data"][0]["id"]
+    name = f"ev_{os.urandom(5).hex()}"
+    httpx.post(
+        f"{base}/management/v1/projects/{project}/custom-event-schemas",
+        headers=MANAGEMENT_KEYS,
+        json={"name": name, "schema": {"properties": {}}},
+    ).raise_for_status()
+    made = httpx.post(
+        base + "/v1/distributions",
+        headers=APP_KEYS,
+        json={
+            "name": name,
+            "trigger": {"type": "customer.custom_event", "event": name},
+            "action": {"type": "plain_message"},
+            "channels": [{"type": "webhook", "event_name": "w", "url": url}],
+        },
+    )
+    made.raise_for_status()
+    return name, str(made.json()["id"])
+
+
+def track_one(server: ServerProcess, event: str) -> None:
+    """Track ``event`` for a new customer."""
+    body = {"event": event, "customer": {"source_id": f"c_{os.urandom(5).hex()}"}}
+    httpx.post(server.base_url + "/v1/events", headers=APP_KEYS, json=body).raise_for_status()

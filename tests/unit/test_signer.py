@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from standardwebhooks.webhooks import Webhook
 
 from sendout.delivery.signer import (
+    SigningKeys,
     new_secret,
     signature_headers,
     standard_signature,
@@ -33,13 +34,14 @@ def test_voucherify_published_vectors() -> None:
 def test_standard_webhooks_library_accepts_our_signature() -> None:
     secret = new_secret(bytes(range(32)))
     body = '{"id":"whs_1","data":{"name":"Zoë"}}'.encode()
-    headers = signature_headers(secret, "whs_1", 1_700_000_000, body)
+    headers = signature_headers(SigningKeys((secret,), secret), "whs_1", 1_700_000_000, body)
     wh = Webhook(secret)
     moment = datetime.fromtimestamp(1_700_000_000, tz=UTC)
     assert wh.sign("whs_1", moment, body.decode()) == headers["webhook-signature"]
     assert headers["webhook-id"] == "whs_1" and headers["webhook-timestamp"] == "1700000000"
     now = int(time.time())
-    assert wh.verify(body, signature_headers(secret, "whs_2", now, body)) == {
+    keys = SigningKeys((secret,), "myVoucherifySecretKey123")
+    assert wh.verify(body, signature_headers(keys, "whs_2", now, body)) == {
         "id": "whs_1",
         "data": {"name": "Zoë"},
     }

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from sendout import __version__, metrics
 from sendout.api.context import AppContext, ManagementKey
 from sendout.api.direct import DirectRoute
+from sendout.api.docs import install_docs
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
 from sendout.api.ratelimit import TokenBuckets
@@ -23,14 +24,18 @@ from sendout.api.routes import (
     distributions,
     event_schemas,
     events,
+    events_bulk,
     projects,
     simulations,
+    streams,
+    voucherify_secrets,
 )
 from sendout.api.routes.promotions import install_promotion_routes
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.clock import Clock, SystemClock
-from sendout.console import print_credentials
+from sendout.console import NEW_CREDENTIALS, print_credentials
 from sendout.dashboard import install_dashboard
+from sendout.delivery.worker_process import WorkerProcess
 from sendout.pipeline.track import Ingest
 from sendout.settings import Settings
 
@@ -53,40 +58,57 @@ def _rate_limits(settings: Settings) -> TokenBuckets | None:
 
 
 def create_app(
-    settings: Settings, *, run_worker: bool = True, clock: Clock | None = None
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    clock: Clock | None = None,
+    prepared: bool = False,
 ) -> FastAPI:
+    """``prepared``: the caller already opened the store and made the credentials once (and
+    said what there was to say), so this start is quiet."""
     clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await open_storage(settings)
+        storage = await open_storage(settings, announce=not prepared)
         creds = await ensure_credentials(storage, settings, clock)
         if creds.generated:
-            print_credentials(
-                creds,
-                title="sendout: new credentials (shown once; `sendout credentials` shows them again)",
-            )
+            print_credentials(creds, title=NEW_CREDENTIALS)
         ctx = AppContext(
             settings=settings,
             storage=storage,
             ingest=Ingest(storage),
             clock=clock,
-            management=ManagementKey(creds.management_id, creds.management_token),
+            management=ManagementKey(creds.management_id, creds.management_token_sha256),
             rate_limits=_rate_limits(settings),
         )
         app.state.ctx = ctx
         stop = asyncio.Event()
         worker_task = None
         sender = None
-        if run_worker:
+        child = None
+        if run_worker and settings.worker_mode == "process":
+            child = WorkerProcess(settings.database_url, log_format=settings.log_format)
+            await child.start()
+            ctx.wake_worker = child.wake
+        elif run_worker:
             worker, sender = make_worker(storage, settings, clock)
             ctx.wake_worker = worker.wake
             worker_task = asyncio.create_task(worker.run(stop))
-        log.info("sendout.started", database=settings.database_url, worker=run_worker)
+        base = f"http://{settings.host}:{settings.port}"
+        log.info(
+            "sendout.started",
+            api=base,
+            docs=f"{base}/docs",
+            database=settings.database_url,
+            worker=settings.worker_mode if run_worker else "none",
+        )
         try:
             yield
         finally:
             stop.set()
+            if child is not None:
+                await child.stop()
             if worker_task is not None:
                 await worker_task
             if sender is not None:
@@ -102,19 +124,25 @@ def create_app(
         default_response_class=JsonResponse,
         # sendout exports Prometheus metrics itself; skip FastAPI's per-request OpenTelemetry.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # Added first, so it runs inside the request-id middleware (the last added is outermost).
     app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=events.track_event)
     app.add_middleware(RequestIdMiddleware)
     for module in (
         events,
+        events_bulk,
         customers,
         event_schemas,
         projects,
+        voucherify_secrets,
         distributions,
         simulations,
+        streams,
         deliveries,
     ):
         app.include_router(module.router)

@@ -1,4 +1,6 @@
-"""Credentials: ``X-App-Id``/``X-App-Token`` for ``/v1``, ``X-Management-*`` for management."""
+"""Credentials: ``X-App-Id``/``X-App-Token`` for ``/v1``, ``X-Management-*`` for management.
+
+Tokens are checked against their stored SHA-256 digests, in constant time."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from starlette.requests import Request
 from sendout.api.context import AppContext, context_of
 from sendout.errors import RateLimited, Unauthorized
 from sendout.records import Project
+from sendout.token_digest import token_matches
 
 __all__ = ["AppProject", "app_project", "management_access", "project_of_keys"]
 
@@ -41,7 +44,7 @@ async def project_of_keys(ctx: AppContext, app_id: str, token: str) -> Project |
         project = await ctx.storage.project_by_app_id(app_id)
         if project is not None:
             ctx.project_cache[app_id] = (project, now + _CACHE_SECONDS)
-    if project is None or not _same(token, project.app_token):
+    if project is None or not token_matches(token, project.app_token_sha256):
         return None
     return project
 
@@ -68,7 +71,7 @@ async def app_project(request: Request) -> Project:
 async def management_access(request: Request) -> None:
     key_id, token = _headers(request, "X-Management-Id", "X-Management-Token")
     expected = context_of(request).management
-    if not (_same(key_id, expected.id) & _same(token, expected.token)):
+    if not (_same(key_id, expected.id) & token_matches(token, expected.token_sha256)):
         raise Unauthorized("The X-Management-Id and X-Management-Token are not valid")
 
 

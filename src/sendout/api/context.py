@@ -20,7 +20,7 @@ __all__ = ["AppContext", "ManagementKey", "context_of"]
 @dataclass(frozen=True, slots=True)
 class ManagementKey:
     id: str
-    token: str
+    token_sha256: str
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from sendout.errors import InvalidInput
 from sendout.storage.base import IdempotencyKey
 
-__all__ = ["IDEMPOTENCY_TTL_MS", "idempotency_key"]
+__all__ = ["IDEMPOTENCY_TTL_MS", "idempotency_key", "keyed"]
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 _MAX_LENGTH = 255
@@ -21,10 +21,19 @@ def idempotency_key(
     request: Request, route: str, body: dict[str, Any], now_ms: int
 ) -> IdempotencyKey | None:
     """The request's key with a hash of its (null-stripped, key-sorted) body, if it sent one."""
-    key = request.headers.get("idempotency-key")
+    return keyed(request.headers.get("idempotency-key"), route, body, now_ms)
+
+
+def keyed(key: Any, route: str, body: dict[str, Any], now_ms: int) -> IdempotencyKey | None:
+    """``key`` (a header's, or a bulk item's ``idempotency_key``) with a hash of ``body``."""
     if key is None:
         return None
-    if not 0 < len(key) <= _MAX_LENGTH or not key.isprintable() or not key.isascii():
+    if (
+        not isinstance(key, str)
+        or not 0 < len(key) <= _MAX_LENGTH
+        or not key.isprintable()
+        or not key.isascii()
+    ):
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {_MAX_LENGTH} printable ASCII characters",
             key="invalid_idempotency_key",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sendout.payloads.promotions import VOUCHER_TYPES, publication_customer
+from sendout.payloads.promotions import VOUCHER_TYPES, campaign_updated_at, publication_customer
 from sendout.promotions.records import (
     Campaign,
     EarningRule,
@@ -16,9 +16,10 @@ from sendout.promotions.records import (
     ReferralConversion,
     Voucher,
 )
-from sendout.records import Customer
+from sendout.records import AsyncAction, Customer
 
 __all__ = [
+    "async_action_view",
     "campaign_view",
     "conversion_view",
     "earning_rule_view",
@@ -32,6 +33,15 @@ __all__ = [
 
 JSON = dict[str, Any]
 
+# Voucherify renders QR codes and barcodes of each code; sendout renders none (no URL to give).
+NO_ASSETS: JSON = {"qr": {"id": None, "url": None}, "barcode": {"id": None, "url": None}}
+# A promotion tier's counters and rule list: sendout has no redemptions or validation rules.
+TIER_SUMMARY: JSON = {
+    "redemptions": {"total_redeemed": 0},
+    "orders": {"total_amount": 0, "total_discount_amount": 0},
+}
+NO_RULES: JSON = {"object": "list", "data_ref": "data", "data": [], "total": 0}
+
 
 def _campaign_voucher(c: Campaign) -> JSON | None:
     if c.voucher is None:
@@ -39,8 +49,11 @@ def _campaign_voucher(c: Campaign) -> JSON | None:
     return {**c.voucher, "is_referral_code": c.campaign_type == "REFERRAL_PROGRAM"}
 
 
-def campaign_view(c: Campaign, tiers: Sequence[PromotionTier] | None = None) -> JSON:
-    """``Campaign``: creation is synchronous, so both statuses are always ``DONE``."""
+def campaign_view(
+    c: Campaign, tiers: Sequence[PromotionTier] | None = None, *, generating: bool = False
+) -> JSON:
+    """``Campaign``: creation is synchronous (``creation_status`` is ``DONE``); codes added by
+    an async action show ``vouchers_generation_status: IN_PROGRESS`` until it ends."""
     out: JSON = {
         "id": c.id,
         "name": c.name,
@@ -57,12 +70,12 @@ def campaign_view(c: Campaign, tiers: Sequence[PromotionTier] | None = None) -> 
         "active": c.active,
         "metadata": c.metadata,
         "created_at": c.created_at,
-        "updated_at": c.updated_at,
+        "updated_at": campaign_updated_at(c),
         "category": None,
         "category_id": None,
         "categories": [],
         "creation_status": "DONE",
-        "vouchers_generation_status": "DONE",
+        "vouchers_generation_status": "IN_PROGRESS" if generating else "DONE",
         "protected": False,
         "readonly": False,
         "object": "campaign",
@@ -101,9 +114,12 @@ def voucher_view(v: Voucher, c: Campaign) -> JSON:
         ),
         "start_date": c.start_date,
         "expiration_date": c.expiration_date,
+        "validity_timeframe": None,  # sendout has no validity windows: valid at any time
+        "validity_day_of_week": None,
         "active": v.active,
         "additional_info": None,
         "metadata": v.metadata,
+        "assets": NO_ASSETS,
         "is_referral_code": c.campaign_type == "REFERRAL_PROGRAM",
         "created_at": v.created_at,
         "updated_at": v.updated_at,
@@ -190,6 +206,10 @@ def tier_view(t: PromotionTier, c: Campaign | None = None) -> JSON:
         "active": t.active,
         "start_date": t.start_date,
         "expiration_date": t.expiration_date,
+        "summary": TIER_SUMMARY,
+        "validation_rule_assignments": NO_RULES,
+        "category_id": None,
+        "categories": [],
         "object": "promotion_tier",
     }
 
@@ -205,15 +225,22 @@ def earning_rule_view(r: EarningRule) -> JSON:
         "source": {"object_id": r.campaign_id, "object_type": "campaign"},
         "active": r.active,
         "metadata": r.metadata,
+        "automation_id": None,  # Voucherify's own use; sendout has no automations
         "object": "earning_rule",
     }
 
 
 def transaction_view(t: LoyaltyTransaction) -> JSON:
+    """``VoucherTransaction`` of an earning rule's accrual: sendout records no merchant
+    ``source_id``, ``source`` channel or ``reason`` for it, so they are ``null``."""
     return {
         "id": t.id,
+        "source_id": None,
         "voucher_id": t.voucher_id,
         "campaign_id": t.campaign_id,
+        "source": None,
+        "reason": None,
+        "related_transaction_id": None,
         "type": "POINTS_ACCRUAL",
         "details": {
             "balance": {"type": "loyalty_card", "points": t.points, "balance": t.balance},
@@ -250,4 +277,22 @@ def outcome_view(o: PromotionOutcome) -> JSON:
         "details": o.details,
         "created_at": o.created_at,
         "object": "distribution_outcome",
+    }
+
+
+def async_action_view(a: AsyncAction) -> JSON:
+    """``AsyncActionGetResponseBody``."""
+    progress = 100 if a.status == "DONE" else (a.done * 100 // a.requested if a.requested else 0)
+    return {
+        "id": a.id,
+        "type": a.type,
+        "status": a.status,
+        "operation_status": {"DONE": "SUCCESS", "FAILED": "FAILED"}.get(a.status, "UNKNOWN"),
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "request_id": a.request_id,
+        "processing_time": a.processing_ms,
+        "progress": progress,
+        "object": "async_action",
+        "result": a.result,
     }

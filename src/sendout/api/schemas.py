@@ -7,11 +7,12 @@ sendout does not know is never silently dropped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sendout.api.body import IsoDate, IsoDateTime, Metadata, Number
+from sendout.delivery.signer import voucherify_secret_problem
 from sendout.errors import InvalidInput
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
@@ -35,7 +36,10 @@ __all__ = [
     "ReplayIn",
     "RotateSecretIn",
     "SchemaBodyIn",
+    "StageVoucherifySecretIn",
+    "SwitchVoucherifySecretIn",
     "TriggerIn",
+    "VoucherifySecretIn",
 ]
 
 
@@ -117,6 +121,20 @@ class EventsCreateIn(_In):
     referral: ReferralIn | None = None
     loyalty: LoyaltyIn | None = None
     metadata: Metadata | None = None
+
+
+class BulkEventIn(EventsCreateIn):
+    """One item of ``POST /v1/events/bulk``: a ``POST /v1/events`` body and, optionally, the
+    key a single request sends as its ``Idempotency-Key`` header."""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class BulkEventsIn(_Own):
+    """``POST /v1/events/bulk``; documents the body (each item is read on its own, so that one
+    bad item gets its own error and the others are tracked)."""
+
+    events: list[BulkEventIn] = Field(min_length=1, max_length=1000)
 
 
 class PropertyIn(_In):
@@ -207,6 +225,42 @@ class ReplayIn(_Own):
 
 class ProjectIn(_In):
     name: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=1000)
+    timezone: str = Field(
+        default="UTC", min_length=1, max_length=64, description="GMT offset or IANA time zone"
+    )
+    currency: str = Field(default="USD", pattern="^[A-Z]{3}$", description="ISO 4217 code")
+
+
+def _voucherify_secret(value: str) -> str:
+    problem = voucherify_secret_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+VoucherifySecretText = Annotated[str, AfterValidator(_voucherify_secret)]
+
+
+class VoucherifySecretIn(_Own):
+    """``PUT …/voucherify-secret``: the secret that signs ``x-voucherify-signature`` now."""
+
+    voucherify_secret: VoucherifySecretText = Field(
+        description="Your Voucherify secret key, kept verbatim (8 to 1024 visible ASCII"
+        " characters)."
+    )
+
+
+class StageVoucherifySecretIn(_Own):
+    """``POST …/voucherify-secret/stage``: the secret that signs after the next switch."""
+
+    voucherify_secret: VoucherifySecretText | None = Field(
+        default=None, description="The secret to stage; generated when left out."
+    )
+
+
+class SwitchVoucherifySecretIn(_Own):
+    """``POST …/voucherify-secret/switch`` takes no settings."""
 
 
 class RotateSecretIn(_In):

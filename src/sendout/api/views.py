@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sendout.clock import isoformat
-from sendout.delivery.signer import signature_headers
+from sendout.delivery.signer import SigningKeys, signature_headers
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.payloads.custom_event import simple_customer
 from sendout.pipeline.preview import Preview
 from sendout.pipeline.simulate import Simulation
+from sendout.promotions.records import CustomerStanding
 from sendout.records import (
     Channel,
     ChannelState,
@@ -37,8 +38,10 @@ __all__ = [
 JSON = dict[str, Any]
 
 
-def customer_view(c: Customer) -> JSON:
-    """``CustomerWithSummaryLoyaltyReferrals`` (counters stay zero until redemptions exist)."""
+def customer_view(c: Customer, standing: CustomerStanding) -> JSON:
+    """``CustomerWithSummaryLoyaltyReferrals``: loyalty and referrals from what is stored;
+    redemption and order counters stay zero (sendout has neither)."""
+    points = sum(p.points for p in standing.programs)
     return {
         "id": c.id,
         "source_id": c.source_id,
@@ -48,31 +51,67 @@ def customer_view(c: Customer) -> JSON:
         "phone": c.phone,
         "birthdate": c.birthdate,
         "address": c.address,
-        "summary": {
-            "redemptions": {
-                "total_redeemed": 0,
-                "total_failed": 0,
-                "total_succeeded": 0,
-                "total_rolled_back": 0,
-                "total_rollback_failed": 0,
-                "total_rollback_succeeded": 0,
-                "gift": {"redeemed_amount": 0, "amount_to_go": 0},
-                "loyalty_card": {"redeemed_points": 0, "points_to_go": 0},
-            },
-            "orders": {
-                "total_amount": 0,
-                "total_count": 0,
-                "average_amount": 0,
-                "last_order_amount": 0,
-            },
-        },
-        "loyalty": {"points": 0, "referred_customers": 0, "campaigns": {}},
-        "referrals": {"total": 0, "campaigns": []},
+        "summary": _summary(points),
+        "loyalty": _loyalty(standing, points),
+        "referrals": _referrals(standing),
         "metadata": c.metadata,
         "system_metadata": {},
         "created_at": c.created_at,
         "updated_at": c.updated_at,
+        "assets": {"cockpit_url": None, "cockpit_preference_center_url": None},
         "object": "customer",
+    }
+
+
+def _summary(points: int) -> JSON:
+    """``CustomerSummary``: ``points_to_go`` is the balance left on the customer's cards."""
+    return {
+        "redemptions": {
+            "total_redeemed": 0,
+            "total_failed": 0,
+            "total_succeeded": 0,
+            "total_rolled_back": 0,
+            "total_rollback_failed": 0,
+            "total_rollback_succeeded": 0,
+            "gift": {"redeemed_amount": 0, "amount_to_go": 0},
+            "loyalty_card": {"redeemed_points": 0, "points_to_go": points},
+        },
+        "orders": {
+            "total_amount": 0,
+            "total_count": 0,
+            "average_amount": 0,
+            "last_order_amount": 0,
+        },
+    }
+
+
+def _loyalty(standing: CustomerStanding, points: int) -> JSON:
+    """``CustomerLoyalty``: card balances and customers referred, in all and per program name."""
+    return {
+        "points": points,
+        "referred_customers": sum(p.referred_customers for p in standing.programs),
+        "campaigns": {
+            p.campaign_name: {"points": p.points, "referred_customers": p.referred_customers}
+            for p in standing.programs
+        },
+    }
+
+
+def _referrals(standing: CustomerStanding) -> JSON:
+    """``CustomerReferrals``: the conversions that referred this customer (the related object
+    is the custom event that converted them)."""
+    return {
+        "total": len(standing.referred_by),
+        "campaigns": [
+            {
+                "campaign_id": r.campaign_id,
+                "referrer_id": r.referrer_id,
+                "related_object_id": r.event_id,
+                "related_object_type": "custom_event",
+                "date": r.created_at,
+            }
+            for r in standing.referred_by
+        ],
     }
 
 
@@ -186,9 +225,9 @@ def project_view(p: Project) -> JSON:
     return {
         "id": p.id,
         "name": p.name,
-        "description": None,
-        "timezone": "UTC",
-        "currency": "USD",
+        "description": p.description,
+        "timezone": p.timezone,
+        "currency": p.currency,
         "webhook_version": "v2024-01-01",
         "created_at": p.created_at,
         "object": "project",
@@ -199,7 +238,7 @@ def preview_view(
     d: Distribution,
     event_id: str,
     result: Preview,
-    secrets: tuple[str, ...],
+    keys: SigningKeys,
     timestamp: int,
 ) -> JSON:
     """``POST /v1/distributions[/{id}]/preview``: the decision and each delivery as it would be
@@ -216,7 +255,7 @@ def preview_view(
                 "channel_index": n.channel_index,
                 "event_name": n.event_name,
                 "url": n.url,
-                "headers": {**n.headers, **signature_headers(secrets, n.id, timestamp, n.body)},
+                "headers": {**n.headers, **signature_headers(keys, n.id, timestamp, n.body)},
                 "body": n.body.decode(),
             }
             for n in result.deliveries

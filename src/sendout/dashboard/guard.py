@@ -71,7 +71,7 @@ async def signed_in(request: Request) -> Project:
         project = await context_of(request).storage.get_project(found.project_id)
     except NotFound:
         raise SignInRequired from None
-    if sessions.fingerprint(project.app_id, project.app_token) != found.keys:
+    if sessions.fingerprint(project.app_id, project.app_token_sha256) != found.keys:
         raise SignInRequired
     request.state.project = project
     await ensure_csrf(request)
@@ -82,7 +82,7 @@ def start_session(request: Request, response: Response, key: str, project: Proje
     """Sign the browser in to ``project``, with a fresh CSRF nonce."""
     session = sessions.Session(
         project.id,
-        sessions.fingerprint(project.app_id, project.app_token),
+        sessions.fingerprint(project.app_id, project.app_token_sha256),
         int(time.time()) + sessions.SESSION_SECONDS,
     )
     age = sessions.SESSION_SECONDS

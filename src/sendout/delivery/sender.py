@@ -55,7 +55,7 @@ class Sender:
 
     async def attempt(self, delivery: ClaimedDelivery, timestamp: int) -> AttemptResult:
         headers = dict(delivery.headers)
-        headers.update(signature_headers(delivery.secrets, delivery.id, timestamp, delivery.body))
+        headers.update(signature_headers(delivery.keys, delivery.id, timestamp, delivery.body))
         started = time.perf_counter()
         try:
             self._resolver.check_literal(urlsplit(delivery.url).hostname or "")

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 import structlog
 
 from sendout import metrics
-from sendout.clock import Clock, isoformat, to_ms
+from sendout.async_actions import AsyncActionRunner
+from sendout.clock import Clock, from_ms, isoformat, to_ms
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
@@ -71,6 +72,25 @@ def _result_label(outcome: Outcome) -> str:
     return "failed" if outcome.next_attempt_at_ms is None else "retry"
 
 
+def _log_attempt(delivery: ClaimedDelivery, outcome: Outcome) -> None:
+    """One line per attempt: ``delivery.delivered`` and ``delivery.retry_scheduled`` at info,
+    a final ``delivery.failed`` (the retries are exhausted) as a warning."""
+    fields: dict[str, object] = {
+        "delivery_id": delivery.id,
+        "distribution_id": delivery.distribution_id,
+        "attempt": delivery.attempts + 1,
+        "status_code": outcome.status_code,
+        "latency_ms": round(outcome.latency_ms, 1),
+    }
+    if outcome.delivered:
+        log.info("delivery.delivered", **fields)
+    elif outcome.next_attempt_at_ms is not None:
+        retry_at = isoformat(from_ms(outcome.next_attempt_at_ms))
+        log.info("delivery.retry_scheduled", **fields, error=outcome.error, retry_at=retry_at)
+    else:
+        log.warning("delivery.failed", **fields, error=outcome.error)
+
+
 class WorkerLimits:
     def __init__(
         self,
@@ -107,6 +127,7 @@ class Worker:
         limits: WorkerLimits,
         *,
         unit: Callable[[], float] = random.random,
+        observe: Callable[[str, float], None] = metrics.record_attempt,
     ) -> None:
         self._storage = storage
         self._sender = sender
@@ -114,21 +135,25 @@ class Worker:
         self._clock = clock
         self._limits = limits
         self._unit = unit
+        self._observe = observe  # each attempt's result label and seconds, for the metrics
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._retries_inflight = 0
         self._per_destination: Counter[str] = Counter()
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
+        self._actions = AsyncActionRunner(storage, clock, poll_interval=limits.poll_interval)
 
     def wake(self) -> None:
-        """New deliveries may be due (called after the API commits an event)."""
+        """New deliveries (or an async action) may be due: called after the API commits."""
         self._wake.set()
+        self._actions.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._storage.subscribe(self.wake)  # other processes' commits wake us too
         recorder = asyncio.create_task(self._record_loop(stop))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
+        actions = asyncio.create_task(self._actions.run(stop))
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -144,6 +169,7 @@ class Worker:
             stop.set()
             self._outcome_ready.set()
             await recorder
+            await actions
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
@@ -212,16 +238,8 @@ class Worker:
         now = self._clock.now()
         result = await self._sender.attempt(delivery, int(now.timestamp()))
         outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
-        metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-        metrics.ATTEMPTS.labels(_result_label(outcome)).inc()
-        if not outcome.delivered:
-            log.info(
-                "delivery.failed",
-                delivery_id=delivery.id,
-                status_code=result.status_code,
-                error=result.error,
-                retry_at_ms=outcome.next_attempt_at_ms,
-            )
+        self._observe(_result_label(outcome), result.latency_ms / 1000)
+        _log_attempt(delivery, outcome)
         self._outcomes.append(outcome)
         self._outcome_ready.set()
 

@@ -13,15 +13,20 @@ EventSource = JSON
 
 
 def simple_customer(customer: Customer) -> JSON:
-    """``SimpleCustomer``: the five fields and ``object``, ``null`` where absent."""
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "email": customer.email,
-        "source_id": customer.source_id,
-        "metadata": customer.metadata,
-        "object": "customer",
-    }
+    """``SimpleCustomer``: the five fields and ``object``, ``null`` where absent, except a
+    ``name`` the customer does not have, which Voucherify leaves out."""
+    out: JSON = {"id": customer.id}
+    if customer.name is not None:
+        out["name"] = customer.name
+    out.update(
+        {
+            "email": customer.email,
+            "source_id": customer.source_id,
+            "metadata": customer.metadata,
+            "object": "customer",
+        }
+    )
+    return out
 
 
 def _event_object(event: Event) -> JSON:

@@ -15,6 +15,7 @@ from sendout.records import Customer
 
 __all__ = [
     "VOUCHER_TYPES",
+    "campaign_updated_at",
     "loyalty_data",
     "publication_customer",
     "publication_item",
@@ -50,6 +51,11 @@ def _campaign_voucher(c: Campaign) -> JSON:
     return out
 
 
+def campaign_updated_at(c: Campaign) -> str:
+    """When the campaign was last written: its creation (codes included) until it changes."""
+    return c.updated_at or c.created_at
+
+
 def simple_campaign(c: Campaign) -> JSON:
     out: JSON = {
         "id": c.id,
@@ -77,8 +83,7 @@ def simple_campaign(c: Campaign) -> JSON:
     if c.description is not None:
         out["description"] = c.description
     out["created_at"] = c.created_at
-    if c.updated_at is not None:
-        out["updated_at"] = c.updated_at
+    out["updated_at"] = campaign_updated_at(c)
     out["object"] = "campaign"
     return out
 

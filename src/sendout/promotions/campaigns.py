@@ -3,11 +3,12 @@ and for each use once stored (codes, tiers, earning rules, referee rewards). Pur
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from sendout.errors import InvalidInput
-from sendout.promotions.codes import code_config
+from sendout.promotions.codes import CodeConfig, code_config
 from sendout.promotions.records import CAMPAIGN_TYPES, Campaign
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "check_referee_reward",
     "check_referral_program",
     "check_type",
+    "generation_config",
     "initial_points",
     "loyalty_program",
+    "name_referee_reward",
     "promotion",
     "referee_reward_id",
     "voucher_template",
@@ -161,12 +164,7 @@ def check_referral_program(campaign_type: str, raw: Mapping[str, Any] | None) ->
                 " DISCOUNT_COUPONS campaign",
             )
         out["referee_reward"] = {
-            "related_object_parent": {
-                "id": parent["id"],
-                "name": parent.get("name"),
-                "object": "CAMPAIGN",
-            },
-            "type": "DISCOUNT_VOUCHER",
+            "related_object_parent": {"id": parent["id"], "object": "CAMPAIGN"}
         }
     return out
 
@@ -191,6 +189,23 @@ def with_codes(campaign: Campaign) -> Campaign:
     return campaign
 
 
+def generation_config(campaign: Campaign, count: int, config: CodeConfig | None) -> CodeConfig:
+    """What generates ``count`` more codes of the campaign (``config``, else the campaign's
+    own ``code_config``); refused for a campaign without codes or a pattern too small for them
+    besides those it has."""
+    with_codes(campaign)
+    config = config or code_config((campaign.voucher or {}).get("code_config"))
+    if campaign.vouchers_count + count > config.capacity:
+        raise InvalidInput(
+            f"code_config yields at most {config.capacity} distinct codes"
+            f" ({len(config.charset)} characters ^ {config.length}); the campaign has"
+            f" {campaign.vouchers_count} and {count} more were requested",
+            key="invalid_code_config",
+            message="Invalid code config",
+        )
+    return config
+
+
 def promotion(campaign: Campaign) -> Campaign:
     """The campaign, if promotion tiers can belong to it."""
     if campaign.campaign_type != "PROMOTION":
@@ -212,7 +227,7 @@ def referee_reward_id(campaign: Campaign) -> str | None:
     return parent
 
 
-def check_referee_reward(parent: str, reward: Campaign | None) -> None:
+def check_referee_reward(parent: str, reward: Campaign | None) -> Campaign:
     """The referee reward must name a DISCOUNT_COUPONS campaign of the same project."""
     if reward is None or reward.campaign_type != "DISCOUNT_COUPONS":
         raise InvalidInput(
@@ -221,6 +236,25 @@ def check_referee_reward(parent: str, reward: Campaign | None) -> None:
             key="invalid_referee_reward",
             message="Invalid referee reward",
         )
+    return reward
+
+
+def name_referee_reward(campaign: Campaign, reward: Campaign | None) -> Campaign:
+    """The referral program with its referee reward named as Voucherify names it: the reward
+    campaign's ``camp_`` id and its name, whether the request gave the id or the name. No
+    ``type``: Voucherify's ``type`` (and ``amount``) describe loyalty-card and gift-card
+    rewards; a discount coupon reward carries only ``related_object_parent``."""
+    parent = referee_reward_id(campaign)
+    if parent is None:
+        return campaign
+    reward = check_referee_reward(parent, reward)
+    program = {
+        **(campaign.referral_program or {}),
+        "referee_reward": {
+            "related_object_parent": {"id": reward.id, "name": reward.name, "object": "CAMPAIGN"}
+        },
+    }
+    return dataclasses.replace(campaign, referral_program=program)
 
 
 def initial_points(campaign: Campaign) -> int:

@@ -10,8 +10,10 @@ __all__ = [
     "CODE_CAMPAIGN_TYPES",
     "Campaign",
     "CodeStock",
+    "CustomerStanding",
     "EarningRule",
     "LoyaltyTransaction",
+    "ProgramStanding",
     "PromotionOutcome",
     "PromotionTier",
     "Publication",
@@ -151,6 +153,26 @@ class ReferralConversion:
     referee_id: str
     event_id: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramStanding:
+    """A customer in one loyalty or referral program: the balance of the cards they hold there
+    and how many customers they referred in it."""
+
+    campaign_id: str
+    campaign_name: str
+    points: int
+    referred_customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStanding:
+    """A customer's loyalty and referrals as stored: their programs (by campaign name) and the
+    conversions in which they were the referee (oldest first)."""
+
+    programs: tuple[ProgramStanding, ...] = ()
+    referred_by: tuple[ReferralConversion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

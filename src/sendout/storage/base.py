@@ -15,6 +15,7 @@ from sendout.promotions.records import (
     Campaign,
     CodeCounts,
     CodeStock,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -24,10 +25,12 @@ from sendout.promotions.records import (
     Voucher,
 )
 from sendout.records import (
+    AsyncAction,
     ClaimedDelivery,
     Customer,
     CustomerFields,
     Delivery,
+    DeliveryCopy,
     DeliveryRequest,
     Distribution,
     Event,
@@ -40,6 +43,7 @@ from sendout.records import (
 )
 
 __all__ = [
+    "ActionStep",
     "CustomerRef",
     "DeliveryFilter",
     "IdempotencyKey",
@@ -51,6 +55,19 @@ if TYPE_CHECKING:
     from sendout.storage.tx import Batches, Tx
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStep:
+    """One step of an async action a worker holds, and what to record with it."""
+
+    action: AsyncAction  # as claimed: its ``lease_until_ms`` fences the write
+    generate: int  # codes to generate into its campaign in this step (0: none)
+    status: str  # the action's status after the step
+    result: dict[str, Any] | None
+    now: str
+    lease_until_ms: int  # the renewed lease
+    processing_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +149,16 @@ class Storage(Protocol):
         """Store a new project; Conflict if its app id is taken."""
 
     async def update_project_credentials(
-        self, project_id: str, *, app_id: str, app_token: str, webhook_secret: str
+        self, project_id: str, *, app_id: str, app_token_sha256: str, webhook_secret: str
     ) -> Project:
-        """Replace the project's app id, app token and webhook secret; NotFound if none."""
+        """Replace the project's app id, app token digest and webhook secret; NotFound if
+        none."""
+
+    async def put_voucherify_secrets(
+        self, project_id: str, current: str, staged: str | None
+    ) -> Project:
+        """Replace the secret that keys ``x-voucherify-signature`` and the one staged to
+        follow it; NotFound if there is no such project."""
 
     async def project_by_app_id(self, app_id: str) -> Project | None:
         """The project whose app id this is, or ``None`` (authentication)."""
@@ -150,6 +174,10 @@ class Storage(Protocol):
     ) -> Project:
         """Sign with ``new_secret`` from now on, and with the old one as well until
         ``previous_expires_ms``."""
+
+    async def seal_stored_secrets(self) -> int:
+        """Rewrite, sealed with this store's key, every project whose secrets are stored in
+        the clear; how many were (none without a key)."""
 
     # --- customers -----------------------------------------------------------------------------
     async def upsert_customer(
@@ -322,6 +350,12 @@ class Storage(Protocol):
         """One page of the project's deliveries with their attempts, newest first, filtered,
         and the total."""
 
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        """The distribution's deliveries created at or after ``since`` (ISO 8601), oldest
+        first, at most ``limit``, each with the headers and body it posts."""
+
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         """The delivery with every attempt; NotFound if none in this project."""
 
@@ -400,6 +434,32 @@ class Storage(Protocol):
     async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
         """How many codes the campaign has, how many are published, how many can still be."""
 
+    # --- async actions -------------------------------------------------------------------------
+    async def create_async_action(self, action: AsyncAction) -> None:
+        """Store a new async action as given."""
+
+    async def get_async_action(self, project_id: str, action_id: str) -> AsyncAction:
+        """The action; NotFound if none in this project."""
+
+    async def list_async_actions(
+        self, project_id: str, page: Page
+    ) -> tuple[list[AsyncAction], int]:
+        """One page of the project's actions, newest first, and the total."""
+
+    async def claim_async_action(self, now_ms: int, lease_ms: int) -> AsyncAction | None:
+        """The oldest action that is enqueued, or in progress with an expired lease (a worker
+        died), now ``IN_PROGRESS`` and held until ``now_ms + lease_ms``; None if there is none."""
+
+    async def advance_async_action(self, step: ActionStep) -> AsyncAction | None:
+        """In one transaction: generate ``step.generate`` codes into the action's campaign (with
+        the ``code_config`` of its params), add them to ``done`` and record the step's status,
+        result and lease. None, with nothing written, if the action is no longer held with the
+        lease it was claimed with; a refused generation (NotFound, InvalidInput) writes
+        nothing."""
+
+    async def generating_campaigns(self, project_id: str, campaign_ids: Sequence[str]) -> set[str]:
+        """Those of the campaigns with a code generation enqueued or in progress."""
+
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         """``hierarchy`` <= 0 means "after the last tier of the campaign"."""
 
@@ -444,6 +504,11 @@ class Storage(Protocol):
     ) -> tuple[list[ReferralConversion], int]:
         """One page of referral conversions (of one campaign, one referrer), newest first, and the
         total."""
+
+    async def customer_standings(
+        self, project_id: str, customer_ids: Sequence[str]
+    ) -> dict[str, CustomerStanding]:
+        """Per given customer with any: card balance and referrals made per program, referrals received."""
 
     async def list_distribution_outcomes(
         self,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sendout.promotions.records import (
     Campaign,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
+    ProgramStanding,
     PromotionOutcome,
     PromotionTier,
     Publication,
@@ -29,6 +33,7 @@ __all__ = [
     "outcome",
     "promotion_tier",
     "publication_values",
+    "standings",
     "transaction",
     "voucher",
 ]
@@ -215,6 +220,28 @@ def publication_values(
         event_id,
         p.created_at,
     )
+
+
+def standings(programs: Iterable[Row], referred_by: Iterable[Row]) -> dict[str, CustomerStanding]:
+    """Rows of ``(customer_id, campaign_id, campaign_name, points, referred_customers)`` and of
+    ``referral_conversions`` (each in its order) gathered per customer."""
+    held: dict[str, list[ProgramStanding]] = defaultdict(list)
+    for row in programs:
+        held[row["customer_id"]].append(
+            ProgramStanding(
+                campaign_id=row["campaign_id"],
+                campaign_name=row["campaign_name"],
+                points=int(row["points"]),
+                referred_customers=int(row["referred_customers"]),
+            )
+        )
+    referees: dict[str, list[ReferralConversion]] = defaultdict(list)
+    for row in referred_by:
+        referees[row["referee_id"]].append(conversion(row))
+    return {
+        customer: CustomerStanding(tuple(held[customer]), tuple(referees[customer]))
+        for customer in held.keys() | referees.keys()
+    }
 
 
 def conversion_values(c: ReferralConversion, project_id: str) -> tuple[Any, ...]:

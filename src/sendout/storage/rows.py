@@ -8,12 +8,15 @@ from typing import Any, Protocol
 import orjson
 
 from sendout.clock import from_ms, isoformat
+from sendout.delivery.signer import SigningKeys
 from sendout.records import (
+    AsyncAction,
     Attempt,
     Channel,
     ChannelState,
     Customer,
     Delivery,
+    DeliveryCopy,
     DeliveryRequest,
     Distribution,
     Event,
@@ -22,10 +25,13 @@ from sendout.records import (
     Project,
     PropertyDef,
 )
+from sendout.storage.sealing import Sealer
 
 __all__ = [
     "DISTRIBUTION_CHANGES",
     "DISTRIBUTION_COLUMNS",
+    "PROJECT_INSERT",
+    "SECRET_COLUMNS",
     "attempt",
     "channel",
     "channel_dict",
@@ -47,6 +53,8 @@ __all__ = [
     "project",
     "project_values",
     "properties_json",
+    "resealed",
+    "signing_keys",
     "to_json",
 ]
 
@@ -74,16 +82,58 @@ def from_json(value: Any) -> Any:
     return orjson.loads(value)
 
 
-def project(row: Row) -> Project:
+def project(row: Row, sealer: Sealer) -> Project:
+    """A project row, its secrets opened."""
+    pid = row["id"]
     return Project(
-        id=row["id"],
+        id=pid,
         name=row["name"],
         app_id=row["app_id"],
-        app_token=row["app_token"],
-        webhook_secret=row["webhook_secret"],
+        app_token_sha256=row["app_token_sha256"],
+        webhook_secret=sealer.open(row["webhook_secret"], pid),
         created_at=row["created_at"],
-        previous_webhook_secret=row["previous_webhook_secret"],
+        previous_webhook_secret=sealer.open_optional(row["previous_webhook_secret"], pid),
         previous_secret_expires_ms=row["previous_secret_expires_ms"],
+        description=row["description"],
+        timezone=row["timezone"],
+        currency=row["currency"],
+        voucherify_secret=sealer.open_optional(row["voucherify_secret"], pid),
+        staged_voucherify_secret=sealer.open_optional(row["staged_voucherify_secret"], pid),
+    )
+
+
+def signing_keys(row: Row, sealer: Sealer, now_ms: int) -> SigningKeys:
+    """What signs a claimed delivery, from a row holding its project's secret columns."""
+    return Project(
+        id=row["project_id"],
+        name="",
+        app_id="",
+        app_token_sha256="",
+        webhook_secret=sealer.open(row["webhook_secret"], row["project_id"]),
+        created_at="",
+        previous_webhook_secret=sealer.open_optional(
+            row["previous_webhook_secret"], row["project_id"]
+        ),
+        previous_secret_expires_ms=row["previous_secret_expires_ms"],
+        voucherify_secret=sealer.open_optional(row["voucherify_secret"], row["project_id"]),
+    ).signing_keys(now_ms)
+
+
+SECRET_COLUMNS = (
+    "webhook_secret",
+    "previous_webhook_secret",
+    "voucherify_secret",
+    "staged_voucherify_secret",
+)
+
+
+def resealed(row: Row, sealer: Sealer) -> tuple[str | None, ...] | None:
+    """``SECRET_COLUMNS`` of a project row sealed, or ``None`` if none was stored plain."""
+    if not any(sealer.needs_sealing(row[c]) for c in SECRET_COLUMNS):
+        return None
+    pid = row["id"]
+    return tuple(
+        sealer.seal_optional(sealer.open_optional(row[c], pid), pid) for c in SECRET_COLUMNS
     )
 
 
@@ -156,10 +206,27 @@ def event_values(e: Event) -> tuple[Any, ...]:
     )
 
 
-def project_values(p: Project, is_default: bool) -> tuple[Any, ...]:
-    """Column values of ``INSERT INTO projects (id, name, app_id, app_token, webhook_secret,
-    is_default, created_at)``."""
-    return (p.id, p.name, p.app_id, p.app_token, p.webhook_secret, is_default, p.created_at)
+PROJECT_INSERT = (
+    "INSERT INTO projects (id, name, app_id, app_token_sha256, webhook_secret, voucherify_secret,"
+    " is_default, created_at, description, timezone, currency) VALUES ({})"
+)
+
+
+def project_values(p: Project, is_default: bool, sealer: Sealer) -> tuple[Any, ...]:
+    """Column values of ``PROJECT_INSERT``, the secrets sealed."""
+    return (
+        p.id,
+        p.name,
+        p.app_id,
+        p.app_token_sha256,
+        sealer.seal(p.webhook_secret, p.id),
+        sealer.seal_optional(p.voucherify_secret, p.id),
+        is_default,
+        p.created_at,
+        p.description,
+        p.timezone,
+        p.currency,
+    )
 
 
 DISTRIBUTION_COLUMNS = (
@@ -326,3 +393,68 @@ def outcome_params(
             (o.delivery_id, at, o.status_code, o.latency_ms, o.error, o.response_excerpt)
         )
     return updates, attempts
+
+
+def async_action(row: Row) -> AsyncAction:
+    return AsyncAction(
+        id=row["id"],
+        project_id=row["project_id"],
+        type=row["type"],
+        status=row["status"],
+        campaign_id=row["campaign_id"],
+        requested=int(row["requested"]),
+        done=int(row["done"]),
+        params=from_json(row["params"]) or {},
+        result=from_json(row["result"]),
+        request_id=row["request_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        processing_ms=None if row["processing_ms"] is None else int(row["processing_ms"]),
+        lease_until_ms=int(row["lease_until_ms"]),
+    )
+
+
+ASYNC_ACTION_INSERT = (
+    "INSERT INTO async_actions (id, project_id, type, status, campaign_id, requested, done,"
+    " params, result, request_id, created_at, updated_at, processing_ms, lease_until_ms)"
+    " VALUES ({})"
+)
+
+
+def async_action_values(a: AsyncAction) -> tuple[Any, ...]:
+    """Column values of ``ASYNC_ACTION_INSERT``."""
+    return (
+        a.id,
+        a.project_id,
+        a.type,
+        a.status,
+        a.campaign_id,
+        a.requested,
+        a.done,
+        to_json(a.params),
+        None if a.result is None else to_json(a.result),
+        a.request_id,
+        a.created_at,
+        a.updated_at,
+        a.processing_ms,
+        a.lease_until_ms,
+    )
+
+
+def delivery_copy(row: Row) -> DeliveryCopy:
+    return DeliveryCopy(
+        id=row["id"],
+        event_id=row["event_id"],
+        channel_index=row["channel_index"],
+        event_name=row["event_name"],
+        headers=from_json(row["headers"]),
+        body=bytes(row["body"]),
+        created_at=row["created_at"],
+    )
+
+
+DELIVERIES_CREATED = (
+    "SELECT id, event_id, channel_index, event_name, headers, body, created_at FROM deliveries"
+    " WHERE project_id = {} AND distribution_id = {} AND created_at >= {}"
+    " ORDER BY created_at, id LIMIT {}"
+)

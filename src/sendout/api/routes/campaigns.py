@@ -11,15 +11,17 @@ from fastapi import APIRouter, Query, Request
 
 from sendout import ids
 from sendout.api.auth import AppProject
-from sendout.api.body import read_model
+from sendout.api.body import read_model, read_optional_model
 from sendout.api.context import context_of
+from sendout.api.errors import request_id_of
 from sendout.api.openapi import body_doc
 from sendout.api.paging import page_of
 from sendout.api.promotion_schemas import CampaignIn, CampaignUpdateIn, TierIn, VouchersCreateIn
 from sendout.api.promotion_views import campaign_view, voucher_view
 from sendout.api.responses import JsonResponse, list_body
+from sendout.async_actions import deleted, generation
 from sendout.clock import isoformat
-from sendout.errors import InvalidInput
+from sendout.errors import InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.campaigns import (
     MAX_VOUCHERS_COUNT,
@@ -27,10 +29,15 @@ from sendout.promotions.campaigns import (
     check_discount,
     check_referral_program,
     check_type,
+    generation_config,
+    name_referee_reward,
+    referee_reward_id,
     voucher_template,
 )
+from sendout.promotions.codes import code_config
 from sendout.promotions.records import CAMPAIGN_TYPES, Campaign, PromotionTier
 from sendout.records import Page
+from sendout.storage.base import Storage
 
 __all__ = ["new_tier", "router"]
 
@@ -113,14 +120,29 @@ async def create_campaign(request: Request, project: AppProject) -> JsonResponse
             key="invalid_campaign",
             message="Invalid campaign",
         )
+    campaign = await _with_reward_named(ctx.storage, campaign)
     created = await ctx.storage.create_campaign(campaign, tiers, body.vouchers_count)
     return JsonResponse(await _view(request, created))
 
 
+async def _with_reward_named(storage: Storage, campaign: Campaign) -> Campaign:
+    """The campaign with its referee reward (given by id or name) named by id and name."""
+    parent = referee_reward_id(campaign)
+    if parent is None:
+        return campaign
+    try:
+        reward: Campaign | None = await storage.get_campaign(campaign.project_id, parent)
+    except NotFound:
+        reward = None
+    return name_referee_reward(campaign, reward)
+
+
 async def _view(request: Request, campaign: Campaign) -> dict[str, Any]:
+    storage = context_of(request).storage
     if campaign.campaign_type != "PROMOTION":
-        return campaign_view(campaign)
-    tiers, _ = await context_of(request).storage.list_promotion_tiers(
+        generating = await storage.generating_campaigns(campaign.project_id, [campaign.id])
+        return campaign_view(campaign, generating=campaign.id in generating)
+    tiers, _ = await storage.list_promotion_tiers(
         campaign.project_id, campaign.id, Page(limit=100, page=1)
     )
     return campaign_view(campaign, tiers)
@@ -140,10 +162,11 @@ async def list_campaigns(
             f"campaign_type must be one of {', '.join(CAMPAIGN_TYPES)}",
             key="invalid_query_params",
         )
-    found, total = await context_of(request).storage.list_campaigns(
-        project.id, paging, campaign_type=campaign_type
-    )
-    return JsonResponse(list_body("campaigns", [campaign_view(c) for c in found], total))
+    storage = context_of(request).storage
+    found, total = await storage.list_campaigns(project.id, paging, campaign_type=campaign_type)
+    generating = await storage.generating_campaigns(project.id, [c.id for c in found])
+    views = [campaign_view(c, generating=c.id in generating) for c in found]
+    return JsonResponse(list_body("campaigns", views, total))
 
 
 @router.get("/{campaignId}", summary="Get a campaign by id or name", response_class=JsonResponse)
@@ -195,21 +218,26 @@ async def update_campaign(campaignId: str, request: Request, project: AppProject
     ctx = context_of(request)
     body = await read_model(request, CampaignUpdateIn, ctx.settings.max_body_bytes)
     current = await ctx.storage.get_campaign(project.id, campaignId)
-    updated = _updated(current, body, isoformat(ctx.clock.now()))
+    updated = await _with_reward_named(
+        ctx.storage, _updated(current, body, isoformat(ctx.clock.now()))
+    )
     return JsonResponse(await _view(request, await ctx.storage.replace_campaign(updated)))
 
 
 @router.delete(
     "/{campaignId}",
-    summary="Delete a campaign with its codes, publications, tiers and earning rules (at once;"
-    " the SDK's model needs a JSON body, so the answer is 200 with the deleted id)",
+    summary="Delete a campaign with its codes, publications, tiers and earning rules (done at"
+    " once; answered as Voucherify does: 202 with an async action)",
     response_class=JsonResponse,
+    status_code=202,
 )
 async def delete_campaign(campaignId: str, request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     campaign = await ctx.storage.get_campaign(project.id, campaignId)
     await ctx.storage.delete_campaign(project.id, campaign.id)
-    return JsonResponse({"id": campaign.id, "object": "campaign", "deleted": True})
+    done = deleted(project.id, campaign.id, request_id_of(request), isoformat(ctx.clock.now()))
+    await ctx.storage.create_async_action(done)
+    return JsonResponse({"async_action_id": done.id}, status_code=202)
 
 
 async def _set_active(request: Request, project_id: str, ref: str, active: bool) -> JsonResponse:
@@ -233,15 +261,9 @@ async def disable_campaign(campaignId: str, request: Request, project: AppProjec
     return await _set_active(request, project.id, campaignId, False)
 
 
-async def _optional_body(request: Request, limit: int) -> VouchersCreateIn:
-    if not await request.body():
-        return VouchersCreateIn()
-    return await read_model(request, VouchersCreateIn, limit)
-
-
 @router.post(
     "/{campaignId}/vouchers",
-    summary="Generate more codes (synchronously; one code: the voucher, else a summary)",
+    summary="Add codes: one at once (the voucher), more in the background (202, an async action)",
     openapi_extra=body_doc(VouchersCreateIn),
     response_class=JsonResponse,
 )
@@ -257,28 +279,43 @@ async def add_vouchers(
             f"vouchers_count must be between 1 and {MAX_VOUCHERS_COUNT}, got {vouchers_count}",
             key="invalid_query_params",
         )
-    body = await _optional_body(request, ctx.settings.max_body_bytes)
+    body = await read_optional_model(request, VouchersCreateIn, ctx.settings.max_body_bytes)
     now = isoformat(ctx.clock.now())
-    campaign, added = await ctx.storage.generate_vouchers(
-        project.id, campaignId, vouchers_count, body.code_config, now
+    if vouchers_count > 1:
+        return await _enqueue_generation(request, project.id, campaignId, vouchers_count, body)
+    campaign, _ = await ctx.storage.generate_vouchers(
+        project.id, campaignId, 1, body.code_config, now
     )
-    if added == 1:
-        found, _ = await ctx.storage.list_vouchers(
-            project.id,
-            Page(limit=1, page=campaign.vouchers_count),
-            campaign=campaign.id,
-            holder_id=None,
-        )
-        return JsonResponse(voucher_view(*found[0]))
-    return JsonResponse(
-        {
-            "object": "vouchers_generation",
-            "campaign_id": campaign.id,
-            "vouchers_generated": added,
-            "vouchers_count": campaign.vouchers_count,
-            "status": "DONE",
-        }
+    found, _ = await ctx.storage.list_vouchers(
+        project.id,
+        Page(limit=1, page=campaign.vouchers_count),
+        campaign=campaign.id,
+        holder_id=None,
     )
+    return JsonResponse(voucher_view(*found[0]))
+
+
+async def _enqueue_generation(
+    request: Request, project_id: str, ref: str, count: int, body: VouchersCreateIn
+) -> JsonResponse:
+    """Check what can be checked now (the campaign, its codes' pattern), then hand the work to
+    the worker: Voucherify's ``202`` with the async action's id."""
+    ctx = context_of(request)
+    campaign = await ctx.storage.get_campaign(project_id, ref)
+    generation_config(
+        campaign, count, None if body.code_config is None else code_config(body.code_config)
+    )
+    action = generation(
+        project_id,
+        campaign.id,
+        count,
+        body.code_config,
+        request_id_of(request),
+        isoformat(ctx.clock.now()),
+    )
+    await ctx.storage.create_async_action(action)
+    ctx.wake_worker()
+    return JsonResponse({"async_action_id": action.id}, status_code=202)
 
 
 @router.post(
@@ -291,7 +328,7 @@ async def add_voucher(
     campaignId: str, code: str, request: Request, project: AppProject
 ) -> JsonResponse:
     ctx = context_of(request)
-    body = await _optional_body(request, ctx.settings.max_body_bytes)
+    body = await read_optional_model(request, VouchersCreateIn, ctx.settings.max_body_bytes)
     if not code.strip() or len(code) > 1000 or not code.isprintable():
         raise InvalidInput("code must be 1 to 1000 printable characters", key="invalid_code")
     voucher, campaign = await ctx.storage.add_voucher(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -15,6 +17,8 @@ from sendout.api.schemas import CustomerIn, CustomerUpdateIn
 from sendout.api.views import customer_view
 from sendout.clock import isoformat
 from sendout.errors import InvalidInput
+from sendout.promotions.records import CustomerStanding
+from sendout.records import Customer
 from sendout.storage.base import CustomerRef
 
 __all__ = ["router"]
@@ -22,6 +26,14 @@ __all__ = ["router"]
 router = APIRouter(tags=["customers"])
 
 _ORDERS = ("created_at", "-created_at", "updated_at", "-updated_at", "source_id", "-source_id")
+
+
+async def _view(request: Request, customer: Customer) -> dict[str, Any]:
+    """The customer with their loyalty and referrals as stored now."""
+    standings = await context_of(request).storage.customer_standings(
+        customer.project_id, [customer.id]
+    )
+    return customer_view(customer, standings.get(customer.id, CustomerStanding()))
 
 
 @router.post(
@@ -39,7 +51,7 @@ async def create_customer(request: Request, project: AppProject) -> JsonResponse
         body.fields(),
         isoformat(ctx.clock.now()),
     )
-    return JsonResponse(customer_view(customer))
+    return JsonResponse(await _view(request, customer))
 
 
 @router.get("/v1/customers", summary="List customers", response_class=JsonResponse)
@@ -61,9 +73,9 @@ async def list_customers(
     found, total = await ctx.storage.list_customers(
         project.id, paging, email=email, name=name, order=order
     )
-    return JsonResponse(
-        list_body("customers", [customer_view(c) for c in found], total, offset=paging.offset)
-    )
+    standings = await ctx.storage.customer_standings(project.id, [c.id for c in found])
+    views = [customer_view(c, standings.get(c.id, CustomerStanding())) for c in found]
+    return JsonResponse(list_body("customers", views, total, offset=paging.offset))
 
 
 @router.get(
@@ -73,7 +85,7 @@ async def list_customers(
 )
 async def get_customer(customerId: str, request: Request, project: AppProject) -> JsonResponse:
     customer = await context_of(request).storage.get_customer(project.id, customerId)
-    return JsonResponse(customer_view(customer))
+    return JsonResponse(await _view(request, customer))
 
 
 @router.put(
@@ -88,7 +100,7 @@ async def update_customer(customerId: str, request: Request, project: AppProject
     customer = await ctx.storage.update_customer(
         project.id, customerId, body.fields(), isoformat(ctx.clock.now())
     )
-    return JsonResponse(customer_view(customer))
+    return JsonResponse(await _view(request, customer))
 
 
 @router.delete("/v1/customers/{customerId}", summary="Delete a customer", status_code=204)

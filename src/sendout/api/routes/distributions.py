@@ -346,6 +346,6 @@ async def preview_for(
         distribution,
         command.event_id,
         result,
-        project.signing_secrets(to_ms(now)),
+        project.signing_keys(to_ms(now)),
         int(now.timestamp()),
     )

@@ -24,7 +24,7 @@ from sendout.pipeline.commands import TrackCommand
 from sendout.records import Customer, Event, Project
 from sendout.storage.base import IdempotencyKey
 
-__all__ = ["command_of", "router"]
+__all__ = ["command_of", "render_tracked", "router"]
 
 router = APIRouter(tags=["events"])
 
@@ -47,7 +47,7 @@ async def track_event(request: Request) -> Response:
     now = ctx.clock.now()
     key = idempotency_key(request, "events", raw, to_ms(now))
     command = command_of(project, body, now, request_id_of(request), key)
-    result = await ctx.ingest.track(command, _render)
+    result = await ctx.ingest.track(command, render_tracked)
     if not result.replayed:
         metrics.EVENTS.inc()
         metrics.ENQUEUED.inc(result.enqueued)
@@ -84,7 +84,8 @@ def command_of(
     )
 
 
-def _render(event: Event, customer: Customer) -> bytes:
+def render_tracked(event: Event, customer: Customer) -> bytes:
+    """The 200 body of a tracked event (stored with its idempotency key)."""
     return dumps(tracked_event_view(event, customer))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from sendout import voucherify_secret
 from sendout.api.auth import management_access
 from sendout.api.body import read_model, read_optional_model
 from sendout.api.context import context_of
@@ -13,6 +14,8 @@ from sendout.api.schemas import ProjectIn, RotateSecretIn
 from sendout.api.views import project_view
 from sendout.clock import from_ms, isoformat, to_ms
 from sendout.projects import new_project, new_webhook_secret
+from sendout.records import Project
+from sendout.storage.base import Storage
 
 __all__ = ["router"]
 
@@ -39,13 +42,21 @@ async def create_project(request: Request) -> JsonResponse:
     """The response is the only time the new project's keys and secret are shown."""
     ctx = context_of(request)
     body = await read_model(request, ProjectIn, ctx.settings.max_body_bytes)
-    project = new_project(body.name, isoformat(ctx.clock.now()))
+    made = new_project(
+        body.name,
+        isoformat(ctx.clock.now()),
+        description=body.description,
+        timezone=body.timezone,
+        currency=body.currency,
+    )
+    project = made.project
     await ctx.storage.create_project(project, is_default=False)
     view = project_view(project)
     view["credentials"] = {
         "app_id": project.app_id,
-        "app_token": project.app_token,
+        "app_token": made.app_token,
         "webhook_secret": project.webhook_secret,
+        "voucherify_secret": voucherify_secret.secrets_of(project).current,
     }
     return JsonResponse(view)
 
@@ -65,6 +76,7 @@ async def rotate_webhook_secret(projectId: str, request: Request) -> JsonRespons
         grace = ctx.settings.secret_grace_seconds
     expires_ms = to_ms(ctx.clock.now()) + int(grace * 1000)
     project = await ctx.storage.rotate_webhook_secret(projectId, new_webhook_secret(), expires_ms)
+    await _revoke_voucherify_secret(ctx.storage, project, grace)
     return JsonResponse(
         {
             "object": "webhook_secret",
@@ -73,6 +85,15 @@ async def rotate_webhook_secret(projectId: str, request: Request) -> JsonRespons
             "previous_secret_expires_at": isoformat(from_ms(expires_ms)),
         }
     )
+
+
+async def _revoke_voucherify_secret(storage: Storage, project: Project, grace: float) -> None:
+    """A rotation without grace revokes the old webhook secret for x-voucherify-signature too."""
+    before = voucherify_secret.secrets_of(project)
+    old = project.previous_webhook_secret or ""
+    after = voucherify_secret.after_rotation(before, old, project.webhook_secret, grace)
+    if after != before:
+        await storage.put_voucherify_secrets(project.id, after.current, after.staged)
 
 
 @router.get("/{projectId}", summary="Get a project", response_class=JsonResponse)

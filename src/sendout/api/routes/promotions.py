@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sendout.api.routes import (
+    async_actions,
     campaigns,
     loyalties,
     promotion_records,
@@ -24,5 +25,6 @@ def install_promotion_routes(app: FastAPI) -> None:
         promotion_tiers,
         loyalties,
         promotion_records,
+        async_actions,
     ):
         app.include_router(module.router)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sendout.storage.postgres.async_actions import PostgresAsyncActions
 from sendout.storage.postgres.batches import PgBatches
 from sendout.storage.postgres.connection import LISTENER, OUTBOX_CHANNEL
 from sendout.storage.postgres.customers import PostgresCustomers
@@ -22,6 +23,7 @@ from sendout.storage.postgres.projects import PostgresProjects
 from sendout.storage.postgres.promotions import PostgresPromotions
 from sendout.storage.postgres.schemas import PostgresSchemas
 from sendout.storage.postgres.tx import PgTx
+from sendout.storage.sealing import Sealer
 from sendout.storage.tx import Tx
 
 __all__ = ["LISTENER", "OUTBOX_CHANNEL", "PostgresStorage"]
@@ -30,6 +32,7 @@ T = TypeVar("T")
 
 
 class PostgresStorage(
+    PostgresAsyncActions,
     PostgresProjects,
     PostgresCustomers,
     PostgresSchemas,
@@ -40,8 +43,8 @@ class PostgresStorage(
 ):
     """Every storage verb on one PostgreSQL database."""
 
-    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
-        super().__init__(dsn, pool_size=pool_size)
+    def __init__(self, dsn: str, *, pool_size: int = 10, sealer: Sealer | None = None) -> None:
+        super().__init__(dsn, pool_size=pool_size, sealer=sealer)
         self._batches = PgBatches(self._conn, self._poke_workers)
 
     async def transaction(

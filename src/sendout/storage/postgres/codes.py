@@ -10,6 +10,7 @@ import asyncpg
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.campaigns import (
+    generation_config,
     initial_points,
     with_codes,
 )
@@ -151,13 +152,7 @@ async def generate_vouchers(
     conn: Conn, campaign: Campaign, count: int, now: str, config: CodeConfig | None = None
 ) -> int:
     """Add ``count`` new unique codes to the campaign (one transaction)."""
-    config = config or code_config((campaign.voucher or {}).get("code_config"))
-    if campaign.vouchers_count + count > config.capacity:
-        raise _invalid_code_config(
-            f"code_config yields at most {config.capacity} distinct codes"
-            f" ({len(config.charset)} characters ^ {config.length}); the campaign has"
-            f" {campaign.vouchers_count} and {count} more were requested"
-        )
+    config = generation_config(campaign, count, config)
     tried = await _taken_codes(conn, campaign.project_id, config)
     added = 0
     for _ in range(16):

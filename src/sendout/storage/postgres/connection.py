@@ -18,6 +18,7 @@ import structlog
 from sendout.errors import InvalidInput
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.postgres.queries import Record
+from sendout.storage.sealing import Sealer
 
 if TYPE_CHECKING:
     from sendout.storage.postgres.queries import Conn
@@ -29,8 +30,9 @@ log = structlog.get_logger("sendout.storage.postgres")
 
 
 class PostgresConnection:
-    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
+    def __init__(self, dsn: str, *, pool_size: int = 10, sealer: Sealer | None = None) -> None:
         self._dsn = dsn
+        self._sealer = sealer or Sealer()
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None

@@ -1,4 +1,5 @@
-"""Earning rules, loyalty transactions, referral conversions and distribution outcomes on PostgreSQL."""
+"""Earning rules, loyalty transactions, referral conversions, customers' standing in the programs
+and distribution outcomes on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sendout.promotions.campaigns import (
 from sendout.promotions.earning import check_rule_schema, new_earning_rule, rule_schema_ref
 from sendout.promotions.records import (
     Campaign,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "create_earning_rules",
+    "customer_standings",
     "delete_earning_rule",
     "list_conversions",
     "list_earning_rules",
@@ -137,3 +140,31 @@ async def list_outcomes(
         conn, "distribution_outcomes", where, "created_at DESC, id DESC", page
     )
     return [prow.outcome(r) for r in found], total
+
+
+_PROGRAMS = """
+SELECT v.holder_id AS customer_id, c.id AS campaign_id, c.name AS campaign_name,
+       SUM(v.balance) AS points, 0 AS referred_customers
+  FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id
+ WHERE v.project_id = $1 AND c.campaign_type = 'LOYALTY_PROGRAM'
+   AND v.holder_id = ANY($2::text[])
+ GROUP BY v.holder_id, c.id
+UNION ALL
+SELECT r.referrer_id, c.id, c.name, 0, COUNT(*)
+  FROM referral_conversions r JOIN campaigns c ON c.id = r.campaign_id
+ WHERE r.project_id = $1 AND r.referrer_id = ANY($2::text[])
+ GROUP BY r.referrer_id, c.id
+ ORDER BY campaign_name, campaign_id
+"""
+_REFERRED_BY = (
+    "SELECT * FROM referral_conversions WHERE project_id = $1"
+    " AND referee_id = ANY($2::text[]) ORDER BY created_at, id"
+)
+
+
+async def customer_standings(
+    conn: Conn, project_id: str, customer_ids: Sequence[str]
+) -> dict[str, CustomerStanding]:
+    ids = list(customer_ids)
+    programs = await conn.fetch(_PROGRAMS, project_id, ids)
+    return prow.standings(programs, await conn.fetch(_REFERRED_BY, project_id, ids))

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, DeliveryRequest, Outcome, Page, Project
+from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, DeliveryRequest, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.postgres.connection import PostgresConnection
 from sendout.storage.postgres.distributions import require_distribution
 from sendout.storage.postgres.queries import Record, Where, affected, execute, paged
+from sendout.storage.sealing import Sealer
 
 if TYPE_CHECKING:
     from sendout.storage.postgres.queries import Conn
@@ -41,7 +42,7 @@ class PostgresOutbox(PostgresConnection):
                 list(exclude),
             )
         claimed = sorted(found, key=lambda r: (r["next_attempt_at"], r["seq"]))
-        return [_claimed(r, now_ms) for r in claimed]
+        return [_claimed(r, self._sealer, now_ms) for r in claimed]
 
     async def release(self, delivery_ids: Sequence[str]) -> None:
         if delivery_ids:
@@ -108,6 +109,21 @@ class PostgresOutbox(PostgresConnection):
             return await _with_attempts(conn, found), total
 
         return await self._read(run)
+
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        async def run(conn: Conn) -> list[DeliveryCopy]:
+            found = await conn.fetch(
+                rows.DELIVERIES_CREATED.format("$1", "$2", "$3", "$4"),
+                project_id,
+                distribution_id,
+                since,
+                limit,
+            )
+            return [rows.delivery_copy(r) for r in found]
+
+        return await self._one(run)
 
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         async def run(conn: Conn) -> Delivery:
@@ -195,7 +211,7 @@ FROM due, projects p, distributions d
 WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
 RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
           m.attempts, m.next_attempt_at, m.seq, p.webhook_secret, p.previous_webhook_secret,
-          p.previous_secret_expires_ms, d.channels
+          p.previous_secret_expires_ms, p.voucherify_secret, d.channels
 """
 
 
@@ -205,17 +221,7 @@ _CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
 _CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")
 
 
-def _claimed(r: Record, now_ms: int) -> ClaimedDelivery:
-    project = Project(
-        id=r["project_id"],
-        name="",
-        app_id="",
-        app_token="",
-        webhook_secret=r["webhook_secret"],
-        created_at="",
-        previous_webhook_secret=r["previous_webhook_secret"],
-        previous_secret_expires_ms=r["previous_secret_expires_ms"],
-    )
+def _claimed(r: Record, sealer: Sealer, now_ms: int) -> ClaimedDelivery:
     channels = rows.from_json(r["channels"])
     index = r["channel_index"]
     channel = rows.channel(channels[index]) if index < len(channels) else None
@@ -228,7 +234,7 @@ def _claimed(r: Record, now_ms: int) -> ClaimedDelivery:
         headers=rows.from_json(r["headers"]),
         body=bytes(r["body"]),
         attempts=r["attempts"],
-        secrets=project.signing_secrets(now_ms),
+        keys=rows.signing_keys(r, sealer, now_ms),
         retry_schedule=None if channel is None else channel.retry_schedule,
     )
 

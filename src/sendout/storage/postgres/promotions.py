@@ -11,6 +11,7 @@ from sendout.promotions.records import (
     Campaign,
     CodeCounts,
     CodeStock,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -40,6 +41,7 @@ from sendout.storage.postgres.codes import (
 from sendout.storage.postgres.connection import PostgresConnection
 from sendout.storage.postgres.loyalty import (
     create_earning_rules,
+    customer_standings,
     delete_earning_rule,
     list_conversions,
     list_earning_rules,
@@ -184,6 +186,11 @@ class PostgresPromotions(PostgresConnection):
         self, project_id: str, page: Page, *, campaign: str | None, referrer_id: str | None
     ) -> tuple[list[ReferralConversion], int]:
         return await self._read(list_conversions, project_id, page, campaign, referrer_id)
+
+    async def customer_standings(
+        self, project_id: str, customer_ids: Sequence[str]
+    ) -> dict[str, CustomerStanding]:
+        return await self._read(customer_standings, project_id, customer_ids)
 
     async def list_distribution_outcomes(
         self,

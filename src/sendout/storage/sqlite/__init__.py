@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sendout.storage.sqlite.async_actions import SqliteAsyncActions
 from sendout.storage.sqlite.customers import SqliteCustomers
 from sendout.storage.sqlite.distributions import SqliteDistributions
 from sendout.storage.sqlite.events import SqliteEvents
@@ -27,6 +28,7 @@ T = TypeVar("T")
 
 
 class SqliteStorage(
+    SqliteAsyncActions,
     SqliteProjects,
     SqliteCustomers,
     SqliteSchemas,

@@ -9,6 +9,7 @@ from typing import Any
 from sendout.errors import Conflict, InvalidInput, NotFound
 from sendout.promotions import ids as pids
 from sendout.promotions.campaigns import (
+    generation_config,
     initial_points,
     with_codes,
 )
@@ -96,15 +97,7 @@ def generate_vouchers(
     conn: Conn, campaign: Campaign, count: int, now: str, config: CodeConfig | None = None
 ) -> int:
     """Add ``count`` new unique codes to the campaign (one transaction)."""
-    config = config or code_config((campaign.voucher or {}).get("code_config"))
-    if campaign.vouchers_count + count > config.capacity:
-        raise InvalidInput(
-            f"code_config yields at most {config.capacity} distinct codes"
-            f" ({len(config.charset)} characters ^ {config.length}); the campaign has"
-            f" {campaign.vouchers_count} and {count} more were requested",
-            key="invalid_code_config",
-            message="Invalid code config",
-        )
+    config = generation_config(campaign, count, config)
     tried = _taken_codes(conn, campaign.project_id, config)
     added = 0
     for _ in range(16):

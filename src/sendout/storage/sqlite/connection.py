@@ -16,17 +16,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sendout.storage.migrations import current_schema, plan_migrations
+from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.writer import GroupCommitWriter
+from sendout.token_digest import token_digest
 
-__all__ = ["SqliteConnection"]
+__all__ = ["SqliteConnection", "add_functions"]
 
 T = TypeVar("T")
 
 
 class SqliteConnection:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, sealer: Sealer | None = None) -> None:
         self._path = path
+        self._sealer = sealer or Sealer()
         self._writer = GroupCommitWriter(lambda: _connect(path))
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._rconn: Conn | None = None
@@ -115,7 +118,17 @@ def _connect(path: str) -> Conn:
     conn.execute("PRAGMA mmap_size=268435456")
     conn.execute("PRAGMA cache_size=-65536")
     conn.execute("PRAGMA temp_store=MEMORY")
+    add_functions(conn)
     return conn
+
+
+def add_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions sendout's migrations use: ``sha256_hex(text)`` (PostgreSQL has sha256)."""
+    conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else token_digest(text)
 
 
 def _migrate(conn: Conn) -> list[str]:

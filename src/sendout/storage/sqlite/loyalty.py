@@ -1,7 +1,9 @@
-"""Earning rules, loyalty transactions, referral conversions and distribution outcomes on SQLite."""
+"""Earning rules, loyalty transactions, referral conversions, customers' standing in the programs
+and distribution outcomes on SQLite."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +14,7 @@ from sendout.promotions.campaigns import (
 from sendout.promotions.earning import check_rule_schema, new_earning_rule, rule_schema_ref
 from sendout.promotions.records import (
     Campaign,
+    CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
     PromotionOutcome,
@@ -26,6 +29,7 @@ from sendout.storage.sqlite.queries import Conn, paged
 
 __all__ = [
     "create_earning_rules",
+    "customer_standings",
     "delete_earning_rule",
     "list_conversions",
     "list_earning_rules",
@@ -119,3 +123,31 @@ def list_outcomes(
     filters["event_id"] = event_id
     found, total = paged(conn, "distribution_outcomes", filters, "created_at DESC, id DESC", page)
     return [prow.outcome(r) for r in found], total
+
+
+_PROGRAMS = """
+SELECT v.holder_id AS customer_id, c.id AS campaign_id, c.name AS campaign_name,
+       SUM(v.balance) AS points, 0 AS referred_customers
+  FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id
+ WHERE v.project_id = :project AND c.campaign_type = 'LOYALTY_PROGRAM'
+   AND v.holder_id IN (SELECT value FROM json_each(:ids))
+ GROUP BY v.holder_id, c.id
+UNION ALL
+SELECT r.referrer_id, c.id, c.name, 0, COUNT(*)
+  FROM referral_conversions r JOIN campaigns c ON c.id = r.campaign_id
+ WHERE r.project_id = :project AND r.referrer_id IN (SELECT value FROM json_each(:ids))
+ GROUP BY r.referrer_id, c.id
+ ORDER BY campaign_name, campaign_id
+"""
+_REFERRED_BY = (
+    "SELECT * FROM referral_conversions WHERE project_id = :project"
+    " AND referee_id IN (SELECT value FROM json_each(:ids)) ORDER BY created_at, id"
+)
+
+
+def customer_standings(
+    conn: Conn, project_id: str, customer_ids: Sequence[str]
+) -> dict[str, CustomerStanding]:
+    params = {"project": project_id, "ids": json.dumps(list(customer_ids))}
+    programs = conn.execute(_PROGRAMS, params).fetchall()
+    return prow.standings(programs, conn.execute(_REFERRED_BY, params).fetchall())

@@ -7,11 +7,13 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from sendout.delivery.signer import SigningKeys
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, DeliveryRequest, Outcome, Page
+from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, DeliveryRequest, Outcome, Page
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
+from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.distributions import require_distribution
 from sendout.storage.sqlite.queries import Conn, where_clause
@@ -29,7 +31,9 @@ class SqliteOutbox(SqliteConnection):
         retries: bool,
         exclude: Sequence[str] = (),
     ) -> list[ClaimedDelivery]:
-        return await self._write(_claim_due, now_ms, limit, lease_ms, retries, tuple(exclude))
+        return await self._write(
+            _claim_due, now_ms, limit, lease_ms, retries, tuple(exclude), self._sealer
+        )
 
     async def release(self, delivery_ids: Sequence[str]) -> None:
         def run(conn: Conn) -> None:
@@ -115,6 +119,18 @@ class SqliteOutbox(SqliteConnection):
 
         return await self._read(run)
 
+    async def deliveries_created(
+        self, project_id: str, distribution_id: str, since: str, limit: int
+    ) -> list[DeliveryCopy]:
+        def run(conn: Conn) -> list[DeliveryCopy]:
+            found = conn.execute(
+                rows.DELIVERIES_CREATED.format("?", "?", "?", "?"),
+                (project_id, distribution_id, since, limit),
+            )
+            return [rows.delivery_copy(r) for r in found]
+
+        return await self._read(run)
+
     async def get_delivery(self, project_id: str, delivery_id: str) -> Delivery:
         def run(conn: Conn) -> Delivery:
             found = conn.execute(
@@ -190,7 +206,13 @@ def _refuse_unsendable(conn: Conn, delivery: sqlite3.Row) -> None:
 
 
 def _claim_due(
-    conn: Conn, now_ms: int, limit: int, lease_ms: int, retries: bool, exclude: tuple[str, ...]
+    conn: Conn,
+    now_ms: int,
+    limit: int,
+    lease_ms: int,
+    retries: bool,
+    exclude: tuple[str, ...],
+    sealer: Sealer,
 ) -> list[ClaimedDelivery]:
     lane = "m.attempts > 0" if retries else "m.attempts = 0"
     skip = ""
@@ -209,7 +231,7 @@ def _claim_due(
     ).fetchall()
     if not claimed:
         return []
-    secrets = _signing_secrets(conn, {r["project_id"] for r in claimed}, now_ms)
+    keys = _signing_keys(conn, {r["project_id"] for r in claimed}, sealer, now_ms)
     schedules = _retry_schedules(conn, {r["distribution_id"] for r in claimed})
     return [
         ClaimedDelivery(
@@ -221,17 +243,23 @@ def _claim_due(
             headers=rows.from_json(r["headers"]),
             body=bytes(r["body"]),
             attempts=r["attempts"],
-            secrets=secrets[r["project_id"]],
+            keys=keys[r["project_id"]],
             retry_schedule=schedules.get((r["distribution_id"], r["channel_index"])),
         )
         for r in claimed
     ]
 
 
-def _signing_secrets(conn: Conn, project_ids: set[str], now_ms: int) -> dict[str, tuple[str, ...]]:
+def _signing_keys(
+    conn: Conn, project_ids: set[str], sealer: Sealer, now_ms: int
+) -> dict[str, SigningKeys]:
     marks = ", ".join("?" for _ in project_ids)
-    found = conn.execute(f"SELECT * FROM projects WHERE id IN ({marks})", sorted(project_ids))
-    return {r["id"]: rows.project(r).signing_secrets(now_ms) for r in found}
+    found = conn.execute(
+        "SELECT id AS project_id, webhook_secret, previous_webhook_secret,"
+        f" previous_secret_expires_ms, voucherify_secret FROM projects WHERE id IN ({marks})",
+        sorted(project_ids),
+    )
+    return {r["project_id"]: rows.signing_keys(r, sealer, now_ms) for r in found}
 
 
 def _retry_schedules(

@@ -11,7 +11,7 @@ CREATE TABLE projects (
     id             text COLLATE "C" PRIMARY KEY,
     name           text COLLATE "C" NOT NULL,
     app_id         text COLLATE "C" NOT NULL UNIQUE,
-    app_token      text COLLATE "C" NOT NULL,
+    app_token_sha256 text COLLATE "C" NOT NULL,
     webhook_secret text COLLATE "C" NOT NULL,
     is_default     boolean NOT NULL DEFAULT false,
     created_at     text COLLATE "C" NOT NULL
@@ -243,6 +243,7 @@ CREATE TABLE referral_conversions (
     UNIQUE (campaign_id, referee_id)
 );
 CREATE INDEX referral_conversions_referrer ON referral_conversions (project_id, referrer_id);
+CREATE INDEX referral_conversions_referee ON referral_conversions (project_id, referee_id);
 
 -- Why an event caused no webhook for a distribution (e.g. no_voucher_suitable_for_publication).
 CREATE TABLE distribution_outcomes (
@@ -279,6 +280,11 @@ CREATE TABLE channel_states (
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret text COLLATE "C";
 ALTER TABLE projects ADD COLUMN previous_secret_expires_ms bigint;
+ALTER TABLE projects ADD COLUMN description text COLLATE "C";
+ALTER TABLE projects ADD COLUMN timezone text COLLATE "C" NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency text COLLATE "C" NOT NULL DEFAULT 'USD';
+ALTER TABLE projects ADD COLUMN voucherify_secret text COLLATE "C";
+ALTER TABLE projects ADD COLUMN staged_voucherify_secret text COLLATE "C";
 
 CREATE TABLE idempotency_keys (
     project_id   text COLLATE "C" NOT NULL,
@@ -306,3 +312,22 @@ CREATE TABLE distribution_entries (
 );
 CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);
 CREATE INDEX distribution_entries_of_customer ON distribution_entries (customer_id);
+
+CREATE TABLE async_actions (
+    id             text COLLATE "C" PRIMARY KEY,
+    project_id     text COLLATE "C" NOT NULL REFERENCES projects (id),
+    type           text COLLATE "C" NOT NULL,
+    status         text COLLATE "C" NOT NULL,
+    campaign_id    text COLLATE "C",
+    requested      bigint NOT NULL DEFAULT 0,
+    done           bigint NOT NULL DEFAULT 0,
+    params         text COLLATE "C" NOT NULL DEFAULT '{}',
+    result         text COLLATE "C",
+    request_id     text COLLATE "C" NOT NULL,
+    created_at     text COLLATE "C" NOT NULL,
+    updated_at     text COLLATE "C",
+    processing_ms  bigint,
+    lease_until_ms bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX async_actions_project ON async_actions (project_id, created_at);
+CREATE INDEX async_actions_open ON async_actions (status, lease_until_ms) WHERE status IN ('ENQUEUED', 'IN_PROGRESS');

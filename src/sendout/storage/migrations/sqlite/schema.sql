@@ -11,7 +11,7 @@ CREATE TABLE projects (
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
     app_id         TEXT NOT NULL UNIQUE,
-    app_token      TEXT NOT NULL,
+    app_token_sha256 TEXT NOT NULL,
     webhook_secret TEXT NOT NULL,
     is_default     INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL
@@ -240,6 +240,7 @@ CREATE TABLE referral_conversions (
     UNIQUE (campaign_id, referee_id)
 );
 CREATE INDEX referral_conversions_referrer ON referral_conversions (project_id, referrer_id);
+CREATE INDEX referral_conversions_referee ON referral_conversions (project_id, referee_id);
 
 -- Why an event caused no webhook for a distribution (e.g. no_voucher_suitable_for_publication).
 CREATE TABLE distribution_outcomes (
@@ -274,6 +275,11 @@ CREATE TABLE channel_states (
 
 ALTER TABLE projects ADD COLUMN previous_webhook_secret TEXT;
 ALTER TABLE projects ADD COLUMN previous_secret_expires_ms INTEGER;
+ALTER TABLE projects ADD COLUMN description TEXT;
+ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE projects ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
+ALTER TABLE projects ADD COLUMN voucherify_secret TEXT;
+ALTER TABLE projects ADD COLUMN staged_voucherify_secret TEXT;
 
 CREATE TABLE idempotency_keys (
     project_id   TEXT NOT NULL,
@@ -301,3 +307,22 @@ CREATE TABLE distribution_entries (
 );
 CREATE INDEX distribution_entries_customer ON distribution_entries (distribution_id, customer_id, entered_ms);
 CREATE INDEX distribution_entries_of_customer ON distribution_entries (customer_id);
+
+CREATE TABLE async_actions (
+    id             TEXT PRIMARY KEY,
+    project_id     TEXT NOT NULL REFERENCES projects (id),
+    type           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    campaign_id    TEXT,
+    requested      INTEGER NOT NULL DEFAULT 0,
+    done           INTEGER NOT NULL DEFAULT 0,
+    params         TEXT NOT NULL DEFAULT '{}',
+    result         TEXT,
+    request_id     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT,
+    processing_ms  INTEGER,
+    lease_until_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX async_actions_project ON async_actions (project_id, created_at);
+CREATE INDEX async_actions_open ON async_actions (status, lease_until_ms) WHERE status IN ('ENQUEUED', 'IN_PROGRESS');
