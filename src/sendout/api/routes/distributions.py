@@ -285,9 +285,7 @@ async def replay_distribution(
 async def preview_distribution(request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, PreviewIn, ctx.settings.max_body_bytes)
-    if body.distribution is None:
-        raise InvalidInput("Missing required property 'distribution'", key="missing_distribution")
-    distribution = await distribution_of(ctx, project, body.distribution)
+    distribution = await named_distribution(ctx, project, body.distribution, None)
     return JsonResponse(await preview_for(ctx, project, distribution, body))
 
 
@@ -302,13 +300,27 @@ async def preview_saved_distribution(
 ) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, PreviewIn, ctx.settings.max_body_bytes)
-    if body.distribution is not None:
+    distribution = await named_distribution(ctx, project, body.distribution, distributionId)
+    return JsonResponse(await preview_for(ctx, project, distribution, body))
+
+
+async def named_distribution(
+    ctx: AppContext, project: Project, given: DistributionIn | None, saved_id: str | None
+) -> Distribution:
+    """What a preview or a simulation is about: the body's distribution (``/preview``,
+    ``/simulate``), or the saved one the path names (``/{id}/…``), never both."""
+    if saved_id is None:
+        if given is None:
+            raise InvalidInput(
+                "Missing required property 'distribution'", key="missing_distribution"
+            )
+        return await distribution_of(ctx, project, given)
+    if given is not None:
         raise InvalidInput(
             "Unknown key 'distribution': the saved distribution is named in the path",
             key="invalid_payload",
         )
-    distribution = await ctx.storage.get_distribution(project.id, distributionId)
-    return JsonResponse(await preview_for(ctx, project, distribution, body))
+    return await ctx.storage.get_distribution(project.id, saved_id)
 
 
 async def preview_for(

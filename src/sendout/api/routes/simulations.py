@@ -11,7 +11,7 @@ from sendout.api.body import read_model
 from sendout.api.context import context_of
 from sendout.api.openapi import body_doc
 from sendout.api.responses import JsonResponse
-from sendout.api.routes.distributions import distribution_of
+from sendout.api.routes.distributions import named_distribution
 from sendout.api.schemas import SimulateIn
 from sendout.api.views import simulation_view
 from sendout.clock import isoformat
@@ -33,9 +33,7 @@ router = APIRouter(prefix="/v1/distributions", tags=["distributions"])
 async def simulate_distribution(request: Request, project: AppProject) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, SimulateIn, ctx.settings.max_body_bytes)
-    if body.distribution is None:
-        raise InvalidInput("Missing required property 'distribution'", key="missing_distribution")
-    distribution = await distribution_of(ctx, project, body.distribution)
+    distribution = await named_distribution(ctx, project, body.distribution, None)
     return await _simulate(request, distribution, body, saved=False)
 
 
@@ -50,12 +48,7 @@ async def simulate_saved_distribution(
 ) -> JsonResponse:
     ctx = context_of(request)
     body = await read_model(request, SimulateIn, ctx.settings.max_body_bytes)
-    if body.distribution is not None:
-        raise InvalidInput(
-            "Unknown key 'distribution': the saved distribution is named in the path",
-            key="invalid_payload",
-        )
-    distribution = await ctx.storage.get_distribution(project.id, distributionId)
+    distribution = await named_distribution(ctx, project, body.distribution, distributionId)
     return await _simulate(request, distribution, body, saved=True)
 
 
