@@ -61,6 +61,7 @@ def test_an_operator_reads_each_attempt_and_where_to_look(
 
     [started] = lines_of(server, "sendout.started")
     assert started["docs"] == f"http://127.0.0.1:{server.port}/docs"
+    assert started["dashboard"] == f"http://127.0.0.1:{server.port}/dashboard"
     assert started["worker"] == "process"
     [retry] = lines_of(server, "delivery.retry_scheduled", distribution_id=recovering)
     assert (retry["attempt"], retry["status_code"], retry["level"]) == (1, 500, "info")

@@ -99,6 +99,7 @@ def create_app(
         log.info(
             "sendout.started",
             api=base,
+            dashboard=f"{base}/dashboard",
             docs=f"{base}/docs",
             database=settings.database_url,
             worker=settings.worker_mode if run_worker else "none",
