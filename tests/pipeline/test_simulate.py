@@ -11,7 +11,6 @@ from sendout.clock import from_ms, isoformat, parse_iso, to_ms
 from sendout.errors import InvalidInput
 from sendout.pipeline import simulate as simulation
 from sendout.pipeline.simulate import Purpose, replay, simulate
-from sendout.promotions.records import CodeStock
 from sendout.records import Customer, Event, History
 from sendout.storage.base import Storage
 from support.promotion_store import campaign, publish
@@ -46,11 +45,14 @@ async def test_history_is_the_range_of_one_name_oldest_first_with_customers_as_n
     assert len(left.events) == 3  # the events stay; replay leaves out those without a customer
 
 
-async def test_code_stock_counts_unpublished_codes_and_who_holds_one(store: Storage) -> None:
+async def test_campaign_holders_are_the_customers_a_code_was_published_to(
+    store: Storage,
+) -> None:
     made = await store.create_campaign(campaign("stock"), (), 3)
     await publish(store, "holder", campaign=made.id)
     holder = await store.get_customer("proj_1", "holder")
-    assert await store.code_stock("proj_1", made.id) == CodeStock(2, frozenset({holder.id}))
+    assert await store.campaign_holders("proj_1", made.id) == frozenset({holder.id})
+    assert (await store.code_counts("proj_1", made.id)).remaining == 2
 
 
 async def test_a_range_holding_more_than_the_limit_is_refused(

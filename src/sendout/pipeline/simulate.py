@@ -25,7 +25,7 @@ from sendout.matching.conditions import facts_of
 from sendout.matching.reentry import window
 from sendout.pipeline.deliveries import Held, held_by_conditions, held_by_reentry
 from sendout.promotions.publishing import NO_VOUCHER
-from sendout.promotions.records import Campaign, CodeStock
+from sendout.promotions.records import Campaign
 from sendout.records import Customer, Distribution, Event, History
 from sendout.storage.base import Storage
 
@@ -61,7 +61,7 @@ class Purpose:
 
     refusal: str | None = None
     campaign: Campaign | None = None  # publish_unique_code only
-    stock: CodeStock | None = None
+    unpublished: int = 0  # the campaign's codes that can still be published, at the start
     needed: int = 0
     taken: int = 0
     holders: set[str] = field(default_factory=set)
@@ -74,17 +74,16 @@ class Purpose:
         if not self.campaign.active:
             return NO_VOUCHER
         self.needed += 1
-        assert self.stock is not None
-        if self.taken < self.stock.unpublished or self.campaign.type == "AUTO_UPDATE":
+        if self.taken < self.unpublished or self.campaign.type == "AUTO_UPDATE":
             self.taken += 1
             self.holders.add(customer_id)
             return None
         return NO_VOUCHER
 
     def codes(self) -> Codes | None:
-        if self.campaign is None or self.stock is None:
+        if self.campaign is None:
             return None
-        available = self.stock.unpublished
+        available = self.unpublished
         return Codes(self.campaign.id, self.needed, available, max(0, self.needed - available))
 
 
@@ -117,8 +116,9 @@ async def purpose_of(storage: Storage, distribution: Distribution) -> Purpose:
             return Purpose(None if campaign.active and tier.active else RESULT_INACTIVE)
         if action.get("type") == "publish_unique_code":
             campaign = await storage.get_campaign(distribution.project_id, action["campaign_id"])
-            stock = await storage.code_stock(distribution.project_id, campaign.id)
-            return Purpose(campaign=campaign, stock=stock, holders=set(stock.holders))
+            counts = await storage.code_counts(distribution.project_id, campaign.id)
+            holders = await storage.campaign_holders(distribution.project_id, campaign.id)
+            return Purpose(campaign=campaign, unpublished=counts.remaining, holders=set(holders))
     except NotFound as gone:
         if action.get("type") == "notify_promotion":
             return Purpose(RESULT_INACTIVE)

@@ -9,7 +9,6 @@ __all__ = [
     "CAMPAIGN_TYPES",
     "CODE_CAMPAIGN_TYPES",
     "Campaign",
-    "CodeStock",
     "CustomerStanding",
     "EarningRule",
     "LoyaltyTransaction",
@@ -51,14 +50,6 @@ class Campaign:
     @property
     def has_codes(self) -> bool:
         return self.campaign_type in CODE_CAMPAIGN_TYPES
-
-
-@dataclass(frozen=True, slots=True)
-class CodeStock:
-    """A campaign's codes as they stand: how many can still be published, and who holds one."""
-
-    unpublished: int
-    holders: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

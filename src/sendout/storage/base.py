@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sendout.promotions.records import (
     Campaign,
     CodeCounts,
-    CodeStock,
     CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
@@ -427,9 +426,8 @@ class Storage(Protocol):
         """One page of publications with their customer and campaign, filtered and ordered, and
         the total."""
 
-    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
-        """The campaign's unpublished active codes and the customers holding one of its codes
-        (one snapshot)."""
+    async def campaign_holders(self, project_id: str, campaign_id: str) -> frozenset[str]:
+        """The customers holding a publication of the campaign."""
 
     async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
         """How many codes the campaign has, how many are published, how many can still be."""

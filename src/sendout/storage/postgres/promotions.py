@@ -10,7 +10,6 @@ from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
     CodeCounts,
-    CodeStock,
     CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
@@ -121,21 +120,15 @@ class PostgresPromotions(PostgresConnection):
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
         return await self._read(list_publications, project_id, page, where)
 
-    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
-        async def run(conn: Conn) -> CodeStock:
-            unpublished = await conn.fetchval(
-                "SELECT COUNT(*) FROM vouchers WHERE project_id = $1 AND campaign_id = $2"
-                " AND holder_id IS NULL AND active",
-                project_id,
-                campaign_id,
-            )
+    async def campaign_holders(self, project_id: str, campaign_id: str) -> frozenset[str]:
+        async def run(conn: Conn) -> frozenset[str]:
             holders = await conn.fetch(
                 "SELECT DISTINCT customer_id FROM publications WHERE project_id = $1"
                 " AND campaign_id = $2",
                 project_id,
                 campaign_id,
             )
-            return CodeStock(int(unpublished), frozenset(r[0] for r in holders))
+            return frozenset(r[0] for r in holders)
 
         return await self._read(run)
 

@@ -11,7 +11,6 @@ from sendout.errors import Conflict
 from sendout.promotions.records import (
     Campaign,
     CodeCounts,
-    CodeStock,
     CustomerStanding,
     EarningRule,
     LoyaltyTransaction,
@@ -117,19 +116,14 @@ class SqlitePromotions(SqliteConnection):
     ) -> tuple[list[tuple[Publication, Customer, Campaign]], int]:
         return await self._read(list_publications, project_id, page, where)
 
-    async def code_stock(self, project_id: str, campaign_id: str) -> CodeStock:
-        def run(conn: Conn) -> CodeStock:
-            unpublished = conn.execute(
-                "SELECT COUNT(*) FROM vouchers WHERE project_id = ? AND campaign_id = ?"
-                " AND holder_id IS NULL AND active = 1",
-                (project_id, campaign_id),
-            ).fetchone()[0]
+    async def campaign_holders(self, project_id: str, campaign_id: str) -> frozenset[str]:
+        def run(conn: Conn) -> frozenset[str]:
             holders = conn.execute(
                 "SELECT DISTINCT customer_id FROM publications WHERE project_id = ?"
                 " AND campaign_id = ?",
                 (project_id, campaign_id),
             )
-            return CodeStock(int(unpublished), frozenset(r[0] for r in holders))
+            return frozenset(r[0] for r in holders)
 
         return await self._read(run)
 
