@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 # The receiver kit (receiver/) is tested in its own virtualenv, without the server in it.
 RECEIVER_VENV  ?= receiver/.venv
 RECEIVER_BIN   := $(RECEIVER_VENV)/bin
@@ -48,8 +49,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python bench/ingest_delivery.py
+## Install the bench extra (matplotlib), then measure issue #14's targets: a table and bench/targets.png
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/targets.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]' -e ./receiver
+	touch $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
