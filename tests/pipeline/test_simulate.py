@@ -22,6 +22,19 @@ def at(hours: float) -> str:
     return isoformat(from_ms(to_ms(parse_iso(NOW)) + int(hours * 3_600_000)))
 
 
+async def test_history_keeps_the_stored_order_of_events_within_one_millisecond(
+    store: Storage,
+) -> None:
+    """Ids are random: events of one millisecond replay as stored, never by id."""
+    ids = ["event_z", "event_a", "event_m", "event_b"]
+    for n, event_id in enumerate(ids):
+        await track(store, command(event_id, f"c{n % 2}", at(1)))
+
+    history = await store.history("proj_1", "sign_up", at(0), at(2), 10)
+
+    assert [e.id for e in history.events] == ids
+
+
 async def test_history_is_the_range_of_one_name_oldest_first_with_customers_as_now(
     store: Storage,
 ) -> None:

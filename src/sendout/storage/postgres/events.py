@@ -99,7 +99,7 @@ class PostgresEvents(PostgresConnection):
 
         async def run(conn: Conn) -> History:
             found = await conn.fetch(
-                f"SELECT * FROM events WHERE {where} ORDER BY created_at, id LIMIT $5",
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at, seq LIMIT $5",
                 *params,
                 limit,
             )

@@ -97,7 +97,7 @@ class SqliteEvents(SqliteConnection):
 
         def run(conn: Conn) -> History:
             found = conn.execute(
-                f"SELECT * FROM events WHERE {where} ORDER BY created_at, id LIMIT ?",
+                f"SELECT * FROM events WHERE {where} ORDER BY created_at, rowid LIMIT ?",
                 (*params, limit),
             )
             events = tuple(rows.event(r) for r in found)

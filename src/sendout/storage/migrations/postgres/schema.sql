@@ -55,7 +55,8 @@ CREATE TABLE events (
     referral    text COLLATE "C",
     loyalty     text COLLATE "C",
     request_id  text COLLATE "C" NOT NULL,
-    created_at  text COLLATE "C" NOT NULL
+    created_at  text COLLATE "C" NOT NULL,
+    seq         bigserial
 );
 CREATE INDEX events_created ON events (project_id, created_at);
 CREATE INDEX events_customer ON events (project_id, customer_id, created_at);
