@@ -31,8 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from ingest_delivery import (
     percentile,
     rig,
     wait_delivered,
+    warm_up,
 )
 from loadgen import Target
 
@@ -277,12 +277,12 @@ def report(runs: list[RunFigures], context: str) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     table.add_column("target", justify="right")
     table.add_column("")
+    median_run = _median_run(runs)
     for row in ROWS:
         values = [row.value(run) for run in runs]
         value = sum(values) if row.label.endswith("(sum)") else _median(values)
         verdict = ""
         if row.meets is not None:
-            median_run = _median_run(runs)
             passed = not math.isnan(value) and row.meets(value, median_run)
             verdict = "[green]PASS[/green]" if passed else "[red]MISS[/red]"
         each = " ".join(row.fmt.format(v) for v in values)
@@ -353,23 +353,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-@contextmanager
-def _signals() -> Iterator[None]:
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-
-
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     context = f"{code_under_test()}; load average before start {load_average()}"
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     try:
-        with ExitStack() as stack:
-            stack.enter_context(_signals())
-            bench = stack.enter_context(rig(options))
-            closed(bench, bench.events_target, options.warmup)
-            wait_delivered(bench, options.warmup)
+        with rig(options) as bench:
+            warm_up(bench)
             runs = [one_run(bench, n, options.repeat) for n in range(options.repeat)]
         if options.postgres:
             postgres_figures(options)
