@@ -26,6 +26,7 @@ __all__ = [
     "Page",
     "Project",
     "PropertyDef",
+    "QueueCounts",
 ]
 
 JSON = dict[str, Any]
@@ -238,6 +239,17 @@ class Delivery:
     created_at: str
     delivered_at: str | None
     attempts: tuple[Attempt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """One distribution's outbox at a glance: what waits, since when, what failed lately."""
+
+    distribution_id: str
+    pending: int  # waiting for a first or a next attempt (in flight ones too)
+    due: int  # pending and due now
+    oldest_due_ms: int | None  # the earliest next attempt among the pending ones
+    failed: int  # failed for good (retries exhausted) at or after the time asked about
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
-"""The reads the dashboard adds, on every backend: deliveries and events by time, the request a
-delivery posts, counts per minute and hour, the oldest pending delivery."""
+"""The reads the dashboard and `sendout status` add, on every backend: deliveries and events by
+time, the request a delivery posts, counts per minute and hour, the oldest pending delivery, the
+queue of each distribution."""
 
 from __future__ import annotations
 
 import pytest
 
 from sendout.errors import NotFound
-from sendout.records import Outcome, Page
+from sendout.records import Outcome, Page, QueueCounts
 from sendout.storage.base import DeliveryFilter, Storage
 from support.storage import NOW, NOW_MS, command, enqueue
 
@@ -83,3 +84,18 @@ async def test_the_oldest_pending_delivery_is_the_one_due_first(store: Storage) 
     left = await store.oldest_pending("proj_1")
     assert left is not None and left.id != claimed.id
     assert await store.oldest_pending("proj_other") is None
+
+
+async def test_queue_counts_are_pending_due_oldest_and_failed_lately(store: Storage) -> None:
+    assert await store.queue_counts("proj_1", NOW_MS, NOW_MS) == []
+    for i in range(3):
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
+    [claimed] = await store.claim_due(NOW_MS + 10**9, 1, 30_000, retries=False)
+    gave_up = Outcome(claimed.id, "distr_1", 0, NOW_MS + 5, 500, 1.0, None, None, False, None)
+    await store.record_outcomes([gave_up], pause_after=12, now=NOW)
+
+    due_now = await store.queue_counts("proj_1", NOW_MS, NOW_MS + 5)
+    assert due_now == [QueueCounts("distr_1", pending=2, due=2, oldest_due_ms=NOW_MS, failed=1)]
+    earlier = await store.queue_counts("proj_1", NOW_MS - 1, NOW_MS + 6)
+    assert earlier == [QueueCounts("distr_1", pending=2, due=0, oldest_due_ms=NOW_MS, failed=0)]
+    assert await store.queue_counts("proj_other", NOW_MS, 0) == []

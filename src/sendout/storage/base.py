@@ -39,6 +39,7 @@ from sendout.records import (
     Page,
     Project,
     PropertyDef,
+    QueueCounts,
 )
 
 __all__ = [
@@ -369,6 +370,12 @@ class Storage(Protocol):
 
     async def oldest_pending(self, project_id: str) -> Delivery | None:
         """The project's pending delivery due the earliest (paused ones too), if any."""
+
+    async def queue_counts(
+        self, project_id: str, now_ms: int, failed_since_ms: int
+    ) -> list[QueueCounts]:
+        """Per distribution with pending deliveries or deliveries failed for good at or after
+        ``failed_since_ms``: those counts and the earliest next attempt, by distribution id."""
 
     # --- promotions: campaigns, codes, publications, tiers, loyalty, referral (issue 3) -------
     async def create_campaign(

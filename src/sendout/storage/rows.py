@@ -24,6 +24,7 @@ from sendout.records import (
     Outcome,
     Project,
     PropertyDef,
+    QueueCounts,
 )
 from sendout.storage.sealing import Sealer
 
@@ -53,6 +54,7 @@ __all__ = [
     "project",
     "project_values",
     "properties_json",
+    "queue_counts",
     "resealed",
     "signing_keys",
     "to_json",
@@ -350,6 +352,17 @@ def distributions_with_states(found: Sequence[Row], states: Iterable[Row]) -> li
 def delivery_request(row: Row) -> DeliveryRequest:
     return DeliveryRequest(
         url=row["url"], headers=from_json(row["headers"]), body=bytes(row["body"])
+    )
+
+
+def queue_counts(row: Row) -> QueueCounts:
+    oldest = row["oldest_due_ms"]
+    return QueueCounts(
+        distribution_id=row["distribution_id"],
+        pending=int(row["pending"]),
+        due=int(row["due"]),
+        oldest_due_ms=None if oldest is None else int(oldest),
+        failed=int(row["failed"]),
     )
 
 

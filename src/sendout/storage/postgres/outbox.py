@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, DeliveryRequest, Outcome, Page
+from sendout.records import (
+    ClaimedDelivery,
+    Delivery,
+    DeliveryCopy,
+    DeliveryRequest,
+    Outcome,
+    Page,
+    QueueCounts,
+)
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.postgres.connection import PostgresConnection
@@ -172,6 +180,28 @@ class PostgresOutbox(PostgresConnection):
                 project_id,
             )
             return (await _with_attempts(conn, found))[0] if found else None
+
+        return await self._read(run)
+
+    async def queue_counts(
+        self, project_id: str, now_ms: int, failed_since_ms: int
+    ) -> list[QueueCounts]:
+        async def run(conn: Conn) -> list[QueueCounts]:
+            found = await conn.fetch(
+                "SELECT distribution_id, SUM(pending) AS pending, SUM(due) AS due, "
+                "MIN(next_at) AS oldest_due_ms, SUM(failed) AS failed FROM ( "
+                "SELECT distribution_id, 1 AS pending, CASE WHEN next_attempt_at <= $2 THEN 1 ELSE 0 END AS due, "
+                "next_attempt_at AS next_at, 0 AS failed FROM deliveries "
+                "WHERE status = 'pending' AND project_id = $1 "
+                "UNION ALL "
+                "SELECT distribution_id, 0, 0, NULL, 1 FROM deliveries "
+                "WHERE status = 'failed' AND next_attempt_at >= $3 AND project_id = $1 "
+                ") AS queue GROUP BY distribution_id ORDER BY distribution_id",
+                project_id,
+                now_ms,
+                failed_since_ms,
+            )
+            return [rows.queue_counts(r) for r in found]
 
         return await self._read(run)
 

@@ -10,7 +10,15 @@ from typing import Any
 from sendout.delivery.signer import SigningKeys
 from sendout.errors import NotFound
 from sendout.outbox.pause import health_changes, pause_reason
-from sendout.records import ClaimedDelivery, Delivery, DeliveryCopy, DeliveryRequest, Outcome, Page
+from sendout.records import (
+    ClaimedDelivery,
+    Delivery,
+    DeliveryCopy,
+    DeliveryRequest,
+    Outcome,
+    Page,
+    QueueCounts,
+)
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
 from sendout.storage.sealing import Sealer
@@ -177,6 +185,26 @@ class SqliteOutbox(SqliteConnection):
                 (project_id,),
             ).fetchall()
             return _with_attempts(conn, found)[0] if found else None
+
+        return await self._read(run)
+
+    async def queue_counts(
+        self, project_id: str, now_ms: int, failed_since_ms: int
+    ) -> list[QueueCounts]:
+        def run(conn: Conn) -> list[QueueCounts]:
+            found = conn.execute(
+                "SELECT distribution_id, SUM(pending) AS pending, SUM(due) AS due, "
+                "MIN(next_at) AS oldest_due_ms, SUM(failed) AS failed FROM ( "
+                "SELECT distribution_id, 1 AS pending, CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END AS due, "
+                "next_attempt_at AS next_at, 0 AS failed FROM deliveries "
+                "WHERE status = 'pending' AND project_id = ? "
+                "UNION ALL "
+                "SELECT distribution_id, 0, 0, NULL, 1 FROM deliveries "
+                "WHERE status = 'failed' AND next_attempt_at >= ? AND project_id = ? "
+                ") AS queue GROUP BY distribution_id ORDER BY distribution_id",
+                (now_ms, project_id, failed_since_ms, project_id),
+            )
+            return [rows.queue_counts(r) for r in found]
 
         return await self._read(run)
 

@@ -326,3 +326,7 @@ CREATE TABLE async_actions (
 );
 CREATE INDEX async_actions_project ON async_actions (project_id, created_at);
 CREATE INDEX async_actions_open ON async_actions (status, lease_until_ms) WHERE status IN ('ENQUEUED', 'IN_PROGRESS');
+
+-- 0015_failed_deliveries
+
+CREATE INDEX deliveries_failed ON deliveries (next_attempt_at) WHERE status = 'failed';
