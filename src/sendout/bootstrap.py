@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import structlog
 
 from sendout import ids, metrics, voucherify_secret
@@ -26,9 +30,11 @@ from sendout.token_digest import token_digest
 __all__ = [
     "Credentials",
     "address_policy",
+    "cannot_open",
     "ensure_credentials",
     "make_storage",
     "make_worker",
+    "migrate_storage",
     "open_storage",
 ]
 
@@ -51,9 +57,20 @@ class Credentials:
     generated: list[str] = field(default_factory=list)
 
 
-def make_storage(settings: Settings) -> Storage:
+# What opening a store raises when it is not there: refused, no such database, not a database.
+_UNREACHABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.DatabaseError)
+
+
+def make_storage(settings: Settings, *, existing: bool = False) -> Storage:
+    """The backend of ``SENDOUT_DATABASE_URL`` (``existing``: a SQLite file must be there
+    already, so that a mistyped path is refused instead of becoming a new empty instance)."""
     path = sqlite_path(settings.database_url)
     sealer = Sealer(settings.sealing_key)
+    if path is not None and existing and not Path(path).is_file():
+        raise SettingsError(
+            f"SENDOUT_DATABASE_URL: no database at {path} (`sendout serve` or `sendout migrate`"
+            " creates one; check the path)"
+        )
     if path is None:
         return PostgresStorage(
             settings.database_url, pool_size=settings.db_pool_size, sealer=sealer
@@ -61,18 +78,47 @@ def make_storage(settings: Settings) -> Storage:
     return SqliteStorage(path, sealer=sealer)
 
 
-async def open_storage(settings: Settings, *, announce: bool = True) -> Storage:
+async def open_storage(
+    settings: Settings, *, announce: bool = True, existing: bool = False
+) -> Storage:
     """Open the store, bring its schema up to date and seal secrets stored in the clear
-    (``announce``: log whether secrets are encrypted; once per start)."""
-    storage = make_storage(settings)
-    await storage.open()
+    (``announce``: log whether secrets are encrypted; once per start). A store that cannot be
+    opened is a :class:`SettingsError` saying why, in one line."""
+    storage = make_storage(settings, existing=existing)
     try:
-        await storage.migrate()
-        await _seal_secrets(storage, settings, announce)
-    except BaseException:
-        await storage.close()
-        raise
+        await storage.open()
+        try:
+            await storage.migrate()
+            await _seal_secrets(storage, settings, announce)
+        except BaseException:
+            await storage.close()
+            raise
+    except _UNREACHABLE as exc:
+        raise SettingsError(cannot_open(settings.database_url, exc)) from None
     return storage
+
+
+async def migrate_storage(settings: Settings) -> list[str]:
+    """Create or upgrade the store's schema (a SQLite file is created when there is none);
+    the names of the migrations applied."""
+    storage = make_storage(settings)
+    try:
+        await storage.open()
+        return await storage.migrate()
+    except _UNREACHABLE as exc:
+        raise SettingsError(cannot_open(settings.database_url, exc)) from None
+    finally:
+        await storage.close()
+
+
+def cannot_open(database_url: str, exc: BaseException) -> str:
+    """The one line saying why the store at ``database_url`` (password hidden) cannot open."""
+    parts = urlsplit(database_url)
+    if parts.password:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+    reason = str(exc).strip() or type(exc).__name__
+    return f"SENDOUT_DATABASE_URL: cannot open {urlunsplit(parts)}: {reason}"
 
 
 async def _seal_secrets(storage: Storage, settings: Settings, announce: bool) -> None:

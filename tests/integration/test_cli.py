@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
+from support.cli import sendout
 from support.server import ServerProcess, free_port
-
-
-def sendout(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SENDOUT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "sendout", *args],
-        env={**base, "COLUMNS": "200", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_migrate_is_idempotent(database_url: str) -> None:
@@ -36,17 +22,18 @@ def test_migrate_is_idempotent(database_url: str) -> None:
 
 def test_generated_tokens_are_shown_once_then_only_ids_and_secrets(database_url: str) -> None:
     env = {"SENDOUT_DATABASE_URL": database_url}
+    assert sendout("migrate", env=env).returncode == 0
     first = sendout("credentials", env=env)
     second = sendout("credentials", env=env)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    token = _value(first.stderr, "X-App-Token")
-    management_token = _value(first.stderr, "X-Management-Token")
+    token = _value(first.stdout, "X-App-Token")
+    management_token = _value(first.stdout, "X-Management-Token")
     assert len(token) >= 32 and len(management_token) >= 32
     for name in ("X-App-Id", "X-Management-Id", "webhook secret", "Voucherify secret"):
-        assert _value(first.stderr, name) == _value(second.stderr, name)
-    assert token not in second.stderr and management_token not in second.stderr
-    assert "stored as a hash" in _value(second.stderr, "X-App-Token")
-    assert "stored as a hash" in _value(second.stderr, "X-Management-Token")
+        assert _value(first.stdout, name) == _value(second.stdout, name)
+    assert token not in second.stdout and management_token not in second.stdout
+    assert "stored as a hash" in _value(second.stdout, "X-App-Token")
+    assert "stored as a hash" in _value(second.stdout, "X-Management-Token")
 
 
 def test_bad_settings_are_refused_with_the_reason(tmp_path: Path) -> None:
@@ -74,6 +61,7 @@ def test_secrets_sealed_with_a_key_need_that_key(database_url: str) -> None:
     another key, stops with exit 2 and one line, for serve as for the other commands."""
     key = base64.b64encode(bytes(range(32))).decode()
     sealed = {"SENDOUT_DATABASE_URL": database_url, "SENDOUT_SECRET_KEY": key}
+    assert sendout("migrate", env=sealed).returncode == 0
     shown = sendout("credentials", env=sealed)
     assert shown.returncode == 0, shown.stderr
     other_key = base64.b64encode(bytes(32)).decode()
@@ -87,7 +75,7 @@ def test_secrets_sealed_with_a_key_need_that_key(database_url: str) -> None:
             assert reason in result.stderr and "Traceback" not in result.stderr
             assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     again = sendout("credentials", env=sealed)
-    assert _value(again.stderr, "webhook secret") == _value(shown.stderr, "webhook secret")
+    assert _value(again.stdout, "webhook secret") == _value(shown.stdout, "webhook secret")
 
 
 def test_first_start_generates_keys_that_survive_a_restart(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from test_cli import sendout
 
 from conftest import unique
+from support.cli import sendout
 from support.promotions import coupons, ok
 from support.server import ServerProcess
 
