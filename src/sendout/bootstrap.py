@@ -247,7 +247,7 @@ def make_worker(
     storage: Storage,
     settings: Settings,
     clock: Clock,
-    observe: Callable[[str, float], None] = metrics.record_attempt,
+    observe: Callable[[str, str, float], None] = metrics.record_attempt,
 ) -> tuple[Worker, Sender]:
     sender = new_sender(
         settings.worker_concurrency, settings.delivery_timeout, address_policy(settings)

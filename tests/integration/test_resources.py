@@ -210,17 +210,20 @@ def test_prometheus_metrics(
 ) -> None:
     schema = make_schema()
     path = "/" + unique("metrics")
-    make_distribution(schema["name"], receiver.url(path))
+    distribution = make_distribution(schema["name"], receiver.url(path))
     api.post("/v1/events", json={"event": schema["name"], "customer": {"source_id": unique("c")}})
     receiver.wait_for(path, 1)
     import time
 
+    delivered = (
+        f'sendout_delivery_attempts_total{{distribution="{distribution["id"]}",result="delivered"}}'
+    )
     for _ in range(100):
         text = httpx.get(server.base_url + "/metrics").text
-        if 'sendout_delivery_attempts_total{result="delivered"}' in text:
+        if delivered in text:
             break
         time.sleep(0.05)
     assert "sendout_events_tracked_total" in text
     assert "sendout_webhooks_enqueued_total" in text
-    assert 'sendout_delivery_attempts_total{result="delivered"}' in text
-    assert "sendout_delivery_attempt_seconds_bucket" in text
+    assert delivered + " 1.0" in text
+    assert f'sendout_delivery_attempt_seconds_bucket{{distribution="{distribution["id"]}"' in text

@@ -104,6 +104,7 @@ OWN = {
     "/management/v1/projects/{}/voucherify-secret/stage": {"POST"},
     "/management/v1/projects/{}/voucherify-secret/switch": {"POST"},
     "/health": {"GET"},
+    "/ready": {"GET"},
     "/metrics": {"GET"},
 }
 

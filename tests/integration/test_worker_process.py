@@ -54,7 +54,7 @@ def test_the_child_is_woken_at_once_and_its_attempts_are_the_parents_metrics(
         assert server.process is not None
         [child] = children(server.process.pid)
         path = "/" + unique("woken")
-        name, _ = distribution_to(server, receiver.url(path))
+        name, distribution = distribution_to(server, receiver.url(path))
         began = time.monotonic()
         for _ in range(3):
             track_one(server, name)
@@ -63,7 +63,8 @@ def test_the_child_is_woken_at_once_and_its_attempts_are_the_parents_metrics(
 
         def counted() -> bool:
             text = httpx.get(server.base_url + "/metrics").text
-            return 'sendout_delivery_attempts_total{result="delivered"} 3.0' in text
+            labels = f'distribution="{distribution}",result="delivered"'
+            return f"sendout_delivery_attempts_total{{{labels}}} 3.0" in text
 
         wait_until(counted)
     finally:

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from starlette.responses import Response
 
-from sendout import __version__, metrics
+from sendout import __version__
 from sendout.api.context import AppContext, ManagementKey
 from sendout.api.direct import DirectRoute
 from sendout.api.docs import install_docs
@@ -25,6 +24,7 @@ from sendout.api.routes import (
     event_schemas,
     events,
     events_bulk,
+    operations,
     projects,
     simulations,
     streams,
@@ -145,22 +145,10 @@ def create_app(
         simulations,
         streams,
         deliveries,
+        operations,
     ):
         app.include_router(module.router)
     install_promotion_routes(app)
     install_dashboard(app)
-
-    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
-    async def health() -> JsonResponse:
-        return JsonResponse({"status": "ok"})
-
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics of this process",
-        response_class=Response,
-    )
-    async def prometheus_metrics() -> Response:
-        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
 
     return app

@@ -13,6 +13,7 @@ from sendout.pipeline.track import Ingest
 from sendout.records import Project
 from sendout.settings import Settings
 from sendout.storage.base import Storage
+from sendout.store_metrics import StoreGauges
 
 __all__ = ["AppContext", "ManagementKey", "context_of"]
 
@@ -34,6 +35,7 @@ class AppContext:
     # app_id -> (project, expires at monotonic seconds); a short cache in front of the store.
     project_cache: dict[str, tuple[Project, float]] = field(default_factory=dict)
     rate_limits: TokenBuckets | None = None
+    store_gauges: StoreGauges = field(default_factory=StoreGauges)
 
 
 def context_of(request: Request) -> AppContext:

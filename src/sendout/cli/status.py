@@ -16,14 +16,14 @@ from rich.text import Text
 from sendout.bootstrap import open_storage
 from sendout.cli.app import AsJson, DatabaseUrl, ProjectId, app, load_settings, run
 from sendout.clock import SystemClock, from_ms, isoformat, to_ms
-from sendout.records import JSON, Distribution, Page, Project, QueueCounts
+from sendout.records import JSON, Distribution, Project, QueueCounts
 from sendout.settings import Settings, SettingsError
 from sendout.storage.base import Storage
+from sendout.storage.pages import every_distribution
 
 __all__ = ["report", "status"]
 
 _HOUR_MS = 3_600_000
-_PAGE = 100
 
 
 @app.command()
@@ -45,7 +45,7 @@ async def _read(settings: Settings, project_id: str | None, now: datetime) -> JS
     storage = await open_storage(settings, announce=False, existing=True)
     try:
         project = await chosen_project(storage, project_id)
-        distributions = await _all_distributions(storage, project.id)
+        distributions = await every_distribution(storage, project.id)
         now_ms = to_ms(now)
         queues = await storage.queue_counts(project.id, now_ms, now_ms - _HOUR_MS)
     finally:
@@ -61,17 +61,6 @@ async def chosen_project(storage: Storage, project_id: str | None) -> Project:
     if project is None:
         raise SettingsError("no project yet: start `sendout serve` once first")
     return project
-
-
-async def _all_distributions(storage: Storage, project_id: str) -> list[Distribution]:
-    found: list[Distribution] = []
-    while True:
-        page, total = await storage.list_distributions(
-            project_id, Page(_PAGE, 1 + len(found) // _PAGE)
-        )
-        found.extend(page)
-        if not page or len(found) >= total:
-            return found
 
 
 def report(

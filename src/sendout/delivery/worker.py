@@ -127,7 +127,7 @@ class Worker:
         limits: WorkerLimits,
         *,
         unit: Callable[[], float] = random.random,
-        observe: Callable[[str, float], None] = metrics.record_attempt,
+        observe: Callable[[str, str, float], None] = metrics.record_attempt,
     ) -> None:
         self._storage = storage
         self._sender = sender
@@ -135,7 +135,7 @@ class Worker:
         self._clock = clock
         self._limits = limits
         self._unit = unit
-        self._observe = observe  # each attempt's result label and seconds, for the metrics
+        self._observe = observe  # each attempt's distribution, result label and seconds
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._retries_inflight = 0
@@ -238,7 +238,7 @@ class Worker:
         now = self._clock.now()
         result = await self._sender.attempt(delivery, int(now.timestamp()))
         outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
-        self._observe(_result_label(outcome), result.latency_ms / 1000)
+        self._observe(delivery.distribution_id, _result_label(outcome), result.latency_ms / 1000)
         _log_attempt(delivery, outcome)
         self._outcomes.append(outcome)
         self._outcome_ready.set()

@@ -142,8 +142,8 @@ class WorkerProcess:
         self._report_buffer += chunk
         *lines, self._report_buffer = self._report_buffer.split(b"\n")
         for line in lines:
-            for result, seconds in orjson.loads(line):
-                metrics.record_attempt(result, seconds)
+            for distribution_id, result, seconds in orjson.loads(line):
+                metrics.record_attempt(distribution_id, result, seconds)
 
     def _close_wake(self) -> None:
         if self._wake_w is not None:
@@ -166,7 +166,7 @@ class ChildEnds:
     def __init__(self, wake_fd: int, report_fd: int) -> None:
         self._wake_fd = wake_fd
         self._report_fd = report_fd
-        self._pending: list[tuple[str, float]] = []
+        self._pending: list[tuple[str, str, float]] = []
 
     def listen(self, wake: Callable[[], None], parent_gone: Callable[[], None]) -> None:
         """Call ``wake`` for each wake-up, ``parent_gone`` at end of file."""
@@ -186,9 +186,9 @@ class ChildEnds:
 
         loop.add_reader(self._wake_fd, readable)
 
-    def observe(self, result: str, seconds: float) -> None:
+    def observe(self, distribution_id: str, result: str, seconds: float) -> None:
         """Record one attempt (it reaches the parent with the next report)."""
-        self._pending.append((result, round(seconds, 6)))
+        self._pending.append((distribution_id, result, round(seconds, 6)))
 
     async def report(self, stop: asyncio.Event) -> None:
         """Send what was observed, every quarter second and once more at the end."""

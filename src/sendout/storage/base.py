@@ -121,6 +121,9 @@ class Storage(Protocol):
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""
 
+    async def pending_migrations(self) -> list[str]:
+        """The names of the migrations this version has that the database lacks (a read)."""
+
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` when another process enqueues deliveries (PostgreSQL ``LISTEN``).
 

@@ -117,6 +117,11 @@ class PostgresConnection:
             )
             return plan.names
 
+    async def pending_migrations(self) -> list[str]:
+        async with self._conn() as conn:
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        return plan_migrations("postgres", done).names
+
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever a transaction enqueues deliveries (``LISTEN sendout_outbox``).
 

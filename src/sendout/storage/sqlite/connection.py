@@ -91,6 +91,13 @@ class SqliteConnection:
 
         return await self._writer.call(run, transaction=False)
 
+    async def pending_migrations(self) -> list[str]:
+        def run(conn: Conn) -> list[str]:
+            done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+            return plan_migrations("sqlite", done).names
+
+        return await self._read(run)
+
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Nothing to listen to: the API wakes the worker of its own process after a commit."""
 
