@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
@@ -20,7 +19,7 @@ from sendout.errors import Conflict
 from sendout.outbox.retry import RetryPolicy
 from sendout.projects import new_project
 from sendout.records import Project
-from sendout.settings import Settings, SettingsError, sqlite_path
+from sendout.settings import Settings, SettingsError, shown_url, sqlite_path
 from sendout.storage.base import Storage
 from sendout.storage.postgres import PostgresStorage
 from sendout.storage.sealing import Sealer, SealError
@@ -113,12 +112,8 @@ async def migrate_storage(settings: Settings) -> list[str]:
 
 def cannot_open(database_url: str, exc: BaseException) -> str:
     """The one line saying why the store at ``database_url`` (password hidden) cannot open."""
-    parts = urlsplit(database_url)
-    if parts.password:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
     reason = str(exc).strip() or type(exc).__name__
-    return f"SENDOUT_DATABASE_URL: cannot open {urlunsplit(parts)}: {reason}"
+    return f"SENDOUT_DATABASE_URL: cannot open {shown_url(database_url)}: {reason}"
 
 
 async def _seal_secrets(storage: Storage, settings: Settings, announce: bool) -> None:

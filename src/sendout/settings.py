@@ -6,13 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sendout.delivery.addresses import IPNetwork, parse_networks
 from sendout.delivery.signer import standard_secret_problem, voucherify_secret_problem
 from sendout.outbox.retry import VOUCHERIFY_SCHEDULE, parse_schedule
 from sendout.storage.sealing import parse_key
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError", "sqlite_path"]
+__all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError", "shown_url", "sqlite_path"]
 
 DEFAULT_DATABASE_URL = "sqlite:///data/sendout.db"
 
@@ -176,6 +177,15 @@ def _parse(name: str, raw: str) -> Any:
     if name in _FLOATS:
         return _number(env_name, raw, float, _FLOATS[name])
     return raw
+
+
+def shown_url(database_url: str) -> str:
+    """The URL with its password replaced by ``***``: how logs and messages show it."""
+    parts = urlsplit(database_url)
+    if not parts.password:
+        return database_url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def sqlite_path(database_url: str) -> str | None:

@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from conftest import unique
 from support.receiver import Receiver
@@ -75,3 +76,22 @@ def test_an_operator_reads_each_attempt_and_where_to_look(
     assert len(lines_of(server, "delivery.retry_scheduled", distribution_id=failing)) == 3
     for line in json_lines(server):
         datetime.fromisoformat(line["timestamp"])
+
+
+def test_the_start_line_never_shows_the_database_password(
+    backend: str, database_url: str, tmp_path: Path
+) -> None:
+    shown_as = database_url
+    if backend == "postgres":  # trust auth here: the password is ignored, and must not be logged
+        parts = urlsplit(database_url)
+        user = parts.username or "postgres"
+        database_url = urlunsplit(
+            parts._replace(netloc=f"{user}:pw-s3cret@{parts.hostname}:{parts.port}")
+        )
+        shown_as = database_url.replace("pw-s3cret", "***")
+    server = ServerProcess(tmp_path, database_url=database_url)
+    server.start("--log-format", "json")
+    server.stop()
+    [started] = lines_of(server, "sendout.started")
+    assert started["database"] == shown_as
+    assert "pw-s3cret" not in server.log_text()

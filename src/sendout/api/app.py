@@ -37,7 +37,7 @@ from sendout.console import NEW_CREDENTIALS, print_credentials
 from sendout.dashboard import install_dashboard
 from sendout.delivery.worker_process import WorkerProcess
 from sendout.pipeline.track import Ingest
-from sendout.settings import Settings
+from sendout.settings import Settings, shown_url
 
 __all__ = ["create_app"]
 
@@ -101,7 +101,7 @@ def create_app(
             api=base,
             dashboard=f"{base}/dashboard",
             docs=f"{base}/docs",
-            database=settings.database_url,
+            database=shown_url(settings.database_url),
             worker=settings.worker_mode if run_worker else "none",
         )
         try:
