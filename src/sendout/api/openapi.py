@@ -21,15 +21,20 @@ _REF = "#/components/schemas/{model}"
 
 
 def body_doc(
-    model: type[BaseModel], description: str | None = None, *, max_items: int | None = None
+    model: type[BaseModel],
+    description: str | None = None,
+    *,
+    max_items: int | None = None,
+    optional: bool = False,
 ) -> dict[str, Any]:
     """``openapi_extra`` documenting a JSON request body of ``model`` (with ``max_items``: an
-    array of 1 to ``max_items`` of them)."""
+    array of 1 to ``max_items`` of them; ``optional``: an empty body means every default)."""
     _MODELS[model.__name__] = model
     schema: dict[str, Any] = {"$ref": _REF.format(model=model.__name__)}
     if max_items is not None:
         schema = {"type": "array", "items": schema, "minItems": 1, "maxItems": max_items}
-    body: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    content = {"application/json": {"schema": schema}}
+    body: dict[str, Any] = {"required": not optional, "content": content}
     if description:
         body["description"] = description
     return {"requestBody": body}
@@ -94,6 +99,49 @@ def _succeed(path: str, method: str, operation: dict[str, Any]) -> None:
         responses[str(status)] = answer
 
 
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    branches = schema.get("anyOf", [])
+    if {"type": "null"} in branches or schema.get("type") == "null":
+        return schema
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _null_is_absent(schema: dict[str, Any]) -> None:
+    """A body is read with its nulls dropped, at every depth (``strip_nulls``): an optional
+    key may be null, and a key holding null is never an unknown one."""
+    for child in _children(schema):
+        _null_is_absent(child)
+    required = set(schema.get("required", []))
+    properties = schema.get("properties", {})
+    for name, value in properties.items():
+        value = _ref_alone(value)
+        properties[name] = value if name in required else _or_null(value)
+    extra = schema.get("additionalProperties")
+    if extra is False:
+        schema["additionalProperties"] = {"type": "null"}
+    elif isinstance(extra, dict):
+        schema["additionalProperties"] = _or_null(extra)
+
+
+def _ref_alone(schema: dict[str, Any]) -> dict[str, Any]:
+    """A ``$ref`` with more rules beside it as ``allOf`` of both: generators skip siblings."""
+    if "$ref" not in schema or len(schema) == 1:
+        return schema
+    rules = {k: v for k, v in schema.items() if k != "$ref"}
+    return {"allOf": [{"$ref": schema["$ref"]}, rules]}
+
+
+def _children(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schemas inside ``schema``: of its properties, items and branches."""
+    found = list(schema.get("properties", {}).values())
+    for key in ("items", "additionalProperties", "not"):
+        if isinstance(schema.get(key), dict):
+            found.append(schema[key])
+    for key in ("anyOf", "oneOf", "allOf"):
+        found += schema.get(key, [])
+    return found
+
+
 def _plain_parameters(operation: dict[str, Any]) -> None:
     """A query parameter left out is ``None`` to the route, never a null sent: the schema of
     what can be sent is the non-null branch of FastAPI's ``anyOf``."""
@@ -145,6 +193,8 @@ def install_openapi(app: FastAPI) -> None:
             schema = model.model_json_schema(ref_template=_REF, by_alias=True)
             schemas.update(schema.pop("$defs", {}))
             schemas[name] = schema
+        for schema in schemas.values():
+            _null_is_absent(schema)
         schemas.update(COMPONENTS)
         schemas["Error"] = ERROR_SCHEMA
         spec["components"]["securitySchemes"] = SECURITY_SCHEMES

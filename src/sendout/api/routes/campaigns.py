@@ -264,7 +264,7 @@ async def disable_campaign(campaignId: str, request: Request, project: AppProjec
 @router.post(
     "/{campaignId}/vouchers",
     summary="Add codes: one at once (the voucher), more in the background (202, an async action)",
-    openapi_extra=body_doc(VouchersCreateIn),
+    openapi_extra=body_doc(VouchersCreateIn, optional=True),
     response_class=JsonResponse,
 )
 async def add_vouchers(
@@ -321,7 +321,7 @@ async def _enqueue_generation(
 @router.post(
     "/{campaignId}/vouchers/{code}",
     summary="Add one specific code to the campaign",
-    openapi_extra=body_doc(VouchersCreateIn),
+    openapi_extra=body_doc(VouchersCreateIn, optional=True),
     response_class=JsonResponse,
 )
 async def add_voucher(

@@ -24,9 +24,11 @@ from sendout.api.schemas import (
     ChannelIn,
     DistributionIn,
     DistributionPatchIn,
+    DraftPreviewIn,
     EventsCreateIn,
     PreviewIn,
     ReplayIn,
+    SavedPreviewIn,
     TriggerIn,
 )
 from sendout.api.views import distribution_view, preview_view
@@ -279,7 +281,7 @@ async def replay_distribution(
 @router.post(
     "/preview",
     summary="What a distribution (saved or not) would do for one event; nothing is written",
-    openapi_extra=body_doc(PreviewIn),
+    openapi_extra=body_doc(DraftPreviewIn),
     response_class=JsonResponse,
 )
 async def preview_distribution(request: Request, project: AppProject) -> JsonResponse:
@@ -292,7 +294,7 @@ async def preview_distribution(request: Request, project: AppProject) -> JsonRes
 @router.post(
     "/{distributionId}/preview",
     summary="What a saved distribution would do for one event; nothing is written",
-    openapi_extra=body_doc(PreviewIn),
+    openapi_extra=body_doc(SavedPreviewIn),
     response_class=JsonResponse,
 )
 async def preview_saved_distribution(
