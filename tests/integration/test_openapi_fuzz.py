@@ -5,6 +5,7 @@ without ``Allow``, input the document refuses taken, keys ignored)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ MAX_EXAMPLES = 10
 # The stream never ends on a distribution that exists, and a fuzzer's request would wait on it.
 EXCLUDED_PATHS = r"/stream$"
 SCHEMATHESIS = Path(sys.executable).parent / "st"
+TESTS = Path(__file__).parent.parent
+HOOKS = "support.fuzz_hooks"
 # Schema-valid input may still be refused with a 400 for what is stored: a campaign of another
 # type, a trigger event with no schema yet, an integer written 2.0 (Voucherify's refusals too);
 # no document can say so, so that check would fail on the server being right.
@@ -38,11 +41,12 @@ def schemathesis_run(server: ServerProcess, workdir: Path) -> subprocess.Complet
         # The server refuses NUL in any text, everywhere, before any schema (docs/api.md).
         "--generation-allow-x00=false",
         "--generation-database=none",
-        "--request-timeout=10",
+        "--request-timeout=30",
         *headers,
     ]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(TESTS)}
     return subprocess.run(
-        command, cwd=workdir, capture_output=True, text=True, timeout=MAX_SECONDS + 120
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=MAX_SECONDS + 120
     )
 
 
