@@ -1,7 +1,8 @@
 """The interactive docs work offline and can authenticate, on a real server of each backend:
 ``/docs`` and ``/redoc`` load only assets the server itself serves, and ``/openapi.json`` has
-the two key pairs as security schemes, each operation naming its own, and the error object on
-the refusals it can answer."""
+the two key pairs as security schemes, each operation naming its own, the error object on the
+refusals it can answer, a JSON schema for every success and the bounds and choices of query
+parameters; a 405 names the methods of its path in ``Allow``."""
 
 from __future__ import annotations
 
@@ -74,3 +75,62 @@ def test_the_keys_an_operation_names_are_the_keys_it_takes(
     assert httpx.get(server.base_url + "/v1/events", headers=dict(mgmt.headers)).status_code == 401
     wrong = httpx.get(server.base_url + "/management/v1/projects", headers=dict(api.headers))
     assert wrong.status_code == 401 and wrong.json()["code"] == 401
+
+
+def test_every_success_has_the_schema_of_what_it_answers(server: ServerProcess) -> None:
+    spec = httpx.get(server.base_url + "/openapi.json").json()
+    components = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            successes = {c: r for c, r in operation["responses"].items() if c.startswith("2")}
+            assert successes, where
+            for code, response in successes.items():
+                if code == "204":
+                    assert "content" not in response, where
+                    continue
+                [(media, content)] = response["content"].items()
+                if media != "application/json":
+                    assert media in ("text/plain", "text/event-stream"), where
+                    continue
+                ref = content["schema"]["$ref"]
+                assert ref.startswith("#/components/schemas/"), where
+                assert components[ref.rsplit("/", 1)[1]]["type"] in ("object", "array"), where
+
+
+def test_query_parameters_declare_the_bounds_and_choices_the_server_checks(
+    server: ServerProcess, api: httpx.Client
+) -> None:
+    spec = httpx.get(server.base_url + "/openapi.json").json()
+    deliveries = spec["paths"]["/v1/deliveries"]["get"]["parameters"]
+    schemas = {p["name"]: p["schema"] for p in deliveries}
+    assert schemas["status"]["enum"] == ["pending", "delivered", "failed", "canceled"]
+    assert (schemas["limit"]["minimum"], schemas["limit"]["maximum"]) == (1, 100)
+    assert (schemas["page"]["minimum"], schemas["page"]["maximum"]) == (1, 1000)
+    customers = spec["paths"]["/v1/customers"]["get"]["parameters"]
+    assert next(p for p in customers if p["name"] == "page")["schema"]["maximum"] == 99
+    # and the server refuses what the document excludes
+    assert api.get("/v1/deliveries", params={"status": "lost"}).status_code == 400
+    assert api.get("/v1/deliveries", params={"limit": 101}).status_code == 400
+    assert api.get("/v1/customers", params={"page": 100}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", "/v1/customers/cust_x", "DELETE, GET, PUT"),
+        ("TRACE", "/v1/customers", "GET, POST"),
+        ("DELETE", "/v1/events", "GET, POST"),
+        ("OPTIONS", "/v1/distributions/preview", "POST"),
+        ("PUT", "/health", "GET"),
+    ],
+)
+def test_a_method_not_allowed_names_the_methods_of_its_path(
+    api: httpx.Client, method: str, path: str, allowed: str
+) -> None:
+    answer = api.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+    body = answer.json()
+    assert (body["code"], body["key"]) == (405, "method_not_allowed")
+    assert body["request_id"] == answer.headers["x-request-id"]

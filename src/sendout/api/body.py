@@ -17,6 +17,7 @@ from sendout.jsonutil import strip_nulls
 
 __all__ = [
     "MAX_METADATA_BYTES",
+    "Bool",
     "Int",
     "IsoDate",
     "IsoDateTime",
@@ -42,6 +43,8 @@ Int = Annotated[int, Strict()]
 """A JSON integer: not ``true``, ``1.5`` nor ``"1"``."""
 Number = Annotated[float, Strict()]
 """A JSON number, integer or not: not ``true`` nor ``"1"``."""
+Bool = Annotated[bool, Strict()]
+"""A JSON boolean: not ``0``, ``1`` nor ``"true"``."""
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -1,4 +1,5 @@
-"""Every failure leaves as Voucherify's error object, with the request's id."""
+"""Every failure leaves as Voucherify's error object, with the request's id (and a 405 with
+the ``Allow`` header of every method its path takes)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sendout import ids
+from sendout.api.openapi import allowed_methods
 from sendout.api.responses import JsonResponse
 from sendout.errors import SendoutError
 
@@ -93,9 +95,13 @@ async def _on_http_error(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HTTPException)
     key, message = _HTTP_KEYS.get(exc.status_code, ("http_error", str(exc.detail)))
     details = f"{request.method} {request.url.path}: {exc.detail}"
-    return error_response(
-        request, SendoutError(details, status=exc.status_code, key=key, message=message)
-    )
+    refusal = SendoutError(details, status=exc.status_code, key=key, message=message)
+    refusal.headers = {name.lower(): value for name, value in (exc.headers or {}).items()}
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route of the path only; the document has all.
+        documented = allowed_methods(request.app, request.url.path)
+        refusal.headers["allow"] = documented or refusal.headers.get("allow", "")
+    return error_response(request, refusal)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JsonResponse:

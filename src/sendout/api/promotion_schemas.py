@@ -6,11 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sendout.api.body import Int, IsoDateTime, Metadata
-from sendout.api.schemas import CustomerIn
+from sendout.api.body import Bool, Int, IsoDateTime, Metadata
+from sendout.api.schemas import IDENTIFIED, CustomerIn
 from sendout.promotions.campaigns import MAX_VOUCHERS_COUNT
+from sendout.promotions.records import CAMPAIGN_TYPES
 
 __all__ = [
+    "MAX_HIERARCHY",
     "CampaignIn",
     "CampaignUpdateIn",
     "EarningRuleIn",
@@ -22,6 +24,9 @@ __all__ = [
     "VoucherTemplateIn",
     "VouchersCreateIn",
 ]
+
+
+MAX_HIERARCHY = 2**31 - 1  # what both stores keep in an integer column
 
 
 class _In(BaseModel):
@@ -43,8 +48,8 @@ class TierIn(_In):
     banner: str | None = Field(default=None, max_length=1000)
     action: dict[str, Any] | None = None
     metadata: Metadata | None = None
-    active: bool = True
-    hierarchy: Int | None = Field(default=None, ge=1)
+    active: Bool = True
+    hierarchy: Int | None = Field(default=None, ge=1, le=MAX_HIERARCHY)
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
 
@@ -54,8 +59,8 @@ class TierUpdateIn(_In):
     banner: str | None = Field(default=None, max_length=1000)
     action: dict[str, Any] | None = None
     metadata: Metadata | None = None
-    active: bool | None = None
-    hierarchy: Int | None = Field(default=None, ge=1)
+    active: Bool | None = None
+    hierarchy: Int | None = Field(default=None, ge=1, le=MAX_HIERARCHY)
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
 
@@ -68,11 +73,11 @@ class CampaignIn(_In):
     """``CampaignsCreateRequestBody`` for the four supported campaign types."""
 
     name: str = Field(min_length=1, max_length=300)
-    campaign_type: str
+    campaign_type: str = Field(json_schema_extra={"enum": list(CAMPAIGN_TYPES)})
     type: str | None = None
     description: str | None = Field(default=None, max_length=10000)
-    join_once: bool = False
-    auto_join: bool = False
+    join_once: Bool = False
+    auto_join: Bool = False
     vouchers_count: Int = Field(default=0, ge=0, le=MAX_VOUCHERS_COUNT)
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
@@ -87,8 +92,8 @@ class CampaignUpdateIn(_In):
 
     type: str | None = None
     description: str | None = Field(default=None, max_length=10000)
-    join_once: bool | None = None
-    auto_join: bool | None = None
+    join_once: Bool | None = None
+    auto_join: Bool | None = None
     start_date: IsoDateTime | None = None
     expiration_date: IsoDateTime | None = None
     metadata: Metadata | None = None
@@ -112,7 +117,7 @@ class PublicationCampaignIn(_In):
 class PublicationIn(_In):
     """``PublicationsCreateRequestBody``: ``campaign`` (object or legacy name) or ``voucher``."""
 
-    customer: CustomerIn
+    customer: CustomerIn = Field(json_schema_extra=IDENTIFIED)
     campaign: PublicationCampaignIn | str | None = None
     voucher: str | None = Field(default=None, min_length=1, max_length=1000)
     source_id: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -126,5 +131,5 @@ class EarningRuleIn(_In):
     event: str | None = None
     custom_event: dict[str, Any] | None = None
     loyalty: dict[str, Any]
-    active: bool = True
+    active: Bool = True
     metadata: Metadata | None = None

@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from sendout.api.body import IsoDate, IsoDateTime, Metadata, Number
+from sendout.api.body import Bool, IsoDate, IsoDateTime, Metadata, Number
 from sendout.delivery.signer import voucherify_secret_problem
 from sendout.errors import InvalidInput
+from sendout.events.metadata import PROPERTY_TYPES
+from sendout.matching.match import CUSTOM_EVENT_TRIGGER
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
 
@@ -25,6 +28,8 @@ __all__ = [
     "CustomerUpdateIn",
     "DistributionIn",
     "DistributionPatchIn",
+    "DraftPreviewIn",
+    "DraftSimulateIn",
     "EventSchemaIn",
     "EventSchemaUpdateIn",
     "EventsCreateIn",
@@ -35,6 +40,8 @@ __all__ = [
     "ReferralIn",
     "ReplayIn",
     "RotateSecretIn",
+    "SavedPreviewIn",
+    "SavedSimulateIn",
     "SchemaBodyIn",
     "StageVoucherifySecretIn",
     "SwitchVoucherifySecretIn",
@@ -104,6 +111,15 @@ class CustomerIn(CustomerUpdateIn):
         return CustomerRef(id=self.id, source_id=self.source_id)
 
 
+def _given(name: str) -> JsonDict:
+    """JSON Schema: ``name`` is there and not null (a null key is read as absent)."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+IDENTIFIED: JsonDict = {"anyOf": [_given("id"), _given("source_id")]}
+"""A customer the route refuses without an ``id`` or a ``source_id`` (``CustomerIn.ref``)."""
+
+
 class ReferralIn(_In):
     code: str = Field(min_length=1, max_length=1000)
     referrer_id: str | None = None
@@ -117,7 +133,7 @@ class EventsCreateIn(_In):
     """``EventsCreateRequestBody`` of ``POST /v1/events``."""
 
     event: str = Field(min_length=1, max_length=300)
-    customer: CustomerIn
+    customer: CustomerIn = Field(json_schema_extra=IDENTIFIED)
     referral: ReferralIn | None = None
     loyalty: LoyaltyIn | None = None
     metadata: Metadata | None = None
@@ -132,19 +148,21 @@ class BulkEventIn(EventsCreateIn):
 
 class BulkEventsIn(_Own):
     """``POST /v1/events/bulk``; documents the body (each item is read on its own, so that one
-    bad item gets its own error and the others are tracked)."""
+    bad item gets its own error and the others are tracked: any value is an item)."""
 
-    events: list[BulkEventIn] = Field(min_length=1, max_length=1000)
+    events: list[BulkEventIn | Any] = Field(min_length=1, max_length=1000)
 
 
 class PropertyIn(_In):
-    type: str
-    optional: bool = False
-    deleted: bool = False
+    type: str = Field(json_schema_extra={"enum": list(PROPERTY_TYPES)})
+    optional: Bool = False
+    deleted: Bool = False
 
 
 class SchemaBodyIn(_In):
-    properties: dict[str, PropertyIn]
+    properties: dict[str, PropertyIn] = Field(
+        json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": 300}}
+    )
 
 
 class EventSchemaIn(_In):
@@ -157,7 +175,7 @@ class EventSchemaUpdateIn(_In):
 
 
 class TriggerIn(_Own):
-    type: str
+    type: str = Field(json_schema_extra={"const": CUSTOM_EVENT_TRIGGER})
     event: str = Field(min_length=1, max_length=300)
 
 
@@ -208,11 +226,47 @@ class PreviewIn(_Own):
     event: dict[str, Any] | None = None
 
 
+_ONE_EVENT: JsonDict = {"oneOf": [_given("event_id"), _given("event")]}
+
+
+class DraftPreviewIn(PreviewIn):
+    """Documents ``POST /v1/distributions/preview``: the distribution is in the body, with
+    either ``event_id`` or ``event``."""
+
+    model_config = ConfigDict(json_schema_extra=_ONE_EVENT)
+
+    distribution: DistributionIn
+
+
+class SavedPreviewIn(_Own):
+    """Documents ``POST /v1/distributions/{id}/preview``: the distribution is in the path."""
+
+    model_config = ConfigDict(json_schema_extra=_ONE_EVENT)
+
+    event_id: str | None = Field(default=None, min_length=1, max_length=100)
+    event: dict[str, Any] | None = None
+
+
 class SimulateIn(_Own):
     """What to simulate: a distribution (for ``/simulate``; a saved one is named in the path)
     over the events of its trigger tracked in [since, until)."""
 
     distribution: DistributionIn | None = None
+    since: IsoDateTime = Field(description="Replay events tracked at or after this time.")
+    until: IsoDateTime | None = Field(
+        default=None, description="Replay events tracked before this time (default: now)."
+    )
+
+
+class DraftSimulateIn(SimulateIn):
+    """Documents ``POST /v1/distributions/simulate``: the distribution is in the body."""
+
+    distribution: DistributionIn
+
+
+class SavedSimulateIn(_Own):
+    """Documents ``POST /v1/distributions/{id}/simulate``: the distribution is in the path."""
+
     since: IsoDateTime = Field(description="Replay events tracked at or after this time.")
     until: IsoDateTime | None = Field(
         default=None, description="Replay events tracked before this time (default: now)."
@@ -239,7 +293,11 @@ def _voucherify_secret(value: str) -> str:
     return value
 
 
-VoucherifySecretText = Annotated[str, AfterValidator(_voucherify_secret)]
+VoucherifySecretText = Annotated[
+    str,
+    AfterValidator(_voucherify_secret),
+    Field(json_schema_extra={"pattern": "^[\\x21-\\x7e]{8,1024}$"}),
+]
 
 
 class VoucherifySecretIn(_Own):

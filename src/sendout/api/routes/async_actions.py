@@ -3,11 +3,11 @@ worker, and the list."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from sendout.api.auth import AppProject
 from sendout.api.context import context_of
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.promotion_views import async_action_view
 from sendout.api.responses import JsonResponse, list_body
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/async-actions", tags=["async actions"])
 
 @router.get("", summary="List async actions, newest first", response_class=JsonResponse)
 async def list_async_actions(
-    request: Request, project: AppProject, limit: int = Query(10), page: int = Query(1)
+    request: Request, project: AppProject, limit: int = limit_query(), page: int = page_query()
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_async_actions(project.id, paging)

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from sendout import ids
 from sendout.api.auth import AppProject
@@ -15,7 +15,7 @@ from sendout.api.body import read_model, read_optional_model
 from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import between, limit_query, one_of, page_of, page_query
 from sendout.api.promotion_schemas import CampaignIn, CampaignUpdateIn, TierIn, VouchersCreateIn
 from sendout.api.promotion_views import campaign_view, voucher_view
 from sendout.api.responses import JsonResponse, list_body
@@ -152,9 +152,9 @@ async def _view(request: Request, campaign: Campaign) -> dict[str, Any]:
 async def list_campaigns(
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
-    campaign_type: str | None = Query(None, description=", ".join(CAMPAIGN_TYPES)),
+    limit: int = limit_query(),
+    page: int = page_query(),
+    campaign_type: str | None = one_of(CAMPAIGN_TYPES),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     if campaign_type is not None and campaign_type not in CAMPAIGN_TYPES:
@@ -264,14 +264,14 @@ async def disable_campaign(campaignId: str, request: Request, project: AppProjec
 @router.post(
     "/{campaignId}/vouchers",
     summary="Add codes: one at once (the voucher), more in the background (202, an async action)",
-    openapi_extra=body_doc(VouchersCreateIn),
+    openapi_extra=body_doc(VouchersCreateIn, optional=True),
     response_class=JsonResponse,
 )
 async def add_vouchers(
     campaignId: str,
     request: Request,
     project: AppProject,
-    vouchers_count: int = Query(1),
+    vouchers_count: int = between(1, 1, MAX_VOUCHERS_COUNT),
 ) -> JsonResponse:
     ctx = context_of(request)
     if not 1 <= vouchers_count <= MAX_VOUCHERS_COUNT:
@@ -321,7 +321,7 @@ async def _enqueue_generation(
 @router.post(
     "/{campaignId}/vouchers/{code}",
     summary="Add one specific code to the campaign",
-    openapi_extra=body_doc(VouchersCreateIn),
+    openapi_extra=body_doc(VouchersCreateIn, optional=True),
     response_class=JsonResponse,
 )
 async def add_voucher(

@@ -11,7 +11,7 @@ from sendout.api.auth import AppProject
 from sendout.api.body import read_model
 from sendout.api.context import context_of
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, one_of, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import CustomerIn, CustomerUpdateIn
 from sendout.api.views import customer_view
@@ -25,6 +25,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["customers"])
 
+_MAX_PAGE = 99  # as Voucherify lists customers
 _ORDERS = ("created_at", "-created_at", "updated_at", "-updated_at", "source_id", "-source_id")
 
 
@@ -58,14 +59,14 @@ async def create_customer(request: Request, project: AppProject) -> JsonResponse
 async def list_customers(
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(_MAX_PAGE),
     email: str | None = Query(None),
     name: str | None = Query(None),
-    order: str = Query("-created_at", description=", ".join(_ORDERS)),
+    order: str = one_of(_ORDERS, "-created_at"),
 ) -> JsonResponse:
     ctx = context_of(request)
-    paging = page_of(limit, page, max_page=99)
+    paging = page_of(limit, page, max_page=_MAX_PAGE)
     if order not in _ORDERS:
         raise InvalidInput(
             f"order must be one of {', '.join(_ORDERS)}, got '{order}'", key="invalid_query_params"

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from sendout.api import operations
 from sendout.api.auth import AppProject
 from sendout.api.context import context_of
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, one_of, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.views import delivery_view
 from sendout.errors import InvalidInput
@@ -26,9 +26,9 @@ async def list_deliveries(
     project: AppProject,
     distribution_id: str | None = Query(None),
     event_id: str | None = Query(None),
-    status: str | None = Query(None, description=", ".join(DELIVERY_STATUSES)),
-    limit: int = Query(10),
-    page: int = Query(1),
+    status: str | None = one_of(DELIVERY_STATUSES),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     if status is not None and status not in DELIVERY_STATUSES:

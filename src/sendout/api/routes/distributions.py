@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sendout import ids
@@ -16,7 +16,7 @@ from sendout.api.auth import AppProject
 from sendout.api.body import parse_model, read_model
 from sendout.api.context import AppContext, context_of
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.routes.events import command_of
 from sendout.api.schemas import (
@@ -24,9 +24,11 @@ from sendout.api.schemas import (
     ChannelIn,
     DistributionIn,
     DistributionPatchIn,
+    DraftPreviewIn,
     EventsCreateIn,
     PreviewIn,
     ReplayIn,
+    SavedPreviewIn,
     TriggerIn,
 )
 from sendout.api.views import distribution_view, preview_view
@@ -143,8 +145,8 @@ async def distribution_of(ctx: AppContext, project: Project, body: DistributionI
 async def list_distributions(
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_distributions(project.id, paging)
@@ -279,7 +281,7 @@ async def replay_distribution(
 @router.post(
     "/preview",
     summary="What a distribution (saved or not) would do for one event; nothing is written",
-    openapi_extra=body_doc(PreviewIn),
+    openapi_extra=body_doc(DraftPreviewIn),
     response_class=JsonResponse,
 )
 async def preview_distribution(request: Request, project: AppProject) -> JsonResponse:
@@ -292,7 +294,7 @@ async def preview_distribution(request: Request, project: AppProject) -> JsonRes
 @router.post(
     "/{distributionId}/preview",
     summary="What a saved distribution would do for one event; nothing is written",
-    openapi_extra=body_doc(PreviewIn),
+    openapi_extra=body_doc(SavedPreviewIn),
     response_class=JsonResponse,
 )
 async def preview_saved_distribution(

@@ -14,7 +14,7 @@ from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
 from sendout.api.idempotency import idempotency_key
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import EventsCreateIn
 from sendout.api.views import event_view, tracked_event_view
@@ -99,8 +99,8 @@ async def list_events(
     project: AppProject,
     customer: str | None = Query(None, description="Customer id (cust_…) or source_id"),
     event: str | None = Query(None, description="Event name"),
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     ctx = context_of(request)
     paging = page_of(limit, page)

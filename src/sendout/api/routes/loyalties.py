@@ -3,13 +3,14 @@ events only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sendout.api.auth import AppProject
 from sendout.api.body import parse_model, read_json_value
 from sendout.api.context import context_of
-from sendout.api.paging import page_of
+from sendout.api.openapi import body_doc
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.promotion_schemas import EarningRuleIn
 from sendout.api.promotion_views import earning_rule_view
 from sendout.api.responses import JsonResponse, list_body
@@ -19,13 +20,14 @@ from sendout.jsonutil import strip_nulls
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/loyalties/{campaignId}/earning-rules", tags=["loyalty"])
 MAX_RULES = 100
+router = APIRouter(prefix="/v1/loyalties/{campaignId}/earning-rules", tags=["loyalty"])
 
 
 @router.post(
     "",
     summary="Create earning rules (a JSON array) keyed on custom events",
+    openapi_extra=body_doc(EarningRuleIn, max_items=MAX_RULES),
     response_class=JsonResponse,
 )
 async def create_earning_rules(
@@ -59,8 +61,8 @@ async def list_earning_rules(
     campaignId: str,
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_earning_rules(

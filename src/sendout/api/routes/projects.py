@@ -64,7 +64,7 @@ async def create_project(request: Request) -> JsonResponse:
 @router.post(
     "/{projectId}/webhook-secret/rotate",
     summary="Rotate the webhook secret; the old one keeps signing for a grace period",
-    openapi_extra=body_doc(RotateSecretIn),
+    openapi_extra=body_doc(RotateSecretIn, optional=True),
     response_class=JsonResponse,
 )
 async def rotate_webhook_secret(projectId: str, request: Request) -> JsonResponse:

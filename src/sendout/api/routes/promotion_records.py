@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 
 from sendout.api.auth import AppProject
 from sendout.api.context import context_of
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.promotion_views import conversion_view, outcome_view
 from sendout.api.responses import JsonResponse, list_body
 
@@ -26,8 +26,8 @@ async def list_outcomes(
     project: AppProject,
     distribution_id: str | None = Query(None),
     result: str | None = Query(None, description="e.g. no_voucher_suitable_for_publication"),
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_distribution_outcomes(
@@ -48,8 +48,8 @@ async def list_conversions(
     project: AppProject,
     campaign: str | None = Query(None, description="Referral campaign name or id"),
     referrer: str | None = Query(None, description="Referrer's customer id or source_id"),
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     ctx = context_of(request)
     paging = page_of(limit, page)

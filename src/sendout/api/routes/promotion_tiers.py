@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sendout.api.auth import AppProject
 from sendout.api.body import read_model
 from sendout.api.context import context_of
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.promotion_schemas import TierIn, TierUpdateIn
 from sendout.api.promotion_views import tier_view
 from sendout.api.responses import JsonResponse, list_body
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/promotions", tags=["promotion tiers"])
 
 @router.get("/tiers", summary="List the promotion tiers of every campaign")
 async def list_all_tiers(
-    request: Request, project: AppProject, limit: int = Query(10), page: int = Query(1)
+    request: Request, project: AppProject, limit: int = limit_query(), page: int = page_query()
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_promotion_tiers(project.id, None, paging)
@@ -99,8 +99,8 @@ async def list_tiers(
     campaignId: str,
     request: Request,
     project: AppProject,
-    limit: int = Query(100),
-    page: int = Query(1),
+    limit: int = limit_query(100),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_promotion_tiers(

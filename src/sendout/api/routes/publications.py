@@ -10,7 +10,7 @@ from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
 from sendout.api.idempotency import idempotency_key
 from sendout.api.openapi import body_doc
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, one_of, page_of, page_query
 from sendout.api.promotion_schemas import PublicationIn
 from sendout.api.promotion_views import publication_created_view, publication_list_item
 from sendout.api.responses import JsonResponse, list_body
@@ -25,6 +25,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/publications", tags=["publications"])
 
+RESULTS = ("SUCCESS", "FAILURE")
+VOUCHER_TYPES = ("discount", "loyalty")
 ORDERS = (
     "id",
     "-id",
@@ -92,22 +94,22 @@ async def create_publication(
 async def list_publications(
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
-    order: str = Query("-created_at", description=", ".join(ORDERS)),
+    limit: int = limit_query(),
+    page: int = page_query(),
+    order: str = one_of(ORDERS, "-created_at"),
     campaign: str | None = Query(None, description="Campaign name or id"),
     customer: str | None = Query(None, description="Customer id or source_id"),
     voucher: str | None = Query(None, description="Voucher code"),
-    result: str | None = Query(None, description="SUCCESS or FAILURE"),
-    voucher_type: str | None = Query(None, description="discount or loyalty"),
+    result: str | None = one_of(RESULTS),
+    voucher_type: str | None = one_of(VOUCHER_TYPES),
     is_referral_code: bool | None = Query(None),
     source_id: str | None = Query(None),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     checks = (
         (order, ORDERS, "order"),
-        (result, ("SUCCESS", "FAILURE", None), "result"),
-        (voucher_type, ("discount", "loyalty", None), "voucher_type"),
+        (result, (*RESULTS, None), "result"),
+        (voucher_type, (*VOUCHER_TYPES, None), "voucher_type"),
     )
     for value, allowed, name in checks:
         if value not in allowed:

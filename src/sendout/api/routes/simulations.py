@@ -12,7 +12,7 @@ from sendout.api.context import context_of
 from sendout.api.openapi import body_doc
 from sendout.api.responses import JsonResponse
 from sendout.api.routes.distributions import named_distribution
-from sendout.api.schemas import SimulateIn
+from sendout.api.schemas import DraftSimulateIn, SavedSimulateIn, SimulateIn
 from sendout.api.views import simulation_view
 from sendout.clock import isoformat
 from sendout.errors import InvalidInput
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/distributions", tags=["distributions"])
 @router.post(
     "/simulate",
     summary="What a distribution would have done for the stored events of a time range",
-    openapi_extra=body_doc(SimulateIn),
+    openapi_extra=body_doc(DraftSimulateIn),
     response_class=JsonResponse,
 )
 async def simulate_distribution(request: Request, project: AppProject) -> JsonResponse:
@@ -40,7 +40,7 @@ async def simulate_distribution(request: Request, project: AppProject) -> JsonRe
 @router.post(
     "/{distributionId}/simulate",
     summary="What a saved distribution would have done for the stored events of a time range",
-    openapi_extra=body_doc(SimulateIn),
+    openapi_extra=body_doc(SavedSimulateIn),
     response_class=JsonResponse,
 )
 async def simulate_saved_distribution(

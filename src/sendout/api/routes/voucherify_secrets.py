@@ -66,7 +66,7 @@ async def set_voucherify_secret(projectId: str, request: Request) -> JsonRespons
 @router.post(
     "/stage",
     summary="Stage the secret that signs x-voucherify-signature after the next switch",
-    openapi_extra=body_doc(StageVoucherifySecretIn),
+    openapi_extra=body_doc(StageVoucherifySecretIn, optional=True),
     response_class=JsonResponse,
 )
 async def stage_voucherify_secret(projectId: str, request: Request) -> JsonResponse:
@@ -81,7 +81,7 @@ async def stage_voucherify_secret(projectId: str, request: Request) -> JsonRespo
 @router.post(
     "/switch",
     summary="Sign x-voucherify-signature with the staged secret from now on",
-    openapi_extra=body_doc(SwitchVoucherifySecretIn),
+    openapi_extra=body_doc(SwitchVoucherifySecretIn, optional=True),
     response_class=JsonResponse,
 )
 async def switch_voucherify_secret(projectId: str, request: Request) -> JsonResponse:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 
 from sendout.api.auth import AppProject
 from sendout.api.context import context_of
-from sendout.api.paging import page_of
+from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.promotion_views import transaction_view, voucher_view
 from sendout.api.responses import JsonResponse, list_body
 
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
 async def list_vouchers(
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
     campaign: str | None = Query(None, description="Campaign name or id"),
     customer: str | None = Query(None, description="Holder's customer id or source_id"),
 ) -> JsonResponse:
@@ -52,8 +52,8 @@ async def list_transactions(
     code: str,
     request: Request,
     project: AppProject,
-    limit: int = Query(10),
-    page: int = Query(1),
+    limit: int = limit_query(),
+    page: int = page_query(),
 ) -> JsonResponse:
     paging = page_of(limit, page)
     found, total = await context_of(request).storage.list_loyalty_transactions(
