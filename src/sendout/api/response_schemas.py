@@ -394,6 +394,8 @@ _ASYNC_ACTION = shape(
 
 COMPONENTS: dict[str, JSON] = {
     "Health": shape(None, {"status": {"const": "ok"}}),
+    "Ready": shape(None, {"status": {"const": "ready"}}),
+    "NotReady": shape(None, {"status": {"const": "not_ready"}, "reason": {"type": "string"}}),
     "Customer": _CUSTOMER,
     "CustomerList": listing("customers", "Customer"),
     "TrackedEvent": _TRACKED_EVENT,
@@ -454,6 +456,7 @@ STREAMS: dict[tuple[str, str], str] = {
 }
 SUCCESSES: dict[tuple[str, str], list[Success]] = {
     ("get", "/health"): [(200, "Health")],
+    ("get", "/ready"): [(200, "Ready")],
     ("post", "/v1/events"): [(200, "TrackedEvent")],
     ("get", "/v1/events"): [(200, "EventList")],
     ("post", "/v1/events/bulk"): [(200, "BulkResults")],

@@ -31,7 +31,12 @@ async def health() -> JsonResponse:
 @router.get(
     "/ready",
     summary="Readiness: the database answers and every migration is applied",
-    responses={503: {"description": "Not ready: the reason is in the body"}},
+    responses={
+        503: {
+            "description": "Not ready: the reason is in the body",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NotReady"}}},
+        }
+    },
 )
 async def ready(request: Request) -> JsonResponse:
     storage = context_of(request).storage
