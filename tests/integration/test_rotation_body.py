@@ -157,6 +157,14 @@ def test_a_grace_period_that_is_not_a_number_is_refused(rotating: Rotating, grac
     assert rotating.signers() == 1, "not rotated: only the first secret signs"
 
 
+def test_a_misspelt_key_is_refused_not_ignored(rotating: Rotating) -> None:
+    """``grace_period`` for ``grace_period_seconds`` would otherwise rotate with the default
+    24 h grace, the opposite of what ``0`` asks for."""
+    error = assert_error(rotating.rotate(json={"grace_period": 0}), 400, "invalid_payload")
+    assert "grace_period" in error["details"]
+    assert rotating.signers() == 1, "not rotated: only the first secret signs"
+
+
 def test_a_grace_period_of_whole_or_fractional_seconds(rotating: Rotating) -> None:
     assert 100 - 30 < rotated(rotating, rotating.rotate(json={"grace_period_seconds": 100})) <= 100
     assert 0 < rotated(rotating, rotating.rotate(json={"grace_period_seconds": 90.5})) <= 90.5

@@ -321,7 +321,9 @@ class SwitchVoucherifySecretIn(_Own):
     """``POST …/voucherify-secret/switch`` takes no settings."""
 
 
-class RotateSecretIn(_In):
+class RotateSecretIn(_Own):
+    """``POST …/webhook-secret/rotate``: sendout's own route, so an unknown key is refused."""
+
     grace_period_seconds: Number | None = Field(
         default=None, ge=0, le=7 * 24 * 3600, description="How long the old secret still signs."
     )
