@@ -11,7 +11,7 @@ import structlog
 import typer
 import uvicorn
 
-from sendout import metrics
+from sendout import metrics, tracing
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.cli.app import DatabaseUrl, LogFormat, app, fail, load_settings, run
 from sendout.clock import SystemClock
@@ -83,10 +83,13 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=30,
     )
+    tracing.start("api")
     try:
         uvicorn.Server(config).run()
     except SettingsError as exc:
         fail(str(exc))
+    finally:
+        tracing.stop()
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -154,4 +157,8 @@ def worker_command(
     ends = None
     if wake_fd is not None and report_fd is not None:  # started by `serve` as its child
         ends = ChildEnds(wake_fd, report_fd)
-    run(_run_worker(settings, ends))
+    tracing.start("worker")
+    try:
+        run(_run_worker(settings, ends))
+    finally:
+        tracing.stop()
