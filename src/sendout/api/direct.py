@@ -35,6 +35,7 @@ class DirectRoute:
         self.method = method
         self.path = path
         self.handler = handler
+        self._span_name = f"{method} {path}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -45,9 +46,7 @@ class DirectRoute:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        with tracing.span(
-            f"{self.method} {self.path}", "server", self._attributes(request)
-        ) as span:
+        with tracing.span(self._span_name, "server", self._attributes(request)) as span:
             try:
                 response = await self.handler(request)
             except SendoutError as exc:
