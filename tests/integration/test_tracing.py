@@ -115,6 +115,26 @@ def test_the_request_its_transaction_and_its_attempts_are_spans_linked_by_ids(
     assert collector.paths and set(collector.paths) == {"/v1/traces"}
 
 
+def test_spans_still_batched_are_exported_when_the_server_stops(
+    tmp_path: Path, database_url: str, receiver: Receiver, collector: Collector
+) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+    server = traced(tmp_path, database_url, env)
+    try:
+        path = "/" + unique("flushed")
+        name, _ = distribution_to(server, receiver.url(path))
+        event_id = tracked(server, name)
+        receiver.wait_for(path, 1)
+        assert collector.spans == []  # a batch waits ten minutes here
+    finally:
+        assert server.stop() in (0, -signal.SIGTERM)
+    assert "Traceback" not in server.log_text()
+    processes = {s.resource["sendout.process"] for s in collector.spans}
+    assert processes == {"api", "worker"}
+    assert len(named(collector.spans, "sendout.attempt", event_id)) == 1
+    assert len(named(collector.spans, "POST /v1/events", event_id)) == 1
+
+
 @pytest.mark.parametrize(
     "env",
     [{}, {"OTEL_TRACES_EXPORTER": "none"}],

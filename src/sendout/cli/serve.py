@@ -85,11 +85,22 @@ def serve(
     )
     tracing.start("api")
     try:
-        uvicorn.Server(config).run()
+        _Server(config).run()
     except SettingsError as exc:
         fail(str(exc))
     finally:
         tracing.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, flushing traces once it has shut down: uvicorn then raises again the
+    signal that stopped it, which ends the process before any ``finally`` of the caller."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets)
+        finally:
+            tracing.stop()
 
 
 def _check_port_free(host: str, port: int) -> None:
