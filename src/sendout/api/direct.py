@@ -7,6 +7,9 @@ events/s. This middleware sits inside the request-id middleware and Starlette's 
 middleware, so the request id, the ``x-request-id`` header and the 500 answer stay the same;
 refusals get the same Voucherify error object as on every other route. The route itself stays
 registered, so it is in ``/openapi.json`` and answers other methods as before.
+
+With tracing on (:mod:`sendout.tracing`), each request here is a server span; the handler adds
+its own ids to it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sendout.api.errors import error_response
+from sendout import tracing
+from sendout.api.errors import error_response, request_id_of
 from sendout.errors import SendoutError
 
 __all__ = ["DirectRoute"]
@@ -31,6 +35,7 @@ class DirectRoute:
         self.method = method
         self.path = path
         self.handler = handler
+        self._span_name = f"{method} {path}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -41,11 +46,26 @@ class DirectRoute:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        try:
-            response = await self.handler(request)
-        except SendoutError as exc:
-            response = error_response(request, exc)
+        with tracing.span(self._span_name, "server", self._attributes(request)) as span:
+            try:
+                response = await self.handler(request)
+            except SendoutError as exc:
+                response = error_response(request, exc)
+            span.set_attributes({"http.response.status_code": response.status_code})
+            if response.status_code >= 500:
+                tracing.failed(span, str(response.status_code))
         await response(scope, receive, send)
+
+    def _attributes(self, request: Request) -> dict[str, tracing.Value]:
+        if not tracing.enabled():
+            return {}
+        return {
+            "http.request.method": self.method,
+            "http.route": self.path,
+            "url.path": request.url.path,
+            "url.scheme": request.url.scheme,
+            "sendout.request_id": request_id_of(request),
+        }
 
 
 def _route_path(scope: Scope) -> str:

@@ -11,7 +11,7 @@ import structlog
 import typer
 import uvicorn
 
-from sendout import metrics
+from sendout import metrics, tracing
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.cli.app import DatabaseUrl, LogFormat, app, fail, load_settings, run
 from sendout.clock import SystemClock
@@ -83,10 +83,24 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=30,
     )
+    tracing.start("api")
     try:
-        uvicorn.Server(config).run()
+        _Server(config).run()
     except SettingsError as exc:
         fail(str(exc))
+    finally:
+        tracing.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, flushing traces once it has shut down: uvicorn then raises again the
+    signal that stopped it, which ends the process before any ``finally`` of the caller."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets)
+        finally:
+            tracing.stop()
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -154,4 +168,8 @@ def worker_command(
     ends = None
     if wake_fd is not None and report_fd is not None:  # started by `serve` as its child
         ends = ChildEnds(wake_fd, report_fd)
-    run(_run_worker(settings, ends))
+    tracing.start("worker")
+    try:
+        run(_run_worker(settings, ends))
+    finally:
+        tracing.stop()

@@ -4,6 +4,8 @@ Two lanes share the worker's capacity: first attempts may use all of it, retries
 ``retry_share`` of it, so a backlog of retries never starves new events. Each destination
 (scheme, host, port) has its own limit on attempts in flight, so a slow or dead receiver holds
 at most that many slots and healthy receivers keep the rest.
+
+With tracing on, each attempt is a ``sendout.attempt`` client span (:mod:`sendout.delivery.spans`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from sendout import metrics
+from sendout import metrics, tracing
 from sendout.async_actions import AsyncActionRunner
 from sendout.clock import Clock, from_ms, isoformat, to_ms
+from sendout.delivery import spans
 from sendout.delivery.sender import AttemptResult, Sender
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
@@ -235,10 +238,13 @@ class Worker:
             stopper.cancel()
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
-        now = self._clock.now()
-        result = await self._sender.attempt(delivery, int(now.timestamp()))
-        outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
-        self._observe(delivery.distribution_id, _result_label(outcome), result.latency_ms / 1000)
+        with tracing.span("sendout.attempt", "client", spans.attempt_attributes(delivery)) as span:
+            now = self._clock.now()
+            result = await self._sender.attempt(delivery, int(now.timestamp()))
+            outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
+            label = _result_label(outcome)
+            spans.record_outcome(span, outcome, label)
+        self._observe(delivery.distribution_id, label, result.latency_ms / 1000)
         _log_attempt(delivery, outcome)
         self._outcomes.append(outcome)
         self._outcome_ready.set()

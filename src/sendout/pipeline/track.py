@@ -10,12 +10,17 @@ back.
 
 Where the backend offers batches (PostgreSQL), events that need none of the promotion steps
 take :mod:`sendout.pipeline.batch` instead; the answers and rows are the same.
+
+With tracing on, :meth:`Ingest.track` is the ``sendout.track`` span: from handing the event in
+to its commit. A batched event's span includes the wait for its batch, and the spans of the
+events of one batch overlap and end at the same commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sendout import tracing
 from sendout.events.metadata import check_metadata
 from sendout.pipeline import batch
 from sendout.pipeline.batcher import MicroBatcher
@@ -79,6 +84,17 @@ async def prepare(tx: Tx, cmd: TrackCommand) -> Prepared:
     )
 
 
+def _attributes(cmd: TrackCommand) -> dict[str, tracing.Value]:
+    if not tracing.enabled():
+        return {}
+    return {
+        "sendout.event_id": cmd.event_id,
+        "sendout.project_id": cmd.project_id,
+        "sendout.event_name": cmd.event_name,
+        "sendout.request_id": cmd.request_id,
+    }
+
+
 class Ingest:
     """Tracks events on one storage: in batches where the backend has them and the event
     allows, in a transaction of its own otherwise."""
@@ -91,13 +107,27 @@ class Ingest:
             self._batcher = MicroBatcher(lambda items: batch.track_batch(batches, items))
 
     async def track(self, cmd: TrackCommand, render: RenderEvent) -> TrackResult:
+        with tracing.span("sendout.track", "internal", _attributes(cmd)) as span:
+            result, batched = await self._track(cmd, render)
+            span.set_attributes(
+                {
+                    "sendout.batched": batched,
+                    "sendout.enqueued": result.enqueued,
+                    "sendout.replayed": result.replayed,
+                }
+            )
+            return result
+
+    async def _track(self, cmd: TrackCommand, render: RenderEvent) -> tuple[TrackResult, bool]:
+        """The result, and whether it was committed in a batch."""
         if self._batcher is not None and batch.may_batch(cmd):
             result = await self._batcher.submit((cmd, render))
             if result is not None:
-                return result
-        return await self._storage.transaction(
+                return result, True
+        transaction = await self._storage.transaction(
             cmd.project_id, cmd.created_at, lambda tx: track(tx, cmd, render)
         )
+        return transaction, False
 
     async def close(self) -> None:
         """Wait for the batches already handed in."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from sendout import ids, metrics
+from sendout import ids, metrics, tracing
 from sendout.api.auth import AppProject, app_project
 from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
@@ -47,6 +47,7 @@ async def track_event(request: Request) -> Response:
     now = ctx.clock.now()
     key = idempotency_key(request, "events", raw, to_ms(now))
     command = command_of(project, body, now, request_id_of(request), key)
+    tracing.annotate({"sendout.event_id": command.event_id, "sendout.project_id": project.id})
     result = await ctx.ingest.track(command, render_tracked)
     if not result.replayed:
         metrics.EVENTS.inc()

@@ -1,0 +1,167 @@
+"""OpenTelemetry traces, optional: the one module that knows about OpenTelemetry.
+
+Tracing is on when the ``otel`` extra is installed and the standard environment asks for it
+(``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or
+``OTEL_TRACES_EXPORTER=otlp``; ``OTEL_TRACES_EXPORTER=none`` and ``OTEL_SDK_DISABLED=true``
+turn it off). Each process (``sendout serve``, its worker child, ``sendout worker``) calls
+:func:`start` once and :func:`stop` at its end, which flushes the spans still batched. The
+exporter is OTLP over HTTP; it and the batch processor read the other ``OTEL_*`` variables
+themselves (``OTEL_BSP_SCHEDULE_DELAY``, ``OTEL_EXPORTER_OTLP_HEADERS``, ...).
+
+Off, :func:`span` hands back one shared object whose methods do nothing and :func:`annotate`
+returns at once, so the hot path pays a function call, not a span.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import structlog
+
+from sendout import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import SpanKind, Tracer
+
+__all__ = ["Kind", "Span", "annotate", "enabled", "failed", "span", "start", "stop"]
+
+log = structlog.get_logger("sendout.tracing")
+
+Value = str | bool | int | float
+Kind = Literal["server", "client", "internal"]
+INSTALL_HINT = "pip install 'sendout[otel]'"
+
+
+class Span(Protocol):
+    """What sendout does with a span: add attributes to it."""
+
+    def set_attributes(self, attributes: Mapping[str, Value], /) -> None: ...
+
+
+class _NoSpan:
+    """The span of a process that does not trace: a reusable context manager doing nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> _NoSpan:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def set_attributes(self, attributes: Mapping[str, Value], /) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+_tracer: Tracer | None = None
+_provider: TracerProvider | None = None
+_kinds: dict[str, SpanKind] = {}
+
+
+def enabled() -> bool:
+    """Whether this process exports spans (to skip work only a span would use)."""
+    return _tracer is not None
+
+
+def span(name: str, kind: Kind, attributes: Mapping[str, Value]) -> AbstractContextManager[Span]:
+    """A span around a block, the current one inside it (a child of the current one, if any).
+    An exception leaving the block is recorded on it and marks it failed."""
+    tracer = _tracer
+    if tracer is None:
+        return _NO_SPAN
+    return tracer.start_as_current_span(name, kind=_kinds[kind], attributes=attributes)
+
+
+def annotate(attributes: Mapping[str, Value]) -> None:
+    """Add attributes to the current span (learnt after it started)."""
+    if _tracer is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().set_attributes(attributes)
+
+
+def failed(target: Span, description: str) -> None:
+    """Mark the span failed (for an outcome that is not an exception)."""
+    if _tracer is None or isinstance(target, _NoSpan):
+        return
+    from opentelemetry.trace import Span as OtelSpan
+    from opentelemetry.trace import Status, StatusCode
+
+    if isinstance(target, OtelSpan):
+        target.set_status(Status(StatusCode.ERROR, description))
+
+
+def requested(environ: Mapping[str, str]) -> str | None:
+    """The variable that asks for traces, or None when nothing does (or tracing is off)."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    exporters = {e.strip().lower() for e in environ.get("OTEL_TRACES_EXPORTER", "").split(",")}
+    if "none" in exporters:
+        return None
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        if environ.get(name, "").strip():
+            return name
+    return "OTEL_TRACES_EXPORTER" if "otlp" in exporters else None
+
+
+def start(process: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """Set tracing up for this process (``process`` names its role: api, worker) when the
+    environment asks for it; True when spans are exported."""
+    global _tracer, _provider
+    asked = requested(environ)
+    if asked is None or _tracer is not None:
+        return _tracer is not None
+    try:
+        _provider = _new_provider(process, environ)
+    except ImportError:
+        log.warning("tracing.unavailable", asked_by=asked, install=INSTALL_HINT)
+        return False
+    _tracer = _provider.get_tracer("sendout", __version__)
+    _kinds.update(_span_kinds())
+    log.info("tracing.started", asked_by=asked, process=process)
+    return True
+
+
+def stop() -> None:
+    """Export the spans still batched and stop tracing (idempotent)."""
+    global _tracer, _provider
+    provider, _provider, _tracer = _provider, None, None
+    if provider is not None:
+        provider.shutdown()
+
+
+def _new_provider(process: str, environ: Mapping[str, str]) -> TracerProvider:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create(
+        {
+            "service.name": environ.get("OTEL_SERVICE_NAME", "").strip() or "sendout",
+            "service.version": __version__,
+            "process.pid": os.getpid(),
+            "sendout.process": process,
+        }
+    )
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
+
+
+def _span_kinds() -> dict[str, SpanKind]:
+    from opentelemetry.trace import SpanKind
+
+    return {"server": SpanKind.SERVER, "client": SpanKind.CLIENT, "internal": SpanKind.INTERNAL}
