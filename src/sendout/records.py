@@ -251,6 +251,12 @@ class QueueCounts:
     oldest_due_ms: int | None  # the earliest next attempt among the pending ones
     failed: int  # failed for good (retries exhausted) at or after the time asked about
 
+    def late_seconds(self, now_ms: int) -> float | None:
+        """How long the earliest next attempt has been due (0 if not yet); None if none waits."""
+        if self.oldest_due_ms is None:
+            return None
+        return max(0.0, (now_ms - self.oldest_due_ms) / 1000)
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRequest:

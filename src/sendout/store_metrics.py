@@ -66,7 +66,7 @@ async def _read_project(
         reading.paused.append((project_id, d.id, paused))
         queues.setdefault(d.id, QueueCounts(d.id, 0, 0, None, 0))
     for q in queues.values():
-        late = 0.0 if q.oldest_due_ms is None else max(0.0, (now_ms - q.oldest_due_ms) / 1000)
+        late = q.late_seconds(now_ms) or 0.0
         reading.queues.append(
             metrics.QueueReading(project_id, q.distribution_id, q.pending, q.due, late)
         )

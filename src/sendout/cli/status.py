@@ -101,7 +101,7 @@ def report(
 def _row(
     distribution_id: str, name: str | None, state: str, queue: QueueCounts | None, now: datetime
 ) -> JSON:
-    oldest = None if queue is None or queue.oldest_due_ms is None else queue.oldest_due_ms
+    oldest = queue.oldest_due_ms if queue else None
     return {
         "id": distribution_id,
         "name": name,
@@ -109,9 +109,7 @@ def _row(
         "pending": queue.pending if queue else 0,
         "due": queue.due if queue else 0,
         "oldest_due_at": None if oldest is None else isoformat(from_ms(oldest)),
-        "oldest_due_late_seconds": None
-        if oldest is None
-        else max(0.0, (to_ms(now) - oldest) / 1000),
+        "oldest_due_late_seconds": queue.late_seconds(to_ms(now)) if queue else None,
         "failed_last_hour": queue.failed if queue else 0,
     }
 
