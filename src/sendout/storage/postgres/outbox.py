@@ -105,9 +105,7 @@ class PostgresOutbox(PostgresConnection):
         row = await self._fetchrow(
             "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM deliveries m"
             " JOIN distributions d ON d.id = m.distribution_id"
-            " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
-            " AND c.channel_index = m.channel_index"
-            " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
+            f" WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND {rows.CHANNEL_NOT_PAUSED}"
         )
         return None if row is None or row["due"] is None else int(row["due"])
 
@@ -231,10 +229,8 @@ def _delivery_where(project_id: str, where: DeliveryFilter) -> Where:
 _CLAIM = """
 WITH due AS (
     SELECT m.id FROM deliveries m JOIN distributions d ON d.id = m.distribution_id
-    LEFT JOIN channel_states c
-           ON c.distribution_id = m.distribution_id AND c.channel_index = m.channel_index
     WHERE m.status = 'pending' AND m.next_attempt_at <= $2 AND m.lease_until <= $2
-      AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}
+      AND d.status = 'ACTIVE' AND {not_paused} AND {lane}
       AND m.destination <> ALL($4::text[])
     ORDER BY m.next_attempt_at, m.seq
     LIMIT $3
@@ -249,10 +245,10 @@ RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.heade
 """
 
 
-_CLAIM_FIRST = _CLAIM.format(lane="m.attempts = 0")
+_CLAIM_FIRST = _CLAIM.format(not_paused=rows.CHANNEL_NOT_PAUSED, lane="m.attempts = 0")
 
 
-_CLAIM_RETRIES = _CLAIM.format(lane="m.attempts > 0")
+_CLAIM_RETRIES = _CLAIM.format(not_paused=rows.CHANNEL_NOT_PAUSED, lane="m.attempts > 0")
 
 
 def _claimed(r: Record, sealer: Sealer, now_ms: int) -> ClaimedDelivery:

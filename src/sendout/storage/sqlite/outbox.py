@@ -101,9 +101,8 @@ class SqliteOutbox(SqliteConnection):
             row = conn.execute(
                 "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM deliveries m"
                 " JOIN distributions d ON d.id = m.distribution_id"
-                " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
-                " AND c.channel_index = m.channel_index"
-                " WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND c.paused_at IS NULL"
+                " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
+                f" AND {rows.CHANNEL_NOT_PAUSED}"
             ).fetchone()
             return None if row[0] is None else int(row[0])
 
@@ -249,10 +248,8 @@ def _claim_due(
     claimed = conn.execute(
         "UPDATE deliveries SET lease_until = ? WHERE id IN ("
         " SELECT m.id FROM deliveries m JOIN distributions d ON d.id = m.distribution_id"
-        " LEFT JOIN channel_states c ON c.distribution_id = m.distribution_id"
-        " AND c.channel_index = m.channel_index"
         " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
-        f" AND d.status = 'ACTIVE' AND c.paused_at IS NULL AND {lane}{skip}"
+        f" AND d.status = 'ACTIVE' AND {rows.CHANNEL_NOT_PAUSED} AND {lane}{skip}"
         " ORDER BY m.next_attempt_at, m.rowid LIMIT ?)"
         " RETURNING id, project_id, distribution_id, channel_index, url, headers, body, attempts",
         (now_ms + lease_ms, now_ms, now_ms, *exclude, limit),
