@@ -137,6 +137,7 @@ class Channel:
     headers: dict[str, str] = field(default_factory=dict)
     retry_schedule: tuple[float, ...] | None = None
     payload: JSON | None = None  # the payload designer's shape; None: the documented body
+    ordering: str = "none"  # none | per_customer (sendout.outbox.ordering)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ class NewDelivery:
     url: str
     headers: dict[str, str]
     body: bytes
+    order_key: str | None = None  # set on a channel with ordering: its turn comes in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ class ClaimedDelivery:
     attempts: int
     keys: SigningKeys  # the project's, at claim time
     retry_schedule: tuple[float, ...] | None = None  # the channel's own, else the default
+    order_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +216,12 @@ class Outcome:
     response_excerpt: str | None
     delivered: bool
     next_attempt_at_ms: int | None  # None and not delivered: retries exhausted
+    order_key: str | None = None  # the delivery's, so that the next of its customer's turn comes
+
+    @property
+    def finished(self) -> bool:
+        """Delivered, or failed for good: no attempt of this delivery follows."""
+        return self.delivered or self.next_attempt_at_ms is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +248,7 @@ class Delivery:
     created_at: str
     delivered_at: str | None
     attempts: tuple[Attempt, ...]
+    held: bool = False  # pending behind an older delivery of the same customer (ordering)
 
 
 @dataclass(frozen=True, slots=True)

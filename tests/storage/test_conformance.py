@@ -26,6 +26,7 @@ from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, St
 from sendout.storage.postgres import LISTENER
 from sendout.storage.tx import Tx
 from sendout.token_digest import token_digest
+from support.postgres import one_waits_for_a_lock
 from support.storage import (
     NOW,
     NOW_MS,
@@ -39,20 +40,6 @@ from support.storage import (
 )
 
 CLAIMER = Path(__file__).resolve().parents[1] / "support" / "claimer.py"
-
-
-async def one_waits_for_a_lock(conn: asyncpg.Connection) -> None:
-    """Return once exactly one session of this database waits for a lock (at most 5 s)."""
-    waiting = 0
-    for _ in range(500):
-        waiting = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock'"
-        )
-        if waiting:
-            break
-        await asyncio.sleep(0.01)
-    assert waiting == 1
 
 
 # --- tracking -------------------------------------------------------------------------------------

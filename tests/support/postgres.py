@@ -52,3 +52,17 @@ async def create_database(prefix: str = "sendout_t") -> str:
 async def drop_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def one_waits_for_a_lock(conn: asyncpg.Connection) -> None:
+    """Return once exactly one session of this database waits for a lock (at most 5 s)."""
+    waiting = 0
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            break
+        await asyncio.sleep(0.01)
+    assert waiting == 1

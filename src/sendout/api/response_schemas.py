@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sendout.outbox.ordering import ORDERINGS
+
 __all__ = ["COMPONENTS", "STREAMS", "SUCCESSES", "Success"]
 
 JSON = dict[str, Any]
@@ -163,6 +165,7 @@ _CHANNEL = shape(
         "headers": OBJECT,
         "retry_schedule": {"type": ["array", "null"]},
         "payload": OBJECT,
+        "ordering": {"enum": list(ORDERINGS)},
         "status": {"enum": ["ACTIVE", "PAUSED"]},
         "paused_at": TEXT,
         "pause_reason": TEXT,
@@ -206,6 +209,7 @@ _DELIVERY = shape(
         "status": {"enum": ["pending", "delivered", "failed", "canceled"]},
         "attempts_count": INTEGER,
         "next_attempt_at": TEXT,
+        "held": BOOLEAN,
         "created_at": STRING,
         "delivered_at": TEXT,
         "attempts": {"type": "array", "items": ref("Attempt")},

@@ -17,6 +17,7 @@ from sendout.delivery.signer import voucherify_secret_problem
 from sendout.errors import InvalidInput
 from sendout.events.metadata import PROPERTY_TYPES
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
+from sendout.outbox.ordering import ORDERINGS
 from sendout.records import CustomerFields
 from sendout.storage.base import CustomerRef
 
@@ -197,6 +198,12 @@ class ChannelIn(_Own):
     payload: dict[str, Any] | None = Field(
         default=None,
         description='The payload designer: {"mode": "default"}, "fields" or "custom" (docs/api.md).',
+    )
+    ordering: str = Field(
+        default="none",
+        description="per_customer: one customer's webhooks go in event order, each after the"
+        " one before it was delivered or failed for good (docs/api.md); none (default): no order.",
+        json_schema_extra={"enum": list(ORDERINGS)},
     )
 
 

@@ -187,6 +187,7 @@ def _channel_view(c: Channel, state: ChannelState) -> JSON:
         "headers": c.headers,
         "retry_schedule": None if c.retry_schedule is None else list(c.retry_schedule),
         "payload": c.payload or {"mode": "default"},
+        "ordering": c.ordering,
         "status": "PAUSED" if state.paused_at else "ACTIVE",
         "paused_at": state.paused_at,
         "pause_reason": state.pause_reason,
@@ -206,6 +207,7 @@ def delivery_view(d: Delivery) -> JSON:
         "status": d.status,
         "attempts_count": d.attempts_count,
         "next_attempt_at": d.next_attempt_at,
+        "held": d.held,
         "created_at": d.created_at,
         "delivered_at": d.delivered_at,
         "attempts": [

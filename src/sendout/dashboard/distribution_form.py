@@ -51,12 +51,25 @@ def fields_of(d: Distribution) -> dict[str, str]:
     """The form's fields for a saved distribution, as the API shows it."""
     view = distribution_view(d)
     channels = [
-        {k: c[k] for k in ("type", "event_name", "url", "headers", "retry_schedule", "payload")}
+        {
+            k: c[k]
+            for k in (
+                "type",
+                "event_name",
+                "url",
+                "headers",
+                "retry_schedule",
+                "payload",
+                "ordering",
+            )
+        }
         for c in view["channels"]
     ]
     for c in channels:
         if c["retry_schedule"] is None:
             del c["retry_schedule"]
+        if c["ordering"] == "none":
+            del c["ordering"]
     sample = {**EXAMPLE_EVENT, "event": d.trigger_event}
     return {
         "name": d.name,

@@ -66,6 +66,7 @@ def outcome_of(
         response_excerpt=result.response_excerpt,
         delivered=result.delivered,
         next_attempt_at_ms=next_at,
+        order_key=delivery.order_key,
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from sendout.errors import InvalidInput
 from sendout.matching.match import CUSTOM_EVENT_TRIGGER
+from sendout.outbox.ordering import ORDERINGS
 from sendout.outbox.retry import check_schedule
 from sendout.records import Channel
 
@@ -177,11 +178,18 @@ def check_channel(
     url: str,
     headers: Mapping[str, str],
     retry_schedule: Sequence[Any] | None = None,
+    ordering: str = "none",
 ) -> Channel:
     where = f"channels[{index}]"
     if kind not in CHANNEL_TYPES:
         raise InvalidInput(
             f"{where}.type must be 'webhook', got '{kind}'",
+            key="invalid_channel",
+            message="Invalid channel",
+        )
+    if ordering not in ORDERINGS:
+        raise InvalidInput(
+            f"{where}.ordering must be one of {', '.join(map(repr, ORDERINGS))}, got {ordering!r}",
             key="invalid_channel",
             message="Invalid channel",
         )
@@ -191,4 +199,5 @@ def check_channel(
         url=check_url(url, where),
         headers=check_headers(headers, where),
         retry_schedule=check_retry_schedule(retry_schedule, where),
+        ordering=ordering,
     )

@@ -18,6 +18,7 @@ from sendout.jsonutil import dumps
 from sendout.matching.conditions import facts_of, unmet
 from sendout.matching.match import matching_distributions
 from sendout.matching.reentry import window
+from sendout.outbox.ordering import order_key
 from sendout.payloads.custom_event import build_data, build_envelope
 from sendout.payloads.designer import render
 from sendout.payloads.promotions import loyalty_data, referral_data
@@ -165,6 +166,7 @@ def deliveries(
                     url=channel.url,
                     headers=channel.headers,
                     body=body,
+                    order_key=order_key(channel, customer.id),
                 )
             )
     return out

@@ -9,6 +9,7 @@ import orjson
 
 from sendout.clock import from_ms, isoformat
 from sendout.delivery.signer import SigningKeys
+from sendout.outbox.ordering import HELD_MS, is_held
 from sendout.records import (
     AsyncAction,
     Attempt,
@@ -287,6 +288,8 @@ def channel_dict(c: Channel) -> dict[str, Any]:
     }
     if c.payload is not None:
         stored["payload"] = c.payload
+    if c.ordering != "none":
+        stored["ordering"] = c.ordering
     return stored
 
 
@@ -299,6 +302,7 @@ def channel(raw: dict[str, Any]) -> Channel:
         headers=raw.get("headers") or {},
         retry_schedule=None if schedule is None else tuple(float(d) for d in schedule),
         payload=raw.get("payload"),
+        ordering=raw.get("ordering", "none"),
     )
 
 
@@ -367,7 +371,8 @@ def queue_counts(row: Row) -> QueueCounts:
 
 
 def delivery(row: Row, attempts: Sequence[Attempt]) -> Delivery:
-    pending = row["status"] == "pending"
+    held = row["status"] == "pending" and is_held(row["next_attempt_at"])
+    pending = row["status"] == "pending" and not held
     return Delivery(
         id=row["id"],
         project_id=row["project_id"],
@@ -382,6 +387,7 @@ def delivery(row: Row, attempts: Sequence[Attempt]) -> Delivery:
         created_at=row["created_at"],
         delivered_at=row["delivered_at"],
         attempts=tuple(attempts),
+        held=held,
     )
 
 
@@ -481,3 +487,26 @@ DELIVERIES_CREATED = (
     " WHERE project_id = {} AND distribution_id = {} AND created_at >= {}"
     " ORDER BY created_at, id LIMIT {}"
 )
+
+
+# Ordered delivery (sendout.outbox.ordering): a key's oldest held delivery becomes due, unless
+# one of the key is free already. Both lookups probe the index ``deliveries_order``.
+_KEY = "distribution_id = {d} AND channel_index = {c} AND order_key = {k} AND status = 'pending'"
+
+
+def advance_order_sql(now: str, d: str, c: str, k: str, creation_order: str) -> str:
+    """The statement that advances one order key, with placeholders for its parts."""
+    key = _KEY.format(d=d, c=c, k=k)
+    return (
+        f"UPDATE deliveries SET next_attempt_at = {now} WHERE id = (SELECT id FROM deliveries"
+        f" WHERE {key} AND next_attempt_at = {HELD_MS} ORDER BY {creation_order} LIMIT 1)"
+        f" AND NOT EXISTS (SELECT 1 FROM deliveries WHERE {key} AND next_attempt_at < {HELD_MS})"
+    )
+
+
+# What next_attempt_at becomes for a delivery sent again (resend, replay): due now ({}), or held
+# until its turn if it is ordered.
+SENT_AGAIN_AT = f"CASE WHEN order_key IS NULL THEN {{}} ELSE {HELD_MS} END"
+
+# A pending delivery that is not held: resume sets these due; counts of what is late skip the rest.
+NOT_HELD = f"next_attempt_at < {HELD_MS}"

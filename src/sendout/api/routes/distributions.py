@@ -72,7 +72,7 @@ async def _trigger_event(ctx: AppContext, project_id: str, trigger: TriggerIn) -
 async def _channels(ctx: AppContext, channels: list[ChannelIn]) -> tuple[Channel, ...]:
     checked = tuple(
         replace(
-            check_channel(i, c.type, c.event_name, c.url, c.headers, c.retry_schedule),
+            check_channel(i, c.type, c.event_name, c.url, c.headers, c.retry_schedule, c.ordering),
             payload=c.payload,
         )
         for i, c in enumerate(channels)

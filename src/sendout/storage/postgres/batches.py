@@ -8,14 +8,17 @@ The insert statement also serves the tracking transaction (:mod:`.tx`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from sendout.outbox.destinations import destination_of
+from sendout.outbox.ordering import HELD_MS, ordered_keys
 from sendout.records import Customer
 from sendout.storage import rows
+from sendout.storage.postgres import ordering
 from sendout.storage.tx import BatchLookup, Insertion, Trigger
 
 if TYPE_CHECKING:
@@ -67,13 +70,16 @@ WITH live AS (
     RETURNING id
 ), queued AS (
     INSERT INTO deliveries (id, project_id, distribution_id, event_id, channel_index, event_name,
-                          url, headers, body, status, next_attempt_at, created_at, destination)
+                          url, headers, body, status, next_attempt_at, created_at, destination,
+                          order_key)
     SELECT m.id, m.project_id, m.distribution_id, m.event_id, m.channel_index, m.event_name,
-           m.url, m.headers, m.body, 'pending', m.next_attempt_at, m.created_at, m.destination
+           m.url, m.headers, m.body, 'pending', m.next_attempt_at, m.created_at, m.destination,
+           m.order_key
     FROM unnest($23::text[], $24::text[], $25::text[], $26::text[], $27::int[], $28::text[],
-                $29::text[], $30::text[], $31::bytea[], $32::bigint[], $33::text[], $34::text[])
+                $29::text[], $30::text[], $31::bytea[], $32::bigint[], $33::text[], $34::text[],
+                $35::text[])
          AS m (id, project_id, distribution_id, event_id, channel_index, event_name, url,
-               headers, body, next_attempt_at, created_at, destination)
+               headers, body, next_attempt_at, created_at, destination, order_key)
     WHERE m.event_id IN (SELECT id FROM inserted)
 )
 SELECT id FROM inserted
@@ -135,7 +141,8 @@ async def insert_events(
 ) -> set[str]:
     """Store events, their deliveries and the customers they create, in one statement; the ids
     of the events stored (an event whose customer is gone, or was created by another
-    transaction first, is not)."""
+    transaction first, is not). Ordered deliveries add their keys' locks before and their
+    advance after, in a transaction."""
     events = [i.event for i in insertions]
     new = {c.id for c in new_customers}
     queued = [(i, m) for i in insertions for m in i.deliveries]
@@ -171,8 +178,18 @@ async def insert_events(
         [m.url for _, m in queued],
         [rows.to_json(m.headers) for _, m in queued],
         [m.body for _, m in queued],
-        [i.due_ms for i, _ in queued],
+        [i.due_ms if m.order_key is None else HELD_MS for i, m in queued],
         [i.event.created_at for i, _ in queued],
         [destination_of(m.url) for _, m in queued],
+        [m.order_key for _, m in queued],
     ]
-    return {r["id"] for r in await conn.fetch(_INSERT, *args)}
+    keys = ordered_keys(m for _, m in queued)
+    if not keys:
+        return {r["id"] for r in await conn.fetch(_INSERT, *args)}
+    async with contextlib.AsyncExitStack() as stack:
+        if not conn.is_in_transaction():  # a batch: one statement in autocommit, unless ordered
+            await stack.enter_async_context(conn.transaction())
+        await ordering.lock(conn, keys)
+        stored = {r["id"] for r in await conn.fetch(_INSERT, *args)}
+        await ordering.advance(conn, keys, min(i.due_ms for i in insertions))
+    return stored

@@ -153,7 +153,7 @@ async def resume(
     )
     await conn.execute(
         "UPDATE deliveries SET next_attempt_at = $1 WHERE distribution_id = $2"
-        " AND status = 'pending' AND next_attempt_at > $1",
+        f" AND status = 'pending' AND next_attempt_at > $1 AND {rows.NOT_HELD}",
         now_ms,
         distribution_id,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sendout.errors import NotFound
+from sendout.outbox.ordering import OrderKey, finished_keys
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.records import (
     ClaimedDelivery,
@@ -19,9 +20,10 @@ from sendout.records import (
 )
 from sendout.storage import refusals, rows
 from sendout.storage.base import DeliveryFilter
+from sendout.storage.postgres import ordering
 from sendout.storage.postgres.connection import PostgresConnection
 from sendout.storage.postgres.distributions import require_distribution
-from sendout.storage.postgres.queries import Record, Where, affected, execute, paged
+from sendout.storage.postgres.queries import Record, Where, execute, paged
 from sendout.storage.sealing import Sealer
 
 if TYPE_CHECKING:
@@ -70,7 +72,9 @@ class PostgresOutbox(PostgresConnection):
     ) -> None:
         if not outcomes:
             return
-        if any(not o.delivered for o in outcomes):  # failures are counted statement by statement
+        # Failures are counted statement by statement; a finished ordered delivery lets the next
+        # of its key go, under the key's lock.
+        if any(not o.delivered for o in outcomes) or finished_keys(outcomes):
             await self._write(_record_outcomes, outcomes, pause_after, now)
         else:  # one statement, atomic by itself: no BEGIN and COMMIT round trips
             await self._one(_record_outcomes, outcomes, pause_after, now)
@@ -83,20 +87,7 @@ class PostgresOutbox(PostgresConnection):
     async def replay_deliveries(
         self, project_id: str, distribution_id: str, since: str, now_ms: int
     ) -> int:
-        async def run(conn: Conn) -> int:
-            await require_distribution(conn, project_id, distribution_id)
-            status = await conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = 0"
-                " WHERE distribution_id = $2 AND created_at >= $3"
-                " AND (status = 'failed'"
-                " OR (status = 'pending' AND attempts > 0 AND lease_until <= $1))",
-                now_ms,
-                distribution_id,
-                since,
-            )
-            return affected(status)
-
-        count = await self._write(run)
+        count = await self._write(_replay, project_id, distribution_id, since, now_ms)
         if count:
             self._poke_workers()
         return count
@@ -105,7 +96,8 @@ class PostgresOutbox(PostgresConnection):
         row = await self._fetchrow(
             "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM deliveries m"
             " JOIN distributions d ON d.id = m.distribution_id"
-            f" WHERE m.status = 'pending' AND d.status = 'ACTIVE' AND {rows.CHANNEL_NOT_PAUSED}"
+            " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
+            f" AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}"
         )
         return None if row is None or row["due"] is None else int(row["due"])
 
@@ -193,7 +185,7 @@ class PostgresOutbox(PostgresConnection):
                 "SELECT distribution_id, SUM(pending) AS pending, SUM(due) AS due, "
                 "MIN(next_at) AS oldest_due_ms, SUM(failed) AS failed FROM ( "
                 "SELECT distribution_id, 1 AS pending, CASE WHEN next_attempt_at <= $2 THEN 1 ELSE 0 END AS due, "
-                "next_attempt_at AS next_at, 0 AS failed FROM deliveries "
+                f"CASE WHEN {rows.NOT_HELD} THEN next_attempt_at END AS next_at, 0 AS failed FROM deliveries "
                 "WHERE status = 'pending' AND project_id = $1 "
                 "UNION ALL "
                 "SELECT distribution_id, 0, 0, NULL, 1 FROM deliveries "
@@ -240,7 +232,7 @@ UPDATE deliveries m SET lease_until = $1
 FROM due, projects p, distributions d
 WHERE m.id = due.id AND p.id = m.project_id AND d.id = m.distribution_id
 RETURNING m.id, m.project_id, m.distribution_id, m.channel_index, m.url, m.headers, m.body,
-          m.attempts, m.next_attempt_at, m.seq, p.webhook_secret, p.previous_webhook_secret,
+          m.attempts, m.next_attempt_at, m.seq, m.order_key, p.webhook_secret, p.previous_webhook_secret,
           p.previous_secret_expires_ms, p.voucherify_secret, d.channels
 """
 
@@ -266,10 +258,21 @@ def _claimed(r: Record, sealer: Sealer, now_ms: int) -> ClaimedDelivery:
         attempts=r["attempts"],
         keys=rows.signing_keys(r, sealer, now_ms),
         retry_schedule=None if channel is None else channel.retry_schedule,
+        order_key=r["order_key"],
     )
 
 
 async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) -> Delivery:
+    key = await conn.fetchrow(
+        "SELECT distribution_id, channel_index, order_key FROM deliveries"
+        " WHERE project_id = $1 AND id = $2",
+        project_id,
+        delivery_id,
+    )
+    keys: list[OrderKey] = []
+    if key is not None and key["order_key"] is not None:  # locked before the row, like outcomes
+        keys = [(key["distribution_id"], key["channel_index"], key["order_key"])]
+        await ordering.lock(conn, keys)
     found = await conn.fetchrow(
         "SELECT * FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE",
         project_id,
@@ -282,14 +285,53 @@ async def _resend(conn: Conn, project_id: str, delivery_id: str, now_ms: int) ->
     distribution = await require_distribution(conn, project_id, found["distribution_id"])
     if distribution.paused:
         raise refusals.distribution_paused(distribution.id)
-    row = await conn.fetchrow(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = 0"
-        " WHERE id = $2 RETURNING *",
+    await conn.execute(
+        "UPDATE deliveries SET status = 'pending', lease_until = 0,"
+        f" next_attempt_at = {rows.SENT_AGAIN_AT.format('$1')} WHERE id = $2",
         now_ms,
         delivery_id,
     )
+    await ordering.advance(conn, keys, now_ms)
+    row = await conn.fetchrow("SELECT * FROM deliveries WHERE id = $1", delivery_id)
     assert row is not None, "locked above"
     return (await _with_attempts(conn, [row]))[0]
+
+
+_REPLAYABLE = (
+    " WHERE distribution_id = $1 AND created_at >= $2 AND (status = 'failed'"
+    " OR (status = 'pending' AND attempts > 0 AND lease_until <= $3))"
+)
+
+
+async def _replay(
+    conn: Conn, project_id: str, distribution_id: str, since: str, now_ms: int
+) -> int:
+    await require_distribution(conn, project_id, distribution_id)
+    # The ordered keys to replay are locked before their rows (as outcomes do); a delivery that
+    # failed meanwhile brings its key in late, locked then.
+    keys = await conn.fetch(
+        "SELECT DISTINCT distribution_id, channel_index, order_key FROM deliveries"
+        + _REPLAYABLE
+        + " AND order_key IS NOT NULL",
+        distribution_id,
+        since,
+        now_ms,
+    )
+    locked = sorted((r[0], r[1], r[2]) for r in keys)
+    await ordering.lock(conn, locked)
+    sent = await conn.fetch(
+        "UPDATE deliveries SET status = 'pending', lease_until = 0,"
+        f" next_attempt_at = {rows.SENT_AGAIN_AT.format('$3')}"
+        + _REPLAYABLE
+        + " RETURNING distribution_id, channel_index, order_key",
+        distribution_id,
+        since,
+        now_ms,
+    )
+    late = sorted({(r[0], r[1], r[2]) for r in sent if r[2] is not None} - set(locked))
+    await ordering.lock(conn, late)
+    await ordering.advance(conn, sorted([*locked, *late]), now_ms)
+    return len(sent)
 
 
 # Every attempt of a batch in one statement: the deliveries' new states, the attempt rows, and the
@@ -328,6 +370,8 @@ async def _record_outcomes(
 ) -> None:
     updates, attempts = rows.outcome_params(outcomes)
     reset, failures = health_changes(outcomes)
+    finished = finished_keys(outcomes)
+    await ordering.lock(conn, finished)  # first: every writer takes key locks before row locks
     if failures:
         # Resets and failure counts lock channel rows in two passes: take every touched row
         # first, in key order, so two workers recording at once cannot deadlock.
@@ -348,6 +392,7 @@ async def _record_outcomes(
     )
     for o in failures:  # channel by channel in key order, each in the order attempted
         await _count_failure(conn, o, pause_after, now)
+    await ordering.advance(conn, finished, max(o.attempted_at_ms for o in outcomes))
 
 
 async def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:

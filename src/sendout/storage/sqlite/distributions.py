@@ -99,7 +99,7 @@ class SqliteDistributions(SqliteConnection):
             )
             conn.execute(
                 "UPDATE deliveries SET next_attempt_at = ? WHERE distribution_id = ?"
-                " AND status = 'pending' AND next_attempt_at > ?",
+                f" AND status = 'pending' AND next_attempt_at > ? AND {rows.NOT_HELD}",
                 (now_ms, distribution_id, now_ms),
             )
             return require_distribution(conn, project_id, distribution_id)

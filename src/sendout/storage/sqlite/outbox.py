@@ -9,6 +9,7 @@ from typing import Any
 
 from sendout.delivery.signer import SigningKeys
 from sendout.errors import NotFound
+from sendout.outbox.ordering import finished_keys
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.records import (
     ClaimedDelivery,
@@ -24,6 +25,7 @@ from sendout.storage.base import DeliveryFilter
 from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.connection import SqliteConnection
 from sendout.storage.sqlite.distributions import require_distribution
+from sendout.storage.sqlite.ordering import advance
 from sendout.storage.sqlite.queries import Conn, where_clause
 
 __all__ = ["SqliteOutbox"]
@@ -69,10 +71,13 @@ class SqliteOutbox(SqliteConnection):
                 raise NotFound("delivery", delivery_id)
             _refuse_unsendable(conn, found)
             conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0"
-                " WHERE id = ?",
+                "UPDATE deliveries SET status = 'pending', lease_until = 0,"
+                f" next_attempt_at = {rows.SENT_AGAIN_AT.format('?')} WHERE id = ?",
                 (now_ms, delivery_id),
             )
+            if found["order_key"] is not None:
+                key = (found["distribution_id"], found["channel_index"], found["order_key"])
+                advance(conn, [key], now_ms)
             return _with_attempts(
                 conn,
                 conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchall(),
@@ -85,14 +90,18 @@ class SqliteOutbox(SqliteConnection):
     ) -> int:
         def run(conn: Conn) -> int:
             require_distribution(conn, project_id, distribution_id)
-            cursor = conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0"
+            sent = conn.execute(
+                "UPDATE deliveries SET status = 'pending', lease_until = 0,"
+                f" next_attempt_at = {rows.SENT_AGAIN_AT.format('?')}"
                 " WHERE distribution_id = ? AND created_at >= ?"
                 " AND (status = 'failed'"
-                " OR (status = 'pending' AND attempts > 0 AND lease_until <= ?))",
+                " OR (status = 'pending' AND attempts > 0 AND lease_until <= ?))"
+                " RETURNING distribution_id, channel_index, order_key",
                 (now_ms, distribution_id, since, now_ms),
-            )
-            return int(cursor.rowcount)
+            ).fetchall()
+            keys = {(r[0], r[1], r[2]) for r in sent if r[2] is not None}
+            advance(conn, sorted(keys), now_ms)
+            return len(sent)
 
         return await self._write(run)
 
@@ -102,7 +111,7 @@ class SqliteOutbox(SqliteConnection):
                 "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM deliveries m"
                 " JOIN distributions d ON d.id = m.distribution_id"
                 " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
-                f" AND {rows.CHANNEL_NOT_PAUSED}"
+                f" AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}"
             ).fetchone()
             return None if row[0] is None else int(row[0])
 
@@ -195,7 +204,7 @@ class SqliteOutbox(SqliteConnection):
                 "SELECT distribution_id, SUM(pending) AS pending, SUM(due) AS due, "
                 "MIN(next_at) AS oldest_due_ms, SUM(failed) AS failed FROM ( "
                 "SELECT distribution_id, 1 AS pending, CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END AS due, "
-                "next_attempt_at AS next_at, 0 AS failed FROM deliveries "
+                f"CASE WHEN {rows.NOT_HELD} THEN next_attempt_at END AS next_at, 0 AS failed FROM deliveries "
                 "WHERE status = 'pending' AND project_id = ? "
                 "UNION ALL "
                 "SELECT distribution_id, 0, 0, NULL, 1 FROM deliveries "
@@ -251,7 +260,8 @@ def _claim_due(
         " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
         f" AND d.status = 'ACTIVE' AND {rows.CHANNEL_NOT_PAUSED} AND {lane}{skip}"
         " ORDER BY m.next_attempt_at, m.rowid LIMIT ?)"
-        " RETURNING id, project_id, distribution_id, channel_index, url, headers, body, attempts",
+        " RETURNING id, project_id, distribution_id, channel_index, url, headers, body, attempts,"
+        " order_key",
         (now_ms + lease_ms, now_ms, now_ms, *exclude, limit),
     ).fetchall()
     if not claimed:
@@ -270,6 +280,7 @@ def _claim_due(
             attempts=r["attempts"],
             keys=keys[r["project_id"]],
             retry_schedule=schedules.get((r["distribution_id"], r["channel_index"])),
+            order_key=r["order_key"],
         )
         for r in claimed
     ]
@@ -325,6 +336,9 @@ def _record_outcomes(conn: Conn, outcomes: Sequence[Outcome], pause_after: int, 
     )
     for o in failures:
         _count_failure(conn, o, pause_after, now)
+    finished = finished_keys(outcomes)
+    if finished:
+        advance(conn, finished, max(o.attempted_at_ms for o in outcomes))
 
 
 def _count_failure(conn: Conn, outcome: Outcome, pause_after: int, now: str) -> None:

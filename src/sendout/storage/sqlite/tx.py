@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sendout.outbox.destinations import destination_of
+from sendout.outbox.ordering import HELD_MS, ordered_keys
 from sendout.promotions import ids as pids
 from sendout.promotions.publishing import new_publication
 from sendout.promotions.records import (
@@ -28,6 +29,7 @@ from sendout.storage.sqlite.campaigns import find_campaign, require_campaign
 from sendout.storage.sqlite.codes import find_voucher, generate_vouchers
 from sendout.storage.sqlite.customers import upsert_customer
 from sendout.storage.sqlite.keys import idempotent_replay, remember
+from sendout.storage.sqlite.ordering import advance
 from sendout.storage.sqlite.publications import publication_of_row
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.tiers import find_tier
@@ -253,8 +255,8 @@ class SqliteTx:
         )
         self._conn.executemany(
             "INSERT INTO deliveries (id, project_id, distribution_id, event_id, channel_index,"
-            " event_name, url, destination, headers, body, status, next_attempt_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            " event_name, url, destination, headers, body, status, next_attempt_at, created_at,"
+            " order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
             [
                 (
                     m.id,
@@ -267,12 +269,14 @@ class SqliteTx:
                     destination_of(m.url),
                     rows.to_json(m.headers),
                     m.body,
-                    insertion.due_ms,
+                    insertion.due_ms if m.order_key is None else HELD_MS,
                     event.created_at,
+                    m.order_key,
                 )
                 for m in insertion.deliveries
             ],
         )
+        advance(self._conn, ordered_keys(insertion.deliveries), insertion.due_ms)
 
     async def entries(self, distribution_id: str, customer_id: str, since_ms: int | None) -> int:
         row = self._conn.execute(

@@ -336,3 +336,8 @@ CREATE INDEX async_actions_open ON async_actions (status, lease_until_ms) WHERE 
 -- 0015_failed_deliveries
 
 CREATE INDEX deliveries_failed ON deliveries (next_attempt_at) WHERE status = 'failed';
+
+-- 0016_ordered_delivery
+
+ALTER TABLE deliveries ADD COLUMN order_key text COLLATE "C";
+CREATE INDEX deliveries_order ON deliveries (distribution_id, channel_index, order_key, next_attempt_at, seq) WHERE status = 'pending' AND order_key IS NOT NULL;
