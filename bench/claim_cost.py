@@ -8,6 +8,10 @@ path is not what is measured); then ``--claims`` claims run back to back, each f
 milliseconds per claim and the ratio of the largest backlog to the smallest: near 1 means a
 claim stays cheap however long the queue (issue #14 item 4).
 
+Each size is measured twice: a plain backlog (every delivery due), and an ordered one (a
+channel with ``"ordering": "per_customer"``, ``--per-customer`` deliveries per customer,
+interleaved: each customer's oldest is due and the others are held behind it).
+
 Run: ``.venv/bin/python bench/claim_cost.py [--sizes 1000,1000000] [--postgres]``.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sqlite3
 import statistics
 import tempfile
@@ -29,6 +34,7 @@ from rich.table import Table
 import postgres_scaleout
 from sendout.bootstrap import make_storage
 from sendout.clock import SystemClock, isoformat, to_ms
+from sendout.outbox.ordering import HELD_MS
 from sendout.projects import new_project
 from sendout.records import Channel, Distribution, PropertyDef
 from sendout.settings import Settings, sqlite_path
@@ -36,13 +42,13 @@ from sendout.storage.base import Storage
 
 _COLUMNS = (
     "id", "project_id", "distribution_id", "event_id", "channel_index", "event_name", "url",
-    "destination", "headers", "body", "status", "next_attempt_at", "created_at",
+    "destination", "headers", "body", "status", "next_attempt_at", "created_at", "order_key",
 )  # fmt: skip
 _CHUNK = 50_000
 
 
-async def prepare(url: str) -> tuple[str, str]:
-    """One project and one distribution in a new store; their ids."""
+async def prepare(url: str, ordering: str) -> tuple[str, str]:
+    """One project and one distribution (its channel's ``ordering``) in a new store; their ids."""
     storage = make_storage(Settings(database_url=url))
     await storage.open()
     try:
@@ -51,7 +57,7 @@ async def prepare(url: str) -> tuple[str, str]:
         project = await storage.create_default_project(new_project("bench", now).project)
         props = {"plan": PropertyDef("string", optional=True)}
         await storage.create_event_schema(project.id, "ms_bench", "sign_up", props, now)
-        channel = Channel("webhook", "n", "http://127.0.0.1:9/hooks")
+        channel = Channel("webhook", "n", "http://127.0.0.1:9/hooks", ordering=ordering)
         made = Distribution(
             "distr_bench", project.id, "d", "customer.custom_event", "sign_up",
             {"type": "plain_message"}, (channel,), "ACTIVE", now, None,
@@ -63,15 +69,19 @@ async def prepare(url: str) -> tuple[str, str]:
 
 
 def backlog(
-    project_id: str, distribution_id: str, size: int, due_ms: int
+    project_id: str, distribution_id: str, size: int, due_ms: int, per_customer: int
 ) -> Iterator[tuple[object, ...]]:
-    """``size`` pending deliveries, all due, oldest first."""
+    """``size`` pending deliveries, oldest first: all due, or (``per_customer`` > 0) spread over
+    ``size // per_customer`` customers in turn, each customer's first due and the rest held."""
     created = isoformat(SystemClock().now())
+    customers = max(1, size // per_customer) if per_customer else 0
     for n in range(size):
+        key = f"cust_{n % customers:09d}" if customers else None
+        held = customers and n >= customers
         yield (
             f"whs_bench{n:012d}", project_id, distribution_id, f"event_{n:012d}", 0, "n",
             "http://127.0.0.1:9/hooks", "127.0.0.1:9", "{}", b"{}", "pending",
-            due_ms - size + n, created,
+            HELD_MS if held else due_ms - size + n, created, key,
         )  # fmt: skip
 
 
@@ -112,9 +122,10 @@ async def time_claims(storage: Storage, claims: int, batch: int) -> list[float]:
     return spent
 
 
-async def measure(url: str, size: int, claims: int, batch: int) -> list[float]:
-    project_id, distribution_id = await prepare(url)
-    await fill(url, backlog(project_id, distribution_id, size, to_ms(SystemClock().now())))
+async def measure(url: str, size: int, per_customer: int, claims: int, batch: int) -> list[float]:
+    project_id, distribution_id = await prepare(url, "per_customer" if per_customer else "none")
+    due_ms = to_ms(SystemClock().now())
+    await fill(url, backlog(project_id, distribution_id, size, due_ms, per_customer))
     storage = make_storage(Settings(database_url=url))
     await storage.open()
     try:
@@ -129,26 +140,29 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,1000000", help="backlog sizes, comma-separated")
     parser.add_argument("--claims", type=int, default=200, help="claims timed per size")
     parser.add_argument("--batch", type=int, default=128, help="deliveries per claim")
+    parser.add_argument("--per-customer", type=int, default=10, help="ordered: per customer")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL too")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     table = Table(title="claim_due: milliseconds per claim")
-    for column in ("backend", "backlog", "median ms", "p90 ms", "x smallest"):
+    for column in ("backend", "kind", "deliveries", "median ms", "p90 ms", "x smallest"):
         table.add_column(column, justify="right")
-    for backend in ("sqlite", "postgres") if options.postgres else ("sqlite",):
+    backends = ("sqlite", "postgres") if options.postgres else ("sqlite",)
+    for backend, per_customer in itertools.product(backends, (0, options.per_customer)):
+        kind = f"ordered, {per_customer} per customer" if per_customer else "plain"
         smallest: float | None = None
         for size in sizes:
             with (
                 tempfile.TemporaryDirectory(prefix="sendout-claim-") as tmp,
                 postgres_scaleout.database(backend, Path(tmp)) as url,
             ):
-                spent = asyncio.run(measure(url, size, options.claims, options.batch))
+                run = measure(url, size, per_customer, options.claims, options.batch)
+                spent = asyncio.run(run)
             median = statistics.median(spent)
             smallest = median if smallest is None else smallest
             p90 = statistics.quantiles(spent, n=10)[-1]
-            table.add_row(
-                backend, f"{size:,}", f"{median:.2f}", f"{p90:.2f}", f"{median / smallest:.2f}"
-            )
+            ratio = f"{median / smallest:.2f}"
+            table.add_row(backend, kind, f"{size:,}", f"{median:.2f}", f"{p90:.2f}", ratio)
     Console().print(table)
 
 
