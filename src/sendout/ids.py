@@ -49,11 +49,16 @@ class _RandomBytes:
 _random = _RandomBytes()
 
 
+# Byte b < 248 becomes _ALNUM[b % 62]; the others are dropped (bytes.translate, all in C).
+_TO_ALNUM = bytes(ord(_ALNUM[b % 62]) if b < _UNBIASED else 0 for b in range(256))
+_BIASED = bytes(range(_UNBIASED, 256))
+
+
 def _alnum(n: int) -> str:
-    out: list[str] = []
+    out = b""
     while len(out) < n:
-        out.extend(_ALNUM[b % 62] for b in _random.take(n * 2) if b < _UNBIASED)
-    return "".join(out[:n])
+        out += _random.take(n * 2).translate(_TO_ALNUM, _BIASED)
+    return out[:n].decode("ascii")
 
 
 def _hex(n: int) -> str:

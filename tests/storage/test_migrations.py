@@ -39,7 +39,8 @@ def _sqlite_path(url: str) -> str:
 
 
 def sqlite_dump(url: str) -> Dump:
-    """Tables' columns, indexes (with their ``WHERE``) and foreign keys, independent of layout."""
+    """Tables' columns, indexes (with their ``WHERE``), foreign keys and triggers, independent of
+    layout."""
     conn = sqlite3.connect(_sqlite_path(url))
     try:
         out: Dump = []
@@ -52,6 +53,8 @@ def sqlite_dump(url: str) -> Dump:
                 out += [
                     ("fk", table, *f[2:]) for f in conn.execute(f"PRAGMA foreign_key_list({name})")
                 ]
+            elif kind == "trigger":
+                out.append(("trigger", table, name, " ".join(sql.split())))
             elif kind == "index":
                 where = None if sql is None else " ".join(sql.split()).partition(" WHERE ")[2]
                 cols = [c[2] for c in conn.execute(f"PRAGMA index_info({name})")]

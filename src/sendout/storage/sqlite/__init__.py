@@ -43,7 +43,7 @@ class SqliteStorage(
         self, project_id: str, now: str, work: Callable[[Tx], Coroutine[Any, Any, T]]
     ) -> T:
         async def run(conn: Conn) -> T:
-            return await work(SqliteTx(conn, project_id, now))
+            return await work(SqliteTx(conn, project_id, now, self._triggers))
 
         return await self._write_async(run)
 

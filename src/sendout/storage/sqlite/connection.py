@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.sealing import Sealer
+from sendout.storage.sqlite.catalog import TriggerCache
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.writer import GroupCommitWriter
 from sendout.token_digest import token_digest
@@ -33,6 +34,7 @@ class SqliteConnection:
         self._writer = GroupCommitWriter(lambda: _connect(path))
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._rconn: Conn | None = None
+        self._triggers = TriggerCache()  # used on the writer thread only
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn)

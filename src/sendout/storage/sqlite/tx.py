@@ -26,6 +26,7 @@ from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.base import CustomerRef, IdempotencyKey
 from sendout.storage.sqlite.campaigns import find_campaign, require_campaign
+from sendout.storage.sqlite.catalog import TriggerCache
 from sendout.storage.sqlite.codes import find_voucher, generate_vouchers
 from sendout.storage.sqlite.customers import upsert_customer
 from sendout.storage.sqlite.keys import idempotent_replay, remember
@@ -41,10 +42,11 @@ __all__ = ["SqliteTx"]
 class SqliteTx:
     """:class:`~sendout.storage.tx.Tx` over one open SQLite transaction."""
 
-    def __init__(self, conn: Conn, project_id: str, now: str) -> None:
+    def __init__(self, conn: Conn, project_id: str, now: str, triggers: TriggerCache) -> None:
         self._conn = conn
         self._project_id = project_id
         self._now = now
+        self._triggers = triggers
 
     @property
     def now(self) -> str:
@@ -230,18 +232,7 @@ class SqliteTx:
         remember(self._conn, self._project_id, key, response, now_ms)
 
     async def trigger(self, event_name: str) -> Trigger | None:
-        schema = self._conn.execute(
-            "SELECT * FROM event_schemas WHERE project_id = ? AND name = ?",
-            (self._project_id, event_name),
-        ).fetchone()
-        if schema is None:
-            return None
-        candidates = self._conn.execute(
-            "SELECT * FROM distributions WHERE project_id = ? AND trigger_event = ?"
-            " AND status = 'ACTIVE' ORDER BY created_at, id",
-            (self._project_id, event_name),
-        )
-        return rows.event_schema(schema), [rows.distribution(r) for r in candidates]
+        return self._triggers.trigger(self._conn, self._project_id, event_name)
 
     async def upsert_customer(self, ref: CustomerRef, fields: CustomerFields) -> Customer:
         return upsert_customer(self._conn, self._project_id, ref, fields, self._now)

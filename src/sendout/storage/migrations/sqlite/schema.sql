@@ -335,3 +335,23 @@ CREATE INDEX deliveries_failed ON deliveries (next_attempt_at) WHERE status = 'f
 
 ALTER TABLE deliveries ADD COLUMN order_key TEXT;
 CREATE INDEX deliveries_order ON deliveries (distribution_id, channel_index, order_key, next_attempt_at) WHERE status = 'pending' AND order_key IS NOT NULL;
+
+-- 0017_catalog_version
+
+CREATE TABLE catalog_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO catalog_version (id, version) VALUES (1, 0);
+CREATE TRIGGER event_schemas_inserted AFTER INSERT ON event_schemas
+BEGIN UPDATE catalog_version SET version = random(); END;
+CREATE TRIGGER event_schemas_updated AFTER UPDATE ON event_schemas
+BEGIN UPDATE catalog_version SET version = random(); END;
+CREATE TRIGGER event_schemas_deleted AFTER DELETE ON event_schemas
+BEGIN UPDATE catalog_version SET version = random(); END;
+CREATE TRIGGER distributions_inserted AFTER INSERT ON distributions
+BEGIN UPDATE catalog_version SET version = random(); END;
+CREATE TRIGGER distributions_updated AFTER UPDATE ON distributions
+BEGIN UPDATE catalog_version SET version = random(); END;
+CREATE TRIGGER distributions_deleted AFTER DELETE ON distributions
+BEGIN UPDATE catalog_version SET version = random(); END;
