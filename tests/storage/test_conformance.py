@@ -31,6 +31,7 @@ from support.storage import (
     NOW,
     NOW_MS,
     SECRET,
+    SOON_MS,
     command,
     customers_in,
     distribution,
@@ -261,7 +262,8 @@ async def test_expired_leases_are_claimed_again(store: Storage) -> None:
     await enqueue(store, command("event_1"))
     [first] = await store.claim_due(NOW_MS, 10, 1_000, retries=False)
     assert await store.claim_due(NOW_MS + 999, 10, 1_000, retries=False) == []
-    assert await store.next_due_ms() == NOW_MS + 1_000
+    assert await store.next_due_ms(SOON_MS) == NOW_MS + 1_000
+    assert await store.next_due_ms(NOW_MS + 999) is None  # asked no further than that
     [again] = await store.claim_due(NOW_MS + 1_000, 10, 1_000, retries=False)
     assert again.id == first.id and again.keys.standard[0] == SECRET
     assert again.body == b"{}" and again.headers == {} and again.attempts == 0
@@ -277,9 +279,10 @@ async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) ->
 
 
 async def test_nothing_is_due_before_its_time(store: Storage) -> None:
-    assert await store.next_due_ms() is None
+    assert await store.next_due_ms(SOON_MS) is None
     await enqueue(store, command("event_1"))
-    assert await store.next_due_ms() == NOW_MS
+    assert await store.next_due_ms(SOON_MS) == NOW_MS
+    assert await store.next_due_ms(NOW_MS - 1) is None
     assert await store.claim_due(NOW_MS - 1, 10, 30_000, retries=False) == []
 
 
@@ -450,7 +453,7 @@ async def test_paused_and_deleted_distributions_hold_their_deliveries(store: Sto
     d = await store.get_distribution("proj_1", "distr_1")
     await store.replace_distribution(replace(d, status="PAUSED"))
     assert await store.claim_due(NOW_MS, 10, 30_000, retries=False) == []
-    assert await store.next_due_ms() is None
+    assert await store.next_due_ms(SOON_MS) is None
     await store.delete_distribution("proj_1", "distr_1", NOW)
     found, _ = await store.list_deliveries("proj_1", Page(10, 1), DeliveryFilter())
     assert [x.status for x in found] == ["canceled"]
@@ -767,7 +770,7 @@ async def test_consecutive_failures_pause_the_channel_and_resume_sets_it_live(
     assert state.paused_at == NOW and state.pause_reason == "3 consecutive failed attempts"
     assert paused.paused and paused.status == "ACTIVE"
     assert await store.claim_due(NOW_MS + 10_000, 10, 30_000, retries=True) == []
-    assert await store.next_due_ms() is None
+    assert await store.next_due_ms(SOON_MS) is None
     with pytest.raises(Conflict) as refused:
         await store.resend_delivery("proj_1", claimed[0].id, NOW_MS)
     assert refused.value.key == "distribution_paused"

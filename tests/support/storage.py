@@ -21,6 +21,7 @@ from sendout.storage.tx import Insertion, Tx
 
 NOW = "2026-01-01T00:00:00.000Z"
 NOW_MS = 1_767_225_600_000
+SOON_MS = NOW_MS + 60_000  # how far next_due_ms is asked to look, unless a test says otherwise
 SECRET = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"
 
 

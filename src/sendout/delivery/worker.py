@@ -225,9 +225,10 @@ class Worker:
     async def _idle(self, stop: asyncio.Event, *, busy: bool) -> None:
         timeout = self._limits.poll_interval
         if not busy:
-            due = await self._storage.next_due_ms()
+            now_ms = to_ms(self._clock.now())
+            due = await self._storage.next_due_ms(now_ms + int(timeout * 1000))
             if due is not None:
-                timeout = min(timeout, max(0.0, (due - to_ms(self._clock.now())) / 1000))
+                timeout = min(timeout, max(0.0, (due - now_ms) / 1000))
         if timeout <= 0:
             return
         waiter = asyncio.create_task(self._wake.wait())

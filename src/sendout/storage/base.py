@@ -344,8 +344,10 @@ class Storage(Protocol):
         """Make failed deliveries (and pending ones that have failed) of a distribution created
         at or after ``since`` due now; return how many."""
 
-    async def next_due_ms(self) -> int | None:
-        """When the earliest pending delivery falls due (or its lease expires), if any."""
+    async def next_due_ms(self, until_ms: int) -> int | None:
+        """When the earliest pending delivery falls due (or its lease expires), if that is at
+        or before ``until_ms``: the worker asks only as far as it would sleep anyway, so that
+        the due index is walked up to there and no further."""
 
     async def list_deliveries(
         self, project_id: str, page: Page, where: DeliveryFilter

@@ -92,12 +92,13 @@ class PostgresOutbox(PostgresConnection):
             self._poke_workers()
         return count
 
-    async def next_due_ms(self) -> int | None:
+    async def next_due_ms(self, until_ms: int) -> int | None:
         row = await self._fetchrow(
             "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM deliveries m"
             " JOIN distributions d ON d.id = m.distribution_id"
-            " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
-            f" AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}"
+            " WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND m.lease_until <= $1"
+            f" AND d.status = 'ACTIVE' AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}",
+            until_ms,
         )
         return None if row is None or row["due"] is None else int(row["due"])
 

@@ -105,13 +105,14 @@ class SqliteOutbox(SqliteConnection):
 
         return await self._write(run)
 
-    async def next_due_ms(self) -> int | None:
+    async def next_due_ms(self, until_ms: int) -> int | None:
         def run(conn: Conn) -> int | None:
             row = conn.execute(
                 "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM deliveries m"
                 " JOIN distributions d ON d.id = m.distribution_id"
-                " WHERE m.status = 'pending' AND d.status = 'ACTIVE'"
-                f" AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}"
+                " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
+                f" AND d.status = 'ACTIVE' AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}",
+                (until_ms, until_ms),
             ).fetchone()
             return None if row[0] is None else int(row[0])
 
