@@ -47,7 +47,6 @@ class WorkerProcess:
         self._log_format = log_format
         self._grace = grace_seconds
         self._wake_w: int | None = None
-        self._wake_asked = False  # a wake-up is due to be written this turn of the loop
         self._report_r: int | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -63,21 +62,8 @@ class WorkerProcess:
         self._supervisor = asyncio.create_task(self._supervise())
 
     def wake(self) -> None:
-        """Tell the child new deliveries may be due. The wake-ups asked for in one turn of the
-        event loop (every request one group commit answered) make one byte on the pipe."""
-        if self._wake_w is None or self._wake_asked:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not on the event loop: at once
-            self._send_wake()
-            return
-        self._wake_asked = True
-        loop.call_soon(self._send_wake)
-
-    def _send_wake(self) -> None:
-        """One byte on the wake pipe (never blocks: a full pipe is a wake-up already pending)."""
-        self._wake_asked = False
+        """Tell the child new deliveries may be due (never blocks: a full pipe is a wake-up
+        already pending)."""
         if self._wake_w is None:
             return
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
