@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import structlog
@@ -13,8 +14,6 @@ import structlog
 from sendout import ids, metrics, voucherify_secret
 from sendout.clock import Clock, isoformat
 from sendout.delivery.addresses import AddressPolicy
-from sendout.delivery.sender import Sender, new_sender
-from sendout.delivery.worker import Worker, WorkerLimits
 from sendout.errors import Conflict
 from sendout.outbox.retry import RetryPolicy
 from sendout.projects import new_project
@@ -25,6 +24,11 @@ from sendout.storage.postgres import PostgresStorage
 from sendout.storage.sealing import Sealer, SealError
 from sendout.storage.sqlite import SqliteStorage
 from sendout.token_digest import token_digest
+
+if TYPE_CHECKING:  # the worker and its HTTP client are imported by make_worker, when needed:
+    # the commands that only read the store start without aiohttp
+    from sendout.delivery.sender import Sender
+    from sendout.delivery.worker import Worker
 
 __all__ = [
     "Credentials",
@@ -244,6 +248,9 @@ def make_worker(
     clock: Clock,
     observe: Callable[[str, str, float], None] = metrics.record_attempt,
 ) -> tuple[Worker, Sender]:
+    from sendout.delivery.sender import new_sender
+    from sendout.delivery.worker import Worker, WorkerLimits
+
     sender = new_sender(
         settings.worker_concurrency, settings.delivery_timeout, address_policy(settings)
     )

@@ -8,6 +8,7 @@ from typing import Any
 from sendout.delivery.signer import SigningKeys
 
 __all__ = [
+    "DELIVERY_STATUSES",
     "AsyncAction",
     "Attempt",
     "Channel",
@@ -231,6 +232,9 @@ class Attempt:
     latency_ms: float
     error: str | None
     response_excerpt: str | None
+
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed", "canceled")  # a delivery's status
 
 
 @dataclass(frozen=True, slots=True)

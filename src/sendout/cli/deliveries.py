@@ -11,12 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sendout.api.routes.deliveries import DELIVERY_STATUSES
 from sendout.api.views import delivery_view
 from sendout.bootstrap import open_storage
 from sendout.cli.app import AsJson, DatabaseUrl, ProjectId, app, fail, load_settings, run
 from sendout.cli.status import chosen_project
-from sendout.records import Delivery, Page
+from sendout.records import DELIVERY_STATUSES, Delivery, Page
 from sendout.settings import Settings
 from sendout.storage.base import DeliveryFilter
 

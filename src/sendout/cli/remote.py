@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 from typing import Annotated, Any
 
-import aiohttp
 import orjson
 import typer
 
@@ -19,7 +18,7 @@ __all__ = ["events_app", "listen", "send_event"]
 events_app = typer.Typer(help="Track custom events through a running server.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 
-_TIMEOUT = aiohttp.ClientTimeout(total=30)
+_TIMEOUT_SECONDS = 30
 
 
 def _keys(app_id: str | None, app_token: str | None) -> dict[str, str]:
@@ -96,10 +95,12 @@ def _metadata(text: str) -> dict[str, Any]:
 
 
 async def _post(base: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    import aiohttp  # here: the other commands start without it
+
     target = base.rstrip("/") + path
     try:
         async with (
-            aiohttp.ClientSession(timeout=_TIMEOUT) as session,
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_TIMEOUT_SECONDS)) as session,
             session.post(
                 target,
                 data=orjson.dumps(body),

@@ -11,13 +11,12 @@ from sendout.api.paging import limit_query, one_of, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.views import delivery_view
 from sendout.errors import InvalidInput
+from sendout.records import DELIVERY_STATUSES
 from sendout.storage.base import DeliveryFilter
 
-__all__ = ["DELIVERY_STATUSES", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
-
-DELIVERY_STATUSES = ("pending", "delivered", "failed", "canceled")
 
 
 @router.get("", summary="List deliveries with their attempts", response_class=JsonResponse)

@@ -8,12 +8,11 @@ from starlette.responses import Response
 
 from sendout.api import operations
 from sendout.api.context import context_of
-from sendout.api.routes.deliveries import DELIVERY_STATUSES
 from sendout.dashboard.guard import PostedForm, SignedIn
 from sendout.dashboard.lookups import distributions_of, masked_headers
 from sendout.dashboard.pages import PageError, PageRoute, listing_url, page, redirect
 from sendout.dashboard.times import form_time, iso_or_none
-from sendout.records import Page
+from sendout.records import DELIVERY_STATUSES, Page
 from sendout.storage.base import DeliveryFilter
 
 __all__ = ["router"]

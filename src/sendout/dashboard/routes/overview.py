@@ -10,13 +10,12 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from sendout.api.context import AppContext, context_of
-from sendout.api.routes.deliveries import DELIVERY_STATUSES
 from sendout.clock import isoformat
 from sendout.dashboard.charts import Bucket, Window, bar_chart, buckets, windows
 from sendout.dashboard.guard import SignedIn
 from sendout.dashboard.lookups import distributions_of
 from sendout.dashboard.pages import PageRoute, page
-from sendout.records import Page
+from sendout.records import DELIVERY_STATUSES, Page
 from sendout.storage.base import DeliveryFilter
 
 __all__ = ["router"]
