@@ -76,12 +76,12 @@ def signed_in(page: Page) -> Page:
     return page
 
 
-def screenshot(page: Page, name: str, server: ServerProcess) -> Path:
-    """Save the whole page as ``<name>-<backend>.png``; the path."""
+def screenshot(page: Page, name: str, server: ServerProcess, *, full_page: bool = True) -> Path:
+    """Save the whole page (or what the window shows) as ``<name>-<backend>.png``; the path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     backend = "postgres" if server.database_url else "sqlite"
     path = SCREENSHOTS / f"{name}-{backend}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
