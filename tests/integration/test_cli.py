@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -45,15 +47,26 @@ def test_bad_settings_are_refused_with_the_reason(tmp_path: Path) -> None:
         "SENDOUT_SECRET_KEY": ("c2hvcnQ=", "SENDOUT_SECRET_KEY"),
         "SENDOUT_PORT": ("eighty", "SENDOUT_PORT"),
     }
-    for command in ("credentials", "serve"):
-        for name, (value, mentioned) in cases.items():
-            if command == "serve" and name == "SENDOUT_PORT":
-                continue  # serve's --port option: typer's own usage error (exit 2 as well)
-            env = {"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", name: value}
-            result = sendout(command, env=env)
-            assert result.returncode == 2, (command, name, result.stdout, result.stderr)
-            assert mentioned in result.stderr
-            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    runs = [
+        (command, name, value, mentioned)
+        for command in ("credentials", "serve")
+        for name, (value, mentioned) in cases.items()
+        # serve's --port option: typer's own usage error (exit 2 as well)
+        if not (command == "serve" and name == "SENDOUT_PORT")
+    ]
+
+    def run(n: int) -> subprocess.CompletedProcess[str]:
+        command, name, value, _ = runs[n]
+        return sendout(
+            command, env={"SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path}/{n}.db", name: value}
+        )
+
+    with ThreadPoolExecutor(4) as pool:  # eleven refusals, each a process of its own
+        results = list(pool.map(run, range(len(runs))))
+    for (command, name, _, mentioned), result in zip(runs, results, strict=True):
+        assert result.returncode == 2, (command, name, result.stdout, result.stderr)
+        assert mentioned in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_secrets_sealed_with_a_key_need_that_key(database_url: str) -> None:
