@@ -144,12 +144,16 @@ class Worker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._retries_inflight = 0
         self._per_destination: Counter[str] = Counter()
+        # Per lane (retries or not): a claim that left out these saturated destinations found
+        # nothing, and until when that is taken as still true (news from the API ends it sooner).
+        self._quiet: dict[bool, tuple[frozenset[str], int]] = {}
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._actions = AsyncActionRunner(storage, clock, poll_interval=limits.poll_interval)
 
     def wake(self) -> None:
         """New deliveries (or an async action) may be due: called after the API commits."""
+        self._quiet.clear()
         self._wake.set()
         self._actions.wake()
 
@@ -185,8 +189,12 @@ class Worker:
         return min(free, self._limits.batch)
 
     def _saturated(self) -> list[str]:
+        """Destinations to leave out of a claim: those with fewer free slots than a claim is
+        worth (``min_room``, or none at all under a smaller limit). Claiming for a destination
+        with one slot free would lease a batch of its deliveries only to give all but one back."""
         limit = self._limits.per_destination
-        return [d for d, n in self._per_destination.items() if n >= limit]
+        worth = min(self._limits.min_room, limit)
+        return [d for d, n in self._per_destination.items() if limit - n < worth]
 
     async def _claim_lane(self, *, retries: bool) -> int:
         room = self._room(retries)
@@ -194,9 +202,16 @@ class Worker:
         if room <= 0 or (self._inflight and room < self._limits.min_room):
             return 0
         now_ms = to_ms(self._clock.now())
+        exclude = self._saturated()
+        quiet, until_ms = self._quiet.get(retries, (None, 0))
+        if quiet is not None and quiet <= set(exclude) and now_ms < until_ms:
+            return 0  # nothing else was due when these were left out, a moment ago
         claimed = await self._storage.claim_due(
-            now_ms, room, self._limits.lease_ms, retries=retries, exclude=self._saturated()
+            now_ms, room, self._limits.lease_ms, retries=retries, exclude=exclude
         )
+        if exclude and not claimed:  # every due delivery is for a saturated destination
+            poll_ms = int(self._limits.poll_interval * 1000)
+            self._quiet[retries] = (frozenset(exclude), now_ms + poll_ms)
         surplus = [m.id for m in claimed if not self._start(m, retries)]
         if surplus:
             await self._storage.release(surplus)

@@ -1,0 +1,104 @@
+"""How often the worker claims while one destination is at its limit, on a real store: it claims
+for that destination again only once a claim's worth of its slots is free, and it does not walk
+the queue again for other destinations right after a claim that left it out found nothing.
+
+The sender is a stand-in that holds every attempt until the test lets it answer 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from sendout.clock import SystemClock
+from sendout.delivery.sender import AttemptResult
+from sendout.delivery.worker import Worker, WorkerLimits
+from sendout.outbox.retry import RetryPolicy
+from sendout.records import ClaimedDelivery
+from sendout.storage.base import Storage
+from support.storage import command, enqueue
+
+
+class HeldSender:
+    """Each attempt waits for its turn to be let go."""
+
+    def __init__(self) -> None:
+        self.waiting: list[asyncio.Future[None]] = []
+        self._arrived = asyncio.Condition()
+
+    async def attempt(self, delivery: ClaimedDelivery, timestamp: int) -> AttemptResult:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        async with self._arrived:
+            self.waiting.append(turn)
+            self._arrived.notify_all()
+        await turn
+        return AttemptResult(200, 1.0, None, "")
+
+    async def until_held(self, count: int) -> None:
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.waiting) >= count), 5)
+
+    async def let_one_go(self) -> None:
+        self.waiting.pop(0).set_result(None)
+        await asyncio.sleep(0.05)  # the worker's turn: record, and claim if it will
+
+    def let_all_go(self) -> None:
+        while self.waiting:
+            self.waiting.pop().set_result(None)
+
+
+class CountingStore:
+    """The store, with every claim written down: what it left out and how many it leased."""
+
+    def __init__(self, store: Storage) -> None:
+        self._store = store
+        self.claims: list[tuple[tuple[str, ...], int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def claim_due(
+        self, now_ms: int, limit: int, lease_ms: int, *, retries: bool, exclude: Sequence[str] = ()
+    ) -> list[ClaimedDelivery]:
+        claimed = await self._store.claim_due(
+            now_ms, limit, lease_ms, retries=retries, exclude=exclude
+        )
+        if not retries:
+            self.claims.append((tuple(exclude), len(claimed)))
+        return claimed
+
+
+async def test_a_destination_at_its_limit_is_claimed_for_a_few_slots_at_a_time(
+    store: Storage,
+) -> None:
+    for n in range(60):  # one destination (support.storage's URL), all due now
+        await enqueue(store, command(f"e{n:02d}", f"c{n}"))
+    counting = CountingStore(store)
+    sender = HeldSender()
+    limits = WorkerLimits(
+        concurrency=32, batch=32, per_destination=16, lease_seconds=60, poll_interval=30,
+        pause_after=100,
+    )  # fmt: skip
+    assert limits.min_room == 4
+    policy, clock = RetryPolicy(), SystemClock()
+    worker = Worker(counting, sender, policy, clock, limits, observe=lambda *_: None)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await sender.until_held(16)
+        first = len(counting.claims)
+        for _ in range(3):  # three slots free: not yet worth a claim for that destination
+            await sender.let_one_go()
+        left_out = counting.claims[first:]
+        # At most one claim that leaves the full destination out, and it found nothing; its
+        # answer holds until there is news, so later wake-ups do not walk the queue again.
+        assert len(left_out) <= 1 and all(found == 0 for _, found in left_out), left_out
+        await sender.let_one_go()  # four free: a claim for it, and all four slots are filled
+        await sender.until_held(16)
+        assert counting.claims[-1][1] > 0 and counting.claims[-1][0] == ()
+    finally:
+        stop.set()
+        while not running.done():  # the worker finishes what is in flight before it stops
+            sender.let_all_go()
+            await asyncio.wait({running}, timeout=0.01)
