@@ -144,15 +144,22 @@ def make_schema(mgmt: httpx.Client, project_id: str) -> Callable[..., dict[str, 
 
 @pytest.fixture
 def make_distribution(api: httpx.Client) -> Callable[..., dict[str, Any]]:
-    def make(event: str, *urls: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def make(
+        event: str,
+        *urls: str,
+        headers: dict[str, str] | None = None,
+        channel: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An active plain-message distribution on ``event``, a webhook channel per URL (each
+        with ``channel``'s further settings)."""
+        hooks = [
+            {"type": "webhook", "event_name": f"hook-{i}", "url": url} for i, url in enumerate(urls)
+        ]
         body = {
             "name": unique("distribution"),
             "trigger": {"type": "customer.custom_event", "event": event},
             "action": {"type": "plain_message"},
-            "channels": [
-                {"type": "webhook", "event_name": f"hook-{i}", "url": url, "headers": headers or {}}
-                for i, url in enumerate(urls)
-            ],
+            "channels": [{**c, "headers": headers or {}, **(channel or {})} for c in hooks],
         }
         response = api.post("/v1/distributions", json=body)
         assert response.status_code == 200, response.text

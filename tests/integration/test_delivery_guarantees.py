@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,18 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from conftest import unique
 from support.receiver import Receiver
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll a read-only API check until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+from support.waiting import eventually
 
 
 def deliveries(api: httpx.Client, **params: Any) -> list[dict[str, Any]]:

@@ -4,31 +4,18 @@ arrive in event order, a failing one holds only that customer's later ones."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from conftest import unique
 from support.receiver import Receiver
+from support.waiting import eventually
 
 
-def ordered_distribution(
-    api: httpx.Client, event: str, url: str, retry_schedule: list[float]
-) -> dict[str, Any]:
-    channel = {"type": "webhook", "event_name": "hook", "url": url, "ordering": "per_customer"}
-    response = api.post(
-        "/v1/distributions",
-        json={
-            "name": unique("ordered"),
-            "trigger": {"type": "customer.custom_event", "event": event},
-            "action": {"type": "plain_message"},
-            "channels": [{**channel, "retry_schedule": retry_schedule}],
-        },
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
+def ordered(retry_schedule: list[float]) -> dict[str, Any]:
+    """The channel settings of these tests: ordered per customer, with their own retries."""
+    return {"ordering": "per_customer", "retry_schedule": retry_schedule}
 
 
 def track(api: httpx.Client, event: str, source_id: str, step: int) -> str:
@@ -47,21 +34,13 @@ def sent(receiver: Receiver, path: str, count: int) -> list[tuple[str, int, int]
     return out
 
 
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-    return value
-
-
 def test_a_failing_webhook_holds_only_its_customers_later_ones(
-    api: httpx.Client, receiver: Receiver, make_schema
+    api: httpx.Client, receiver: Receiver, make_schema, make_distribution
 ) -> None:
     schema = make_schema({"step": {"type": "number"}})
     path = "/" + unique("ordered")
     receiver.script(path, 500)  # the first request fails; its retry comes 2 s later
-    distribution = ordered_distribution(api, schema["name"], receiver.url(path), [2])
+    distribution = make_distribution(schema["name"], receiver.url(path), channel=ordered([2]))
     assert distribution["channels"][0]["ordering"] == "per_customer"
     ann, bob = unique("ann"), unique("bob")
     track(api, schema["name"], ann, 1)
@@ -82,12 +61,12 @@ def test_a_failing_webhook_holds_only_its_customers_later_ones(
 
 
 def test_a_webhook_failed_for_good_lets_the_next_one_go(
-    api: httpx.Client, receiver: Receiver, make_schema
+    api: httpx.Client, receiver: Receiver, make_schema, make_distribution
 ) -> None:
     schema = make_schema({"step": {"type": "number"}})
     path = "/" + unique("ordered")
     receiver.script(path, 500, 500)  # the first webhook's two attempts (one retry) both fail
-    distribution = ordered_distribution(api, schema["name"], receiver.url(path), [0.2])
+    distribution = make_distribution(schema["name"], receiver.url(path), channel=ordered([0.2]))
     ann = unique("ann")
     track(api, schema["name"], ann, 1)
     track(api, schema["name"], ann, 2)
