@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvloop
 
 from support.ci import IN_CI, need
 from support.postgres import create_database, drop_database, unreachable_reason
@@ -30,6 +31,18 @@ BACKENDS = ["sqlite", "postgres"]
 pytest_plugins = ["support.storage_fixtures", "support.browser"]
 
 __all__ = ["IN_CI", "need"]
+
+
+_ASYNCIO_ONLY = {"asyncio": asyncio.new_event_loop}
+_BOTH_LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """asyncio's own loop for every async test; a test marked ``both_loops`` runs on uvloop too
+    (what the API process runs on, so what an ``inline`` worker runs on)."""
+    return _BOTH_LOOPS if item.get_closest_marker("both_loops") else _ASYNCIO_ONLY
 
 
 @pytest.fixture(scope="session")

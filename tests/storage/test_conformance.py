@@ -269,6 +269,24 @@ async def test_expired_leases_are_claimed_again(store: Storage) -> None:
     assert again.body == b"{}" and again.headers == {} and again.attempts == 0
 
 
+async def test_the_next_due_time_weighs_leases_and_retries_alike(store: Storage) -> None:
+    for i in range(3):
+        await enqueue(store, command(f"event_{i}", f"c{i}"))
+    leased, retried = await store.claim_due(NOW_MS, 2, 3_000, retries=False)
+    await store.record_outcomes(
+        [Outcome(retried.id, "distr_1", 0, NOW_MS, 500, 1.0, None, "no", False, NOW_MS + 5_000)],
+        pause_after=12,
+        now=NOW,
+    )
+    assert await store.next_due_ms(SOON_MS) == NOW_MS  # the third, never claimed
+    await store.claim_due(NOW_MS, 1, 30_000, retries=False)
+    # Left: the lease ending at +3 s (its delivery was due first) and the retry at +5 s.
+    assert await store.next_due_ms(SOON_MS) == NOW_MS + 3_000
+    assert await store.next_due_ms(NOW_MS + 2_999) is None
+    await store.release([leased.id])
+    assert await store.next_due_ms(SOON_MS) == NOW_MS
+
+
 async def test_claims_come_oldest_first_and_respect_the_limit(store: Storage) -> None:
     for i in range(5):
         await enqueue(store, command(f"event_{i}", f"c{i}"))

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import asyncio
-import socket
 from datetime import UTC, datetime
 
 import pytest
-from aiohttp.abc import ResolveResult
-from aiohttp.resolver import ThreadedResolver
 
 from sendout.api.ratelimit import TokenBuckets
 from sendout.delivery.addresses import AddressPolicy, parse_networks
-from sendout.delivery.guard import BlockedDestination, GuardedResolver, unsafe_destination
+from sendout.delivery.guard import (
+    BlockedDestination,
+    GuardedResolver,
+    unsafe_destination,
+)
 from sendout.outbox.destinations import destination_of
 from sendout.outbox.pause import health_changes, pause_reason
 from sendout.outbox.retry import RetryPolicy, parse_retry_after
@@ -199,10 +199,9 @@ async def test_save_and_connect_checks_unwrap_embedded_ipv4() -> None:
         assert await unsafe_destination(f"[{address}]", 80, policy) is not None, address
         assert await unsafe_destination(address, 80, policy) is not None, address
         with pytest.raises(BlockedDestination):
-            resolver.check_literal(address)
+            await resolver.resolve(address, 80)
     assert await unsafe_destination("[64:ff9b::808:808]", 80, policy) is None
-    resolver.check_literal("64:ff9b::808:808")
-    await resolver.close()
+    assert await resolver.resolve("64:ff9b::808:808", 80) == ["64:ff9b::808:808"]
 
 
 async def test_the_guard_never_raises_on_a_host_idna_cannot_encode() -> None:
@@ -210,40 +209,42 @@ async def test_the_guard_never_raises_on_a_host_idna_cannot_encode() -> None:
     resolver = GuardedResolver(policy)
     for host in ["\u00e4..com", "a" * 64 + ".example.com"]:
         assert await unsafe_destination(host, 80, policy) is None
-        resolver.check_literal(host)
         with pytest.raises(OSError, match="not a valid host name"):
             await resolver.resolve(host, 80)
-    await resolver.close()
 
 
-class _Answers(ThreadedResolver):
-    """A DNS stand-in: every name resolves to the given addresses."""
+class _Answers:
+    """A DNS stand-in: every name resolves to the given addresses; ``asked`` lists lookups."""
 
     def __init__(self, *addresses: str) -> None:
-        self._addresses = addresses
+        self._addresses = list(addresses)
+        self.asked: list[str] = []
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host, host=a, port=port, family=socket.AF_INET6, proto=0, flags=0
-            )
-            for a in self._addresses
-        ]
-
-    async def close(self) -> None:
-        return None
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return self._addresses
 
 
 async def test_connect_time_resolver_unwraps_embedded_ipv4() -> None:
-    resolver = GuardedResolver(AddressPolicy())
-    resolver._inner = _Answers("64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::ffff:0:7f00:1")
+    rebound = GuardedResolver(AddressPolicy(), _Answers("64:ff9b::a9fe:a9fe", "2002:7f00:1::"))
     with pytest.raises(BlockedDestination, match=r"IPv4 169\.254\.169\.254"):
-        await resolver.resolve("rebound.example", 443)
-    resolver._inner = _Answers("::7f00:1", "64:ff9b::808:808")
-    found = await resolver.resolve("mixed.example", 443)
-    assert [r["host"] for r in found] == ["64:ff9b::808:808"]
+        await rebound.resolve("rebound.example", 443)
+    mixed = GuardedResolver(AddressPolicy(), _Answers("::7f00:1", "64:ff9b::808:808"))
+    assert await mixed.resolve("mixed.example", 443) == ["64:ff9b::808:808"]
+
+
+async def test_connect_time_resolver_keeps_allowed_answers_and_never_refusals() -> None:
+    lookup = _Answers("93.184.216.34")
+    resolver = GuardedResolver(AddressPolicy(), lookup)
+    for _ in range(3):
+        assert await resolver.resolve("example.com", 443) == ["93.184.216.34"]
+    refused = _Answers("10.0.0.1")
+    blocked = GuardedResolver(AddressPolicy(), refused)
+    for _ in range(2):
+        with pytest.raises(BlockedDestination):
+            await blocked.resolve("internal.example", 443)
+    assert lookup.asked == ["example.com"]
+    assert refused.asked == ["internal.example"] * 2
 
 
 async def test_save_time_check_resolves_names() -> None:
@@ -259,18 +260,14 @@ async def test_save_time_check_resolves_names() -> None:
     )
 
 
-async def test_connect_time_resolver_refuses_private_answers() -> None:
+async def test_connect_time_resolver_refuses_private_Answers() -> None:
     resolver = GuardedResolver(AddressPolicy())
     with pytest.raises(BlockedDestination):
         await resolver.resolve("localhost", 80)
     with pytest.raises(BlockedDestination):
-        resolver.check_literal("10.0.0.1")
+        await resolver.resolve("10.0.0.1", 80)
     opened = GuardedResolver(AddressPolicy(parse_networks("127.0.0.0/8")))
-    found = await opened.resolve("localhost", 80)
-    assert {r["host"] for r in found} <= {"127.0.0.1"}
-    await resolver.close()
-    await opened.close()
-    await asyncio.sleep(0)
+    assert set(await opened.resolve("localhost", 80)) <= {"127.0.0.1"}
 
 
 def test_token_buckets() -> None:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
+import time
+from collections.abc import Awaitable, Callable
 
 from sendout.delivery.addresses import AddressPolicy, ip_literal
 
-__all__ = ["BlockedDestination", "GuardedResolver", "unsafe_destination"]
+__all__ = ["BlockedDestination", "GuardedResolver", "Lookup", "unsafe_destination"]
 
 
 _RESOLVE_SECONDS = 3.0
+_CACHE_SECONDS = 60.0  # how long a name's allowed addresses are reused
+
+Lookup = Callable[[str, int], Awaitable[list[str]]]
 
 
 class BlockedDestination(OSError):
@@ -44,32 +46,41 @@ async def unsafe_destination(host: str, port: int, policy: AddressPolicy) -> str
     return policy.refusal(host, [str(info[4][0]) for info in infos])
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolves like aiohttp's default, then drops every address the policy refuses."""
+async def system_lookup(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (the system resolver, off the event loop)."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:
+        raise OSError(f"{host!r} is not a valid host name: {exc}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
-    def __init__(self, policy: AddressPolicy) -> None:
+
+class GuardedResolver:
+    """The addresses a connection may be opened to: resolved, then every one the policy refuses
+    dropped. An IP literal is judged as it is. A name's allowed addresses are kept for a minute."""
+
+    def __init__(self, policy: AddressPolicy, lookup: Lookup = system_lookup) -> None:
         self._policy = policy
-        self._inner = ThreadedResolver()
+        self._lookup = lookup
+        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        try:
-            results = await self._inner.resolve(host, port, family)
-        except UnicodeError as exc:
-            # aiohttp reports an OSError from the resolver as a failed connection.
-            raise OSError(f"{host!r} is not a valid host name: {exc}") from None
-        allowed = [r for r in results if self._policy.allows(r["host"])]
-        if not allowed:
-            reason = self._policy.refusal(host, [r["host"] for r in results])
-            raise BlockedDestination(reason or f"{host} has no allowed address")
-        return allowed
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-    def check_literal(self, host: str) -> None:
-        """aiohttp skips the resolver for IP literals; the sender asks here instead."""
+    async def resolve(self, host: str, port: int) -> list[str]:
         literal = ip_literal(host)
-        if literal is not None and not self._policy.allows(literal):
-            raise BlockedDestination(self._policy.refusal(host, [literal]) or host)
+        if literal is not None:
+            if not self._policy.allows(literal):
+                raise BlockedDestination(self._policy.refusal(host, [literal]) or host)
+            return [literal]
+        now = time.monotonic()
+        cached = self._cache.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = await self._lookup(host, port)
+        allowed = [a for a in found if self._policy.allows(a)]
+        if not allowed:
+            reason = self._policy.refusal(host, found)
+            raise BlockedDestination(reason or f"{host} has no allowed address")
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[(host, port)] = (now + _CACHE_SECONDS, allowed)
+        return allowed

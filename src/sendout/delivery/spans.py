@@ -82,5 +82,5 @@ def _at(value: Any, *keys: str) -> Any:
 
 def _error_type(outcome: Outcome) -> str:
     """The error's kind: what comes before the colon of the recorded error (``timeout``,
-    ``ClientConnectorError``, ``blocked destination``)."""
+    ``connect error``, ``blocked destination``)."""
     return (outcome.error or "error").split(":", 1)[0]

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresOutbox"]
 
+_NEXT_DUE = rows.NEXT_DUE.format(until="$1")
+
 
 class PostgresOutbox(PostgresConnection):
     async def claim_due(
@@ -93,13 +95,7 @@ class PostgresOutbox(PostgresConnection):
         return count
 
     async def next_due_ms(self, until_ms: int) -> int | None:
-        row = await self._fetchrow(
-            "SELECT MIN(GREATEST(m.next_attempt_at, m.lease_until)) AS due FROM deliveries m"
-            " JOIN distributions d ON d.id = m.distribution_id"
-            " WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND m.lease_until <= $1"
-            f" AND d.status = 'ACTIVE' AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}",
-            until_ms,
-        )
+        row = await self._fetchrow(_NEXT_DUE, until_ms)
         return None if row is None or row["due"] is None else int(row["due"])
 
     async def list_deliveries(

@@ -30,6 +30,8 @@ from sendout.storage.sqlite.queries import Conn, where_clause
 
 __all__ = ["SqliteOutbox"]
 
+_NEXT_DUE = rows.NEXT_DUE.format(until="?")
+
 
 class SqliteOutbox(SqliteConnection):
     async def claim_due(
@@ -107,13 +109,7 @@ class SqliteOutbox(SqliteConnection):
 
     async def next_due_ms(self, until_ms: int) -> int | None:
         def run(conn: Conn) -> int | None:
-            row = conn.execute(
-                "SELECT MIN(MAX(m.next_attempt_at, m.lease_until)) FROM deliveries m"
-                " JOIN distributions d ON d.id = m.distribution_id"
-                " WHERE m.status = 'pending' AND m.next_attempt_at <= ? AND m.lease_until <= ?"
-                f" AND d.status = 'ACTIVE' AND m.{rows.NOT_HELD} AND {rows.CHANNEL_NOT_PAUSED}",
-                (until_ms, until_ms),
-            ).fetchone()
+            row = conn.execute(_NEXT_DUE, (until_ms,) * 3).fetchone()
             return None if row[0] is None else int(row[0])
 
         return await self._read(run)
