@@ -336,3 +336,21 @@ async def test_https_receivers_are_verified(tmp_path: Path, sender: Sender) -> N
     assert [r.status_code for r in results] == [200, 200]
     # The refused handshake never reached the handler; both webhooks went on one connection.
     assert script.connections == 1 and len(script.requests) == 2
+
+
+async def test_idle_connections_the_receivers_closed_are_forgotten(sender: Sender) -> None:
+    async def one_then_close(script: Script, reader: Reader, writer: Writer) -> None:
+        await script.request(reader)
+        writer.write(OK)
+        await writer.drain()
+
+    quiet = await started(one_then_close)
+    busy = await started(answering(*[OK] * 1100))
+    await attempt(sender, quiet.url())
+    await asyncio.sleep(0.05)  # quiet's connection is closed by now, and nothing goes there
+    client = sender._client
+    assert len(client._idle) == 1
+    for _ in range(1100):  # more than a sweep's worth of connections given back
+        await attempt(sender, busy.url())
+    assert list(client._idle) == [(False, "127.0.0.1", busy.port)]
+    assert busy.connections == 1

@@ -24,6 +24,7 @@ __all__ = ["ConnectError", "HttpClient", "Target", "target_of"]
 
 IDLE_SECONDS = 15.0  # an idle connection older than this is closed, not reused
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SWEEP_EVERY = 1024  # connections given back between two sweeps of the idle ones
 
 
 class ConnectError(HttpError):
@@ -76,6 +77,7 @@ class HttpClient:
         self._targets: dict[str, Target] = {}
         self._idle: dict[tuple[bool, str, int], list[Connection]] = {}
         self._max_idle = max_idle
+        self._returns = 0
 
     def target(self, url: str) -> Target:
         found = self._targets.get(url)
@@ -129,12 +131,27 @@ class HttpClient:
         return None
 
     def _give_back(self, target: Target, connection: Connection) -> None:
+        self._returns += 1
+        if self._returns % _SWEEP_EVERY == 0:
+            self._sweep()
         idle = self._idle.setdefault(target.key, [])
         if len(idle) >= self._max_idle:
             connection.close()
             return
         connection.idle_since = time.monotonic()
         idle.append(connection)
+
+    def _sweep(self) -> None:
+        """Forget idle connections the receiver closed or that idled too long, for destinations
+        no webhook went to since."""
+        oldest = time.monotonic() - IDLE_SECONDS
+        for key, idle in list(self._idle.items()):
+            for connection in idle:
+                if connection.closed or connection.idle_since <= oldest:
+                    connection.close()
+            idle[:] = [c for c in idle if not c.closed]
+            if not idle:
+                del self._idle[key]
 
     async def _connect(self, target: Target) -> Connection:
         try:
