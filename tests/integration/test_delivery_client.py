@@ -125,6 +125,18 @@ def answering(*answers: bytes) -> Handler:
     return handler
 
 
+def closing_after(answer: bytes) -> Handler:
+    """One request per connection: it gets ``answer`` (which says nothing of closing), and
+    the connection is closed."""
+
+    async def handler(script: Script, reader: Reader, writer: Writer) -> None:
+        await script.request(reader)
+        writer.write(answer)
+        await writer.drain()
+
+    return handler
+
+
 async def test_a_kept_alive_connection_carries_the_next_webhook(sender: Sender) -> None:
     script = await started(answering(OK, OK, OK))
     results = [await attempt(sender, script.url("/hook?team=growth")) for _ in range(3)]
@@ -155,12 +167,7 @@ async def test_a_kept_alive_connection_carries_the_next_webhook(sender: Sender) 
 async def test_an_answer_that_ends_the_connection_gets_a_new_one(
     sender: Sender, answer: bytes
 ) -> None:
-    async def once_then_close(script: Script, reader: Reader, writer: Writer) -> None:
-        await script.request(reader)
-        writer.write(answer)
-        await writer.drain()
-
-    script = await started(once_then_close)
+    script = await started(closing_after(answer))
     results = [await attempt(sender, script.url()) for _ in range(2)]
     assert [r.status_code for r in results] == [200, 200], results
     assert script.connections == 2
@@ -186,12 +193,7 @@ async def test_chunked_answers_interim_answers_and_no_body(sender: Sender) -> No
 
 
 async def test_a_kept_alive_connection_the_receiver_closed_is_replaced(sender: Sender) -> None:
-    async def one_per_connection(script: Script, reader: Reader, writer: Writer) -> None:
-        await script.request(reader)
-        writer.write(OK)  # says nothing of closing, then closes once idle
-        await writer.drain()
-
-    script = await started(one_per_connection)
+    script = await started(closing_after(OK))
     first = await attempt(sender, script.url())
     await asyncio.sleep(0.05)  # the close reaches the client while the connection is idle
     second = await attempt(sender, script.url())
@@ -233,12 +235,7 @@ async def test_a_receiver_that_closes_without_answering(sender: Sender) -> None:
 async def test_a_malformed_answer_is_an_error_and_its_connection_is_dropped(
     sender: Sender, answer: bytes, error: str
 ) -> None:
-    async def garbled(script: Script, reader: Reader, writer: Writer) -> None:
-        await script.request(reader)
-        writer.write(answer)
-        await writer.drain()
-
-    script = await started(garbled)
+    script = await started(closing_after(answer))
     result = await attempt(sender, script.url())
     assert (result.status_code, result.error) == (None, error)
     assert (await attempt(sender, script.url())).error == error
@@ -339,12 +336,7 @@ async def test_https_receivers_are_verified(tmp_path: Path, sender: Sender) -> N
 
 
 async def test_idle_connections_the_receivers_closed_are_forgotten(sender: Sender) -> None:
-    async def one_then_close(script: Script, reader: Reader, writer: Writer) -> None:
-        await script.request(reader)
-        writer.write(OK)
-        await writer.drain()
-
-    quiet = await started(one_then_close)
+    quiet = await started(closing_after(OK))
     busy = await started(answering(*[OK] * 1100))
     await attempt(sender, quiet.url())
     await asyncio.sleep(0.05)  # quiet's connection is closed by now, and nothing goes there
