@@ -201,6 +201,25 @@ async def test_a_kept_alive_connection_the_receiver_closed_is_replaced(sender: S
     assert script.connections == 2 and len(script.requests) == 2
 
 
+async def test_an_answer_cut_short_on_a_reused_connection_is_not_sent_again(
+    sender: Sender,
+) -> None:
+    async def head_only_the_second_time(script: Script, reader: Reader, writer: Writer) -> None:
+        await script.request(reader)
+        writer.write(OK)
+        await script.request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        await writer.drain()
+
+    script = await started(head_only_the_second_time)
+    assert (await attempt(sender, script.url())).status_code == 200
+    cut = await attempt(sender, script.url())
+    assert cut.error == (
+        "connection lost: the receiver closed the connection in the middle of its answer"
+    )
+    assert script.connections == 1 and len(script.requests) == 2
+
+
 async def test_a_receiver_that_closes_without_answering(sender: Sender) -> None:
     async def hang_up(script: Script, reader: Reader, writer: Writer) -> None:
         await script.request(reader)

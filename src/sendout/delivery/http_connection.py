@@ -59,6 +59,7 @@ class Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
+        self._received = 0  # bytes of an answer since the request was sent
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
         self.reusable = False
@@ -73,6 +74,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
+        self._received += len(data)
         self._wake()
 
     def eof_received(self) -> bool:
@@ -101,6 +103,7 @@ class Connection(asyncio.Protocol):
         """Send ``request``; read the response (the connection is closed if it raised)."""
         assert self._transport is not None
         self.reusable = False
+        self._received = len(self._buffer)
         try:
             self._transport.write(request)
             return await self._read_response()
@@ -111,13 +114,13 @@ class Connection(asyncio.Protocol):
     @property
     def answered(self) -> bool:
         """Whether any byte of a response has arrived since the request was sent."""
-        return bool(self._buffer)
+        return self._received > 0
 
     async def _more(self) -> None:
         if self.closed:
             raise ConnectionLost(
                 "the receiver closed the connection before it answered"
-                if not self._buffer
+                if not self.answered
                 else "the receiver closed the connection in the middle of its answer"
             )
         self._waiter = asyncio.get_running_loop().create_future()
