@@ -125,7 +125,7 @@ class HttpClient:
         oldest = time.monotonic() - IDLE_SECONDS
         while idle:
             connection = idle.pop()
-            if not connection.closed and connection.idle_since > oldest:
+            if connection.usable(oldest):
                 return connection
             connection.close()
         return None
@@ -147,7 +147,7 @@ class HttpClient:
         oldest = time.monotonic() - IDLE_SECONDS
         for key, idle in list(self._idle.items()):
             for connection in idle:
-                if connection.closed or connection.idle_since <= oldest:
+                if not connection.usable(oldest):
                     connection.close()
             idle[:] = [c for c in idle if not c.closed]
             if not idle:

@@ -111,6 +111,10 @@ class Connection(asyncio.Protocol):
             self.close()
             raise
 
+    def usable(self, oldest_idle: float) -> bool:
+        """Open, and idle since after ``oldest_idle`` (``time.monotonic()``)."""
+        return not self.closed and self.idle_since > oldest_idle
+
     @property
     def answered(self) -> bool:
         """Whether any byte of a response has arrived since the request was sent."""
