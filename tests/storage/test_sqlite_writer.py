@@ -1,4 +1,5 @@
-"""Group commit: concurrent transactions share one commit but not each other's failures."""
+"""Group commit: concurrent transactions share one commit but not each other's failures; and how
+often the WAL those commits grow is checkpointed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sendout.storage.sqlite.connection import _connect
 from sendout.storage.sqlite.writer import GroupCommitWriter
 
 
@@ -69,3 +71,18 @@ async def test_an_unopenable_database_fails_the_call(tmp_path: Path) -> None:
     writer = GroupCommitWriter(lambda: sqlite3.connect(tmp_path / "missing" / "x.db"))
     with pytest.raises(sqlite3.OperationalError):
         await writer.call(lambda c: None, transaction=False)
+
+
+def test_the_wal_is_checkpointed_only_past_4000_pages(tmp_path: Path) -> None:
+    # SQLite's default (1,000 pages, 4 MB) checkpoints every few group commits under load; the
+    # connection sendout opens lets the WAL reach 16 MB first, so 12 MB of commits stay in it.
+    path = tmp_path / "wal.db"
+    conn = _connect(str(path))
+    conn.execute("CREATE TABLE blobs (b BLOB)")
+    for _ in range(30):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO blobs VALUES (?)", [(b"x" * 4000,)] * 100)
+        conn.execute("COMMIT")
+    wal = Path(f"{path}-wal").stat().st_size
+    conn.close()
+    assert wal > 8_000_000, f"the WAL was checkpointed at {wal:,} bytes"
