@@ -1,4 +1,12 @@
-"""Prefixed identifiers in Voucherify's shapes (``cust_`` + 24 alphanumerics, ``whs_`` + 18 hex…)."""
+"""Prefixed identifiers in Voucherify's shapes (``cust_`` + 24 alphanumerics, ``whs_`` + 18 hex…).
+
+Every id is random, drawn from the OS CSPRNG, except that a customer's begins with the time it
+was made: new customers' ids then sort together at the end of the index on ``customers.id``,
+so a group commit of many new customers writes a few index pages instead of one random page
+per customer (SQLite wrote such rows 20 to 35 % faster, docs/profile.md). The 24 characters
+leave room for both: 7 for the milliseconds, 17 random (101 bits). The hexadecimal ids (18
+digits, 72 bits) have no such room, and stay random throughout.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import os
 import secrets
 import string
 import threading
+import time
 
 __all__ = [
     "activity_id",
@@ -65,8 +74,22 @@ def _hex(n: int) -> str:
     return _random.take((n + 1) // 2).hex()[:n]
 
 
+# Base 62 in ASCII order, so that the time prefixes of ids sort as the times do.
+_ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_TIME_DIGITS = 7  # 62**7 ms is about 111 years from 1970
+
+
+def _time_prefix(ms: int) -> str:
+    digits = []
+    for _ in range(_TIME_DIGITS):
+        ms, digit = divmod(ms, 62)
+        digits.append(_ORDERED[digit])
+    return "".join(reversed(digits))
+
+
 def customer_id() -> str:
-    return "cust_" + _alnum(24)
+    """7 characters of the Unix time in milliseconds (base 62, in ASCII order), 17 random."""
+    return "cust_" + _time_prefix(time.time_ns() // 1_000_000) + _alnum(24 - _TIME_DIGITS)
 
 
 def event_id() -> str:
