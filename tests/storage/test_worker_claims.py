@@ -1,6 +1,7 @@
 """How often the worker claims while one destination is at its limit, on a real store: it claims
 for that destination again only once a claim's worth of its slots is free, and it does not walk
 the queue again for other destinations right after a claim that left it out found nothing.
+And a sender that raises (a bug) costs an attempt, not a delivery stuck in its lease.
 
 The sender is a stand-in that holds every attempt until the test lets it answer 200.
 """
@@ -11,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sendout.clock import SystemClock
+from sendout.clock import SystemClock, to_ms
 from sendout.delivery.sender import AttemptResult
 from sendout.delivery.worker import Worker, WorkerLimits
 from sendout.outbox.retry import RetryPolicy
@@ -102,3 +103,40 @@ async def test_a_destination_at_its_limit_is_claimed_for_a_few_slots_at_a_time(
         while not running.done():  # the worker finishes what is in flight before it stops
             sender.let_all_go()
             await asyncio.wait({running}, timeout=0.01)
+
+
+class BrokenSender:
+    """A sender with a bug: it raises instead of answering."""
+
+    async def attempt(self, delivery: ClaimedDelivery, timestamp: int) -> AttemptResult:
+        raise RuntimeError("the sender broke")
+
+
+async def test_a_sender_that_raises_is_a_failed_attempt_retried_later(store: Storage) -> None:
+    await enqueue(store, command("e1"))
+    limits = WorkerLimits(
+        concurrency=4, batch=4, per_destination=4, lease_seconds=600, poll_interval=30,
+        pause_after=100,
+    )  # fmt: skip
+    worker = Worker(
+        store, BrokenSender(), RetryPolicy(), SystemClock(), limits, observe=lambda *_: None
+    )  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(200):
+            delivery = await store.get_delivery("proj_1", "whs_e1_0001")
+            if delivery.attempts_count:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+    # Recorded and rescheduled, not left leased for the lease's ten minutes.
+    assert (delivery.status, delivery.attempts_count) == ("pending", 1)
+    assert delivery.attempts[0].error == "internal error: RuntimeError('the sender broke')"
+    assert delivery.attempts[0].status_code is None
+    assert delivery.next_attempt_at is not None
+    later = to_ms(SystemClock().now()) + 3_600_000
+    due = await store.claim_due(later, 10, 60_000, retries=True)
+    assert [d.id for d in due] == ["whs_e1_0001"]  # claimable again once its retry is due

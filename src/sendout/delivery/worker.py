@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -256,8 +257,7 @@ class Worker:
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         with tracing.span("sendout.attempt", "client", spans.attempt_attributes(delivery)) as span:
-            now = self._clock.now()
-            result = await self._sender.attempt(delivery, int(now.timestamp()))
+            result = await self._send(delivery)
             outcome = outcome_of(delivery, result, self._clock.now(), self._policy, self._unit())
             label = _result_label(outcome)
             spans.record_outcome(span, outcome, label)
@@ -265,6 +265,18 @@ class Worker:
         _log_attempt(delivery, outcome)
         self._outcomes.append(outcome)
         self._outcome_ready.set()
+
+    async def _send(self, delivery: ClaimedDelivery) -> AttemptResult:
+        """What the sender made of one attempt. A sender that raises (a bug of sendout's: it
+        answers everything a receiver or the network does) is an attempt that failed, recorded
+        and retried on schedule, instead of a delivery left leased until its lease runs out."""
+        started = time.perf_counter()
+        try:
+            return await self._sender.attempt(delivery, int(self._clock.now().timestamp()))
+        except Exception as exc:
+            log.exception("delivery.sender_failed", delivery_id=delivery.id)
+            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            return AttemptResult(None, latency_ms, f"internal error: {exc!r}", None)
 
     async def _record_loop(self, stop: asyncio.Event) -> None:
         while True:
