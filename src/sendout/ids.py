@@ -37,25 +37,48 @@ _UNBIASED = 248
 class _RandomBytes:
     """``os.urandom`` read 64 KiB at a time: one system call per thousands of ids, not per id.
 
-    Every id still comes from the operating system's CSPRNG; only the reads are batched.
+    Every id still comes from the operating system's CSPRNG; only the reads are batched. Used by
+    one thread only: see :class:`_PerThread`.
     """
+
+    __slots__ = ("_at", "_buffer", "_size")
 
     def __init__(self, size: int = 65536) -> None:
         self._size = size
         self._buffer = b""
         self._at = 0
-        self._lock = threading.Lock()
 
     def take(self, n: int) -> bytes:
-        with self._lock:
-            if self._at + n > len(self._buffer):
-                self._buffer, self._at = os.urandom(self._size), 0
-            chunk = self._buffer[self._at : self._at + n]
-            self._at += n
-            return chunk
+        if self._at + n > len(self._buffer):
+            self._buffer, self._at = os.urandom(self._size), 0
+        chunk = self._buffer[self._at : self._at + n]
+        self._at += n
+        return chunk
 
 
-_random = _RandomBytes()
+class _PerThread(threading.local):
+    """A :class:`_RandomBytes` for each thread (the event loop and the SQLite writer both make
+    ids): one buffer shared under a lock cost 2.3 µs an id with two threads drawing from it,
+    against 0.9 µs for one."""
+
+    def __init__(self) -> None:
+        self.source = _RandomBytes()
+
+
+_threads = _PerThread()
+
+
+def _take(n: int) -> bytes:
+    return _threads.source.take(n)
+
+
+def _after_fork() -> None:
+    """A forked child must not hand out the bytes its parent still holds."""
+    global _threads
+    _threads = _PerThread()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 # Byte b < 248 becomes _ALNUM[b % 62]; the others are dropped (bytes.translate, all in C).
@@ -66,12 +89,12 @@ _BIASED = bytes(range(_UNBIASED, 256))
 def _alnum(n: int) -> str:
     out = b""
     while len(out) < n:
-        out += _random.take(n * 2).translate(_TO_ALNUM, _BIASED)
+        out += _take(n * 2).translate(_TO_ALNUM, _BIASED)
     return out[:n].decode("ascii")
 
 
 def _hex(n: int) -> str:
-    return _random.take((n + 1) // 2).hex()[:n]
+    return _take((n + 1) // 2).hex()[:n]
 
 
 # Base 62 in ASCII order, so that the time prefixes of ids sort as the times do.

@@ -6,6 +6,9 @@ from __future__ import annotations
 import collections
 import re
 import string
+import subprocess
+import sys
+import threading
 import time
 
 from sendout import ids
@@ -41,3 +44,39 @@ def test_the_random_part_of_customer_ids_is_unbiased() -> None:
     assert set(drawn) == set(string.ascii_letters + string.digits)
     expected = 36_000 * 17 / 62
     assert all(abs(n - expected) < 0.06 * expected for n in drawn.values()), drawn
+
+
+def test_ids_drawn_on_several_threads_at_once_are_all_different() -> None:
+    drawn: list[list[str]] = [[] for _ in range(4)]
+
+    def draw(into: list[str]) -> None:
+        into.extend(ids.delivery_id() for _ in range(20_000))
+
+    threads = [threading.Thread(target=draw, args=(d,)) for d in drawn]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({i for d in drawn for i in d}) == 80_000
+
+
+# Forked in a process of its own: the test run has threads, and forking it would risk a deadlock.
+_FORK = """
+import os
+from sendout import ids
+ids.delivery_id()  # the parent's buffer holds bytes not handed out yet
+read, write = os.pipe()
+child = os.fork()
+if child == 0:
+    os.write(write, ids.delivery_id().encode())
+    os._exit(0)
+os.close(write)
+os.waitpid(child, 0)
+print(os.read(read, 64).decode(), ids.delivery_id())
+"""
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    done = subprocess.run([sys.executable, "-c", _FORK], capture_output=True, text=True, check=True)
+    theirs, ours = done.stdout.split()
+    assert theirs.startswith("whs_") and ours.startswith("whs_") and theirs != ours
