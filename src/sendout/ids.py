@@ -3,7 +3,8 @@
 Every id is random, drawn from the OS CSPRNG, except that a customer's begins with the time it
 was made: new customers' ids then sort together at the end of the index on ``customers.id``,
 so a group commit of many new customers writes a few index pages instead of one random page
-per customer (SQLite wrote such rows 20 to 35 % faster, docs/profile.md). The 24 characters
+per customer (at a million customers SQLite inserted them three times as fast, docs/profile.md;
+docs/api.md says what the prefix is). The 24 characters
 leave room for both: 7 for the milliseconds, 17 random (101 bits). The hexadecimal ids (18
 digits, 72 bits) have no such room, and stay random throughout.
 """
