@@ -341,3 +341,7 @@ CREATE INDEX deliveries_failed ON deliveries (next_attempt_at) WHERE status = 'f
 
 ALTER TABLE deliveries ADD COLUMN order_key text COLLATE "C";
 CREATE INDEX deliveries_order ON deliveries (distribution_id, channel_index, order_key, next_attempt_at, seq) WHERE status = 'pending' AND order_key IS NOT NULL;
+
+-- 0018_retry_due
+
+CREATE INDEX deliveries_retry_due ON deliveries (next_attempt_at) WHERE status = 'pending' AND attempts > 0;

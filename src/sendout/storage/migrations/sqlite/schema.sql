@@ -355,3 +355,7 @@ CREATE TRIGGER distributions_updated AFTER UPDATE ON distributions
 BEGIN UPDATE catalog_version SET version = random(); END;
 CREATE TRIGGER distributions_deleted AFTER DELETE ON distributions
 BEGIN UPDATE catalog_version SET version = random(); END;
+
+-- 0018_retry_due
+
+CREATE INDEX deliveries_retry_due ON deliveries (next_attempt_at) WHERE status = 'pending' AND attempts > 0;
