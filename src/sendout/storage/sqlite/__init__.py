@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from sendout.storage.sqlite.async_actions import SqliteAsyncActions
+from sendout.storage.sqlite.batches import SqliteBatches
 from sendout.storage.sqlite.customers import SqliteCustomers
 from sendout.storage.sqlite.distributions import SqliteDistributions
 from sendout.storage.sqlite.events import SqliteEvents
@@ -48,5 +49,5 @@ class SqliteStorage(
         return await self._write_async(run)
 
     @property
-    def batches(self) -> None:
-        """None: the group-commit writer already shares one commit among concurrent events."""
+    def batches(self) -> SqliteBatches:
+        return self._batches

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.sealing import Sealer
+from sendout.storage.sqlite.batches import SqliteBatches
 from sendout.storage.sqlite.catalog import TriggerCache
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.writer import GroupCommitWriter
@@ -35,6 +36,7 @@ class SqliteConnection:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._rconn: Conn | None = None
         self._triggers = TriggerCache()  # used on the writer thread only
+        self._batches = SqliteBatches(self._writer, self._triggers)
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn)

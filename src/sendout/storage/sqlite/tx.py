@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sendout.outbox.destinations import destination_of
-from sendout.outbox.ordering import HELD_MS, ordered_keys
 from sendout.promotions import ids as pids
 from sendout.promotions.publishing import new_publication
 from sendout.promotions.records import (
@@ -25,12 +23,12 @@ from sendout.records import Customer, CustomerFields
 from sendout.storage import promotion_rows as prow
 from sendout.storage import rows
 from sendout.storage.base import CustomerRef, IdempotencyKey
+from sendout.storage.sqlite.batches import insert_events
 from sendout.storage.sqlite.campaigns import find_campaign, require_campaign
 from sendout.storage.sqlite.catalog import TriggerCache
 from sendout.storage.sqlite.codes import find_voucher, generate_vouchers
 from sendout.storage.sqlite.customers import upsert_customer
 from sendout.storage.sqlite.keys import idempotent_replay, remember
-from sendout.storage.sqlite.ordering import advance
 from sendout.storage.sqlite.publications import publication_of_row
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.tiers import find_tier
@@ -238,36 +236,7 @@ class SqliteTx:
         return upsert_customer(self._conn, self._project_id, ref, fields, self._now)
 
     async def insert_event(self, insertion: Insertion) -> None:
-        event = insertion.event
-        self._conn.execute(
-            "INSERT INTO events (id, project_id, type, customer_id, schema_id, metadata, referral,"
-            " loyalty, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows.event_values(event),
-        )
-        self._conn.executemany(
-            "INSERT INTO deliveries (id, project_id, distribution_id, event_id, channel_index,"
-            " event_name, url, destination, headers, body, status, next_attempt_at, created_at,"
-            " order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-            [
-                (
-                    m.id,
-                    event.project_id,
-                    m.distribution_id,
-                    event.id,
-                    m.channel_index,
-                    m.event_name,
-                    m.url,
-                    destination_of(m.url),
-                    rows.to_json(m.headers),
-                    m.body,
-                    insertion.due_ms if m.order_key is None else HELD_MS,
-                    event.created_at,
-                    m.order_key,
-                )
-                for m in insertion.deliveries
-            ],
-        )
-        advance(self._conn, ordered_keys(insertion.deliveries), insertion.due_ms)
+        insert_events(self._conn, [insertion])
 
     async def entries(self, distribution_id: str, customer_id: str, since_ms: int | None) -> int:
         row = self._conn.execute(
