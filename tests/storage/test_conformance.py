@@ -20,11 +20,21 @@ import pytest
 from sendout.bootstrap import ensure_credentials
 from sendout.clock import SystemClock
 from sendout.errors import Conflict, InvalidInput, NotFound
-from sendout.records import Customer, CustomerFields, Event, Outcome, Page, Project, PropertyDef
+from sendout.promotions.rewards import Rewards
+from sendout.records import (
+    Customer,
+    CustomerFields,
+    Event,
+    NewDelivery,
+    Outcome,
+    Page,
+    Project,
+    PropertyDef,
+)
 from sendout.settings import Settings
 from sendout.storage.base import CustomerRef, DeliveryFilter, IdempotencyKey, Storage
 from sendout.storage.postgres import LISTENER
-from sendout.storage.tx import Tx
+from sendout.storage.tx import Insertion, Tx
 from sendout.token_digest import token_digest
 from support.postgres import one_waits_for_a_lock
 from support.storage import (
@@ -93,7 +103,7 @@ async def test_events_list_newest_first_and_filter(store: Storage) -> None:
 
 
 async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) -> None:
-    """Concurrent events (which PostgreSQL looks up and writes in batches where it can) get
+    """Concurrent events (which the store looks up and writes in batches where it can) get
     exactly the answers and leave exactly the rows they would one at a time."""
     await track(store, command("event_0", "known"))
     known = await store.get_customer("proj_1", "known")
@@ -148,7 +158,7 @@ async def test_a_burst_of_mixed_events_answers_each_as_if_alone(store: Storage) 
 
 async def test_an_event_that_breaks_planning_fails_alone(store: Storage) -> None:
     """A bug met while planning one event answers that event with the error; the events
-    tracked beside it (batched with it on PostgreSQL) are stored as usual."""
+    tracked beside it (batched with it) are stored as usual."""
 
     def render_or_crash(event: Event, customer: Customer) -> bytes:
         if event.id == "event_2":
@@ -165,6 +175,69 @@ async def test_an_event_that_breaks_planning_fails_alone(store: Storage) -> None
     ]
     _, total = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
     assert total == 5 and await customers_in(store) == 5
+
+
+def _new_customer(customer_id: str, source_id: str) -> Customer:
+    return Customer(
+        customer_id, "proj_1", source_id, "N", None, None, None, None, None, {}, NOW, None
+    )
+
+
+def _insertion(event_id: str, customer_id: str) -> Insertion:
+    cmd = command(event_id)
+    event = cmd.event("ms_1", customer_id, Rewards())
+    message = NewDelivery(f"whs_{event_id}", "distr_1", 0, "n", "http://127.0.0.1:1/x", {}, b"{}")
+    return Insertion(event, [message], NOW_MS)
+
+
+async def test_a_batch_reads_every_key_it_is_given(store: Storage) -> None:
+    """Triggers, customers by id and by source_id, past any limit on a statement's parameters."""
+    batches = store.batches
+    assert batches is not None
+    await asyncio.gather(*(track(store, command(f"event_{i}", f"c{i}")) for i in range(1200)))
+    by_source = {("proj_1", f"c{i}") for i in range(1200)} | {("proj_1", "nobody")}
+    first = await batches.lookup({("proj_1", "sign_up"), ("proj_1", "nope")}, set(), by_source)
+    assert len(first.by_source) == 1200 and not first.by_id
+    assert list(first.triggers) == [("proj_1", "sign_up")]
+    schema, candidates = first.triggers[("proj_1", "sign_up")]
+    assert schema.id == "ms_1" and [d.id for d in candidates] == ["distr_1"]
+    ids = {c.id for c in first.by_source.values()} | {"cust_nobody"}
+    second = await batches.lookup(set(), ids, set())
+    assert set(second.by_id) == ids - {"cust_nobody"} and not second.triggers
+
+
+async def test_a_batch_stores_nothing_for_a_customer_gone_or_created_meanwhile(
+    store: Storage,
+) -> None:
+    """Between a batch's lookup and its insert another transaction deletes one customer and
+    creates another the batch planned to create: their events are left out (the pipeline then
+    tracks them alone), the rest are stored with their deliveries."""
+    batches = store.batches
+    assert batches is not None
+    await track(store, command("event_0", "doomed"))
+    await track(store, command("event_1", "kept"))
+    found = await batches.lookup(set(), set(), {("proj_1", "doomed"), ("proj_1", "kept")})
+    doomed, kept = found.by_source[("proj_1", "doomed")], found.by_source[("proj_1", "kept")]
+    await store.delete_customer("proj_1", "doomed")
+    await track(store, command("event_2", "racer"))  # created by the transaction first
+    stored = await batches.insert(
+        [
+            _insertion("event_a", doomed.id),
+            _insertion("event_b", kept.id),
+            _insertion("event_c", "cust_racerbatch"),
+            _insertion("event_d", "cust_freshbatch"),
+        ],
+        [_new_customer("cust_racerbatch", "racer"), _new_customer("cust_freshbatch", "fresh")],
+    )
+    assert stored == {"event_b", "event_d"}
+    racer = await store.get_customer("proj_1", "racer")
+    assert racer.id != "cust_racerbatch"
+    assert (await store.get_customer("proj_1", "fresh")).id == "cust_freshbatch"
+    events, _ = await store.list_events("proj_1", Page(10, 1), customer_id=None, event_name=None)
+    assert sorted(e.id for e in events) == ["event_0", "event_1", "event_2", "event_b", "event_d"]
+    claimed = await store.claim_due(NOW_MS, 100, 30_000, retries=False)
+    assert {m.id for m in claimed} >= {"whs_event_b", "whs_event_d"}
+    assert not {m.id for m in claimed} & {"whs_event_a", "whs_event_c"}
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer

@@ -50,7 +50,7 @@ _INGESTS: WeakKeyDictionary[Storage, Ingest] = WeakKeyDictionary()
 
 async def track(store: Storage, cmd: TrackCommand, render: RenderEvent = render) -> TrackResult:
     """Track through the real pipeline, one :class:`Ingest` per store (so that concurrent
-    events share PostgreSQL's batches, as they do in a server)."""
+    events share the store's batches, as they do in a server)."""
     ingest = _INGESTS.get(store)
     if ingest is None:
         ingest = _INGESTS[store] = Ingest(store)

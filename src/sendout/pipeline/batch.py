@@ -4,8 +4,8 @@ The usual event names a known customer and changes nothing about them (or names 
 by ``source_id``), carries no referral code, loyalty card or ``Idempotency-Key``, and triggers
 only distributions of the ``plain_message`` purpose. Such an event needs no lock beyond its
 customer's key and no transaction of its own: the events waiting at one moment are looked up
-together and written together (new customers, events and deliveries in one atomic statement,
-one commit for all).
+together and written together (new customers, events and deliveries in one atomic write, one
+commit for all).
 
 Everything else (a changed customer, a promotion purpose, an unknown event name, conditions
 that do not hold, metadata that does not validate, a statement that fails) is answered ``None``

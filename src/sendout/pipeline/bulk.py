@@ -2,7 +2,7 @@
 customer, all at once across customers.
 
 Every event is tracked exactly as a single ``POST /v1/events`` would track it (its own
-transaction, or its own savepoint of SQLite's group commit, or PostgreSQL's batch), so one
+transaction, or its own savepoint of SQLite's group commit, or a batch), so one
 refused event leaves the others untouched. Events naming the same customer (the same ``id`` or
 ``source_id``) are tracked one after the other in the order given, so their customer updates,
 re-entry counts and deliveries follow that order; events of different customers run together,

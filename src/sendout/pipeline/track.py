@@ -8,8 +8,8 @@ distribution's purpose; ④ store one delivery per channel (in the channel's des
 render the answer and remember it under the idempotency key. A refusal anywhere rolls all of it
 back.
 
-Where the backend offers batches (PostgreSQL), events that need none of the promotion steps
-take :mod:`sendout.pipeline.batch` instead; the answers and rows are the same.
+Events that need none of the promotion steps take :mod:`sendout.pipeline.batch` instead (both
+backends offer batches); the answers and rows are the same.
 
 With tracing on, :meth:`Ingest.track` is the ``sendout.track`` span: from handing the event in
 to its commit. A batched event's span includes the wait for its batch, and the spans of the

@@ -244,7 +244,8 @@ class Storage(Protocol):
 
     @property
     def batches(self) -> Batches | None:
-        """Batched tracking (PostgreSQL); ``None`` where the backend gains nothing from it."""
+        """Batched tracking; ``None`` where the backend gains nothing from it (both backends
+        offer it)."""
 
     # --- events ------------------------------------------------------------------------------
     async def purge_idempotency_keys(self, before_ms: int) -> int:

@@ -1,4 +1,4 @@
-"""What storage offers the pipeline: one write transaction (``Tx``) and, on PostgreSQL, batches.
+"""What storage offers the pipeline: one write transaction (``Tx``), and batches.
 
 A ``Tx`` is bound to one open transaction, one project and the request's time. It reads and
 writes; it decides nothing. The order in which its verbs are called, and every rule between
@@ -69,7 +69,8 @@ class BatchLookup:
 
 
 class Batches(Protocol):
-    """Tracking many events in two statements and no transaction of their own (PostgreSQL)."""
+    """Tracking many events in two steps (a read, then one atomic write) instead of a
+    transaction each."""
 
     async def lookup(
         self,
@@ -82,6 +83,5 @@ class Batches(Protocol):
     async def insert(
         self, insertions: Sequence[Insertion], new_customers: Sequence[Customer]
     ) -> set[str]:
-        """Store the new customers, the events and their deliveries in one atomic statement; the
-        ids of the events stored (one whose customer is gone, or whose new customer another
+        """Store the new customers, the events and their deliveries, atomically; the ids of the events stored (one whose customer is gone, or whose new customer another
         transaction created first, is not)."""
