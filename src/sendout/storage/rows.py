@@ -157,6 +157,23 @@ def customer(row: Row) -> Customer:
     )
 
 
+def customer_values(c: Customer) -> tuple[Any, ...]:
+    """A customer's columns in insert order (``id`` … ``created_at``), JSON as text."""
+    return (
+        c.id,
+        c.project_id,
+        c.source_id,
+        c.name,
+        c.description,
+        c.email,
+        c.phone,
+        c.birthdate,
+        json_or_null(c.address),
+        to_json(c.metadata),
+        c.created_at,
+    )
+
+
 def properties_json(properties: Mapping[str, PropertyDef]) -> str:
     return to_json(
         {

@@ -117,27 +117,11 @@ def _insert(
         for c in _customers(conn, _BY_SOURCE, [[c.project_id, c.source_id] for c in new_customers])
     }
     created = [c for c in new_customers if (c.project_id, c.source_id) not in taken]
-    conn.executemany(_CUSTOMER, [_customer_values(c) for c in created])
+    conn.executemany(_CUSTOMER, [rows.customer_values(c) for c in created])
     live.update(c.id for c in created)
     stored = [i for i in insertions if i.event.customer_id in live]
     insert_events(conn, stored)
     return {i.event.id for i in stored}
-
-
-def _customer_values(c: Customer) -> tuple[object, ...]:
-    return (
-        c.id,
-        c.project_id,
-        c.source_id,
-        c.name,
-        c.description,
-        c.email,
-        c.phone,
-        c.birthdate,
-        rows.json_or_null(c.address),
-        rows.to_json(c.metadata),
-        c.created_at,
-    )
 
 
 def insert_events(conn: Conn, insertions: Sequence[Insertion]) -> None:
