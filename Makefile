@@ -33,8 +33,9 @@ serve: $(STAMP)
 	$(BIN)/sendout serve
 
 ## Install, then run everything CI runs: ruff, mypy (strict), the whole pytest suite
+## (one pytest process per core, at most 4: docs/decisions/0010-tests-on-every-core.md)
 test: $(STAMP) lint typecheck receiver-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 ## The receiver kit alone, in receiver/.venv: ruff, mypy (strict) and its tests
 receiver-test: $(RECEIVER_STAMP)
