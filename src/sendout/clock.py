@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "from_ms", "isoformat", "parse_iso", "to_ms"]
+__all__ = ["Clock", "Stamp", "SystemClock", "from_ms", "isoformat", "parse_iso", "stamp", "to_ms"]
 
 
 class Clock(Protocol):
@@ -22,6 +23,19 @@ def isoformat(moment: datetime) -> str:
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """One moment in the two forms it is stored in: written once for every event it dates
+    (a bulk request's items all share their request's moment)."""
+
+    iso: str
+    ms: int
+
+
+def stamp(moment: datetime) -> Stamp:
+    return Stamp(isoformat(moment), to_ms(moment))
 
 
 def parse_iso(text: str) -> datetime:

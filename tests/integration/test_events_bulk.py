@@ -4,6 +4,7 @@ refused alone with the error a single request would get, one customer's events i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -117,6 +118,38 @@ def test_an_item_idempotency_key_replays_its_first_result(api: httpx.Client, mak
         "/v1/events", json=item(schema["name"], who), headers={"Idempotency-Key": key}
     )
     assert single.headers.get("idempotent-replayed") == "true"  # one namespace with the header
+
+
+def counted(api: httpx.Client) -> tuple[float, float]:
+    """``/metrics``' events tracked and webhooks enqueued, so far."""
+    text = api.get("/metrics").text
+
+    def total(name: str) -> float:
+        [value] = re.findall(rf"^{name}_total (\S+)$", text, re.MULTILINE)
+        return float(value)
+
+    return total("sendout_events_tracked"), total("sendout_webhooks_enqueued")
+
+
+def test_metrics_count_the_items_tracked_not_those_refused_or_replayed(
+    api: httpx.Client, receiver: Receiver, make_schema, make_distribution
+) -> None:
+    schema = make_schema()
+    make_distribution(schema["name"], receiver.url("/" + unique("a")), receiver.url("/b"))
+    key, who = unique("key"), unique("counted")
+    bulk(api, {**item(schema["name"], who), "idempotency_key": key})
+    before = counted(api)
+    answer = bulk(
+        api,
+        {**item(schema["name"], who), "idempotency_key": key},  # replayed
+        item(unique("nope"), who),  # refused
+        item(schema["name"], who),
+        item(schema["name"], unique("counted")),
+    )
+    assert (answer["accepted"], answer["refused"]) == (3, 1)
+    events, enqueued = counted(api)
+    # Two events tracked now, each enqueueing a webhook per channel of the distribution.
+    assert (events - before[0], enqueued - before[1]) == (2, 4)
 
 
 def test_a_request_that_is_not_a_list_of_events_is_refused_whole(

@@ -33,7 +33,7 @@ from sendout.api.schemas import (
 )
 from sendout.api.views import distribution_view, preview_view
 from sendout.bootstrap import address_policy
-from sendout.clock import isoformat, to_ms
+from sendout.clock import isoformat, stamp
 from sendout.delivery.guard import unsafe_destination
 from sendout.errors import InvalidInput
 from sendout.matching.conditions import check_conditions
@@ -330,6 +330,7 @@ async def preview_for(
 ) -> dict[str, Any]:
     """The preview of ``distribution`` for the event ``body`` names, as the API answers it."""
     now = ctx.clock.now()
+    at = stamp(now)
     if (body.event_id is None) == (body.event is None):
         raise InvalidInput(
             "Give either event_id (a stored event) or event (a sample in the POST /v1/events"
@@ -337,7 +338,7 @@ async def preview_for(
             key="invalid_payload",
         )
     if body.event is not None:
-        command = command_of(project, parse_model(EventsCreateIn, body.event), now, "preview")
+        command = command_of(project, parse_model(EventsCreateIn, body.event), at, "preview")
     else:
         assert body.event_id is not None
         stored = await ctx.storage.get_event(project.id, body.event_id)
@@ -347,7 +348,7 @@ async def preview_for(
                 parse_model(
                     EventsCreateIn, {"event": stored.type, "customer": {"id": stored.customer_id}}
                 ),
-                now,
+                at,
                 "preview",
             ),
             event_id=stored.id,
@@ -360,6 +361,6 @@ async def preview_for(
         distribution,
         command.event_id,
         result,
-        project.signing_keys(to_ms(now)),
+        project.signing_keys(at.ms),
         int(now.timestamp()),
     )

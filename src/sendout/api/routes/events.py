@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -18,7 +16,7 @@ from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import EventsCreateIn
 from sendout.api.views import event_view, tracked_event_view
-from sendout.clock import isoformat, to_ms
+from sendout.clock import Stamp, stamp
 from sendout.jsonutil import dumps
 from sendout.pipeline.commands import TrackCommand
 from sendout.records import Customer, Event, Project
@@ -44,9 +42,9 @@ async def track_event(request: Request) -> Response:
     ctx = context_of(request)
     raw = await read_json(request, ctx.settings.max_body_bytes)
     body = parse_model(EventsCreateIn, raw)
-    now = ctx.clock.now()
-    key = idempotency_key(request, "events", raw, to_ms(now))
-    command = command_of(project, body, now, request_id_of(request), key)
+    at = stamp(ctx.clock.now())
+    key = idempotency_key(request, "events", raw, at.ms)
+    command = command_of(project, body, at, request_id_of(request), key)
     tracing.annotate({"sendout.event_id": command.event_id, "sendout.project_id": project.id})
     result = await ctx.ingest.track(command, render_tracked)
     if not result.replayed:
@@ -61,7 +59,7 @@ async def track_event(request: Request) -> Response:
 def command_of(
     project: Project,
     body: EventsCreateIn,
-    now: datetime,
+    at: Stamp,
     request_id: str,
     idempotency: IdempotencyKey | None = None,
 ) -> TrackCommand:
@@ -78,8 +76,8 @@ def command_of(
         else _referral_echo(body.referral.code, body.referral.referrer_id),
         loyalty=None if body.loyalty is None else {"code": body.loyalty.code},
         request_id=request_id,
-        created_at=isoformat(now),
-        created_at_ms=to_ms(now),
+        created_at=at.iso,
+        created_at_ms=at.ms,
         event_source={"channel": "API", "api_key": {"name": "default", "app_id": project.app_id}},
         idempotency=idempotency,
     )

@@ -25,7 +25,7 @@ from sendout.api.idempotency import keyed
 from sendout.api.openapi import body_doc
 from sendout.api.routes.events import command_of, render_tracked
 from sendout.api.schemas import BulkEventsIn, EventsCreateIn
-from sendout.clock import to_ms
+from sendout.clock import Stamp, stamp
 from sendout.errors import InvalidInput, SendoutError
 from sendout.pipeline.bulk import Outcome, track_all
 from sendout.pipeline.commands import TrackCommand
@@ -48,9 +48,9 @@ async def track_events(request: Request, project: AppProject) -> Response:
     ctx = context_of(request)
     body = await read_json(request, BODY_FACTOR * ctx.settings.max_body_bytes)
     items = _items(body)
-    now = ctx.clock.now()
+    at = stamp(ctx.clock.now())
     rid = request_id_of(request)
-    commands = [_command(project, item, now, rid) for item in items]
+    commands = [_command(project, item, at, rid) for item in items]
     outcomes = await track_all(ctx.ingest, commands, render_tracked)
     if any(not isinstance(o, SendoutError) and o.enqueued for o in outcomes):
         ctx.wake_worker()
@@ -75,7 +75,7 @@ def _items(body: dict[str, Any]) -> list[Any]:
     return items
 
 
-def _command(project: Project, item: Any, now: Any, rid: str) -> TrackCommand | SendoutError:
+def _command(project: Project, item: Any, at: Stamp, rid: str) -> TrackCommand | SendoutError:
     """The item as the pipeline takes it, or the refusal a single request would get."""
     try:
         if not isinstance(item, dict):
@@ -84,17 +84,18 @@ def _command(project: Project, item: Any, now: Any, rid: str) -> TrackCommand | 
                 key="invalid_payload",
             )
         fields = {k: v for k, v in item.items() if k != "idempotency_key"}
-        key = keyed(item.get("idempotency_key"), "events", fields, to_ms(now))
-        return command_of(project, parse_model(EventsCreateIn, fields), now, rid, key)
+        key = keyed(item.get("idempotency_key"), "events", fields, at.ms)
+        return command_of(project, parse_model(EventsCreateIn, fields), at, rid, key)
     except SendoutError as refusal:
         return refusal
 
 
 def _count(outcomes: list[Outcome]) -> None:
-    for outcome in outcomes:
-        if not isinstance(outcome, SendoutError) and not outcome.replayed:
-            metrics.EVENTS.inc()
-            metrics.ENQUEUED.inc(outcome.enqueued)
+    """The request's events and webhooks, counted once each (a counter takes a lock per call)."""
+    tracked = [o for o in outcomes if not isinstance(o, SendoutError) and not o.replayed]
+    if tracked:
+        metrics.EVENTS.inc(len(tracked))
+        metrics.ENQUEUED.inc(sum(o.enqueued for o in tracked))
 
 
 def _answer(outcomes: list[Outcome], rid: str) -> bytes:
