@@ -29,8 +29,8 @@ from sendout.matching.match import matching_distributions
 from sendout.pipeline.commands import RenderEvent, TrackCommand, TrackResult
 from sendout.pipeline.deliveries import Performed, deliveries
 from sendout.promotions.rewards import Rewards
-from sendout.records import Customer
-from sendout.storage.tx import Batches, BatchLookup, Insertion
+from sendout.records import Customer, Distribution, EventSchema
+from sendout.storage.tx import Batches, BatchLookup, Insertion, Trigger
 
 __all__ = ["Item", "may_batch", "track_batch"]
 
@@ -89,6 +89,28 @@ class _Customers:
 
 
 @dataclass(frozen=True, slots=True)
+class _Sends:
+    """What every event of one trigger (project, event name) shares in a batch: its schema and
+    the distributions it sends, worked out once for all of them."""
+
+    schema: EventSchema
+    matched: list[Distribution]
+    conditional: bool  # some distribution has conditions, to check against each event
+
+    @classmethod
+    def of(cls, trigger: Trigger, event_name: str) -> _Sends | None:
+        """``None`` where its events must take the tracking transaction: a promotion purpose
+        (codes, tiers), or a re-entry limit (which counts and records sends)."""
+        schema, candidates = trigger
+        if any(uses_promotions(d) for d in candidates):
+            return None
+        matched = matching_distributions(candidates, event_name)
+        if any(d.reentry is not None for d in matched):
+            return None
+        return cls(schema, matched, any(d.conditions for d in matched))
+
+
+@dataclass(frozen=True, slots=True)
 class _Planned:
     insertion: Insertion
     response: bytes
@@ -106,7 +128,8 @@ async def track_batch(batches: Batches, items: Sequence[Item]) -> list[TrackResu
     except Exception:  # nothing was written
         log.warning("tracking.batch_lookup_failed", events=len(items), exc_info=True)
         return [None] * len(items)
-    plans = [_plan_or_none(cmd, render, customers) for cmd, render in items]
+    sends = {key: _sends_or_none(t, key[1]) for key, t in customers.found.triggers.items()}
+    plans = [_plan_or_none(cmd, render, customers, sends) for cmd, render in items]
     chosen = [p for p in plans if p is not None]
     inserted: set[str] = set()
     if chosen:
@@ -142,37 +165,44 @@ async def _lookup(batches: Batches, commands: Sequence[TrackCommand]) -> BatchLo
     )
 
 
-def _plan_or_none(cmd: TrackCommand, render: RenderEvent, customers: _Customers) -> _Planned | None:
+def _sends_or_none(trigger: Trigger, event_name: str) -> _Sends | None:
     try:
-        return _plan(cmd, render, customers)
+        return _Sends.of(trigger, event_name)
+    except Exception:  # its events take the tracking transaction, which meets it alone
+        return None
+
+
+def _plan_or_none(
+    cmd: TrackCommand,
+    render: RenderEvent,
+    customers: _Customers,
+    sends: dict[tuple[str, str], _Sends | None],
+) -> _Planned | None:
+    try:
+        return _plan(cmd, render, customers, sends.get((cmd.project_id, cmd.event_name)))
     except Exception:  # the tracking transaction will meet the same problem, for this one alone
         return None
 
 
-def _plan(cmd: TrackCommand, render: RenderEvent, customers: _Customers) -> _Planned | None:
-    trigger = customers.found.triggers.get((cmd.project_id, cmd.event_name))
-    if trigger is None:
+def _plan(
+    cmd: TrackCommand, render: RenderEvent, customers: _Customers, sends: _Sends | None
+) -> _Planned | None:
+    if sends is None:  # an unknown event name, or distributions the transaction must run
         return None
-    schema, candidates = trigger
-    if any(uses_promotions(d) for d in candidates):
-        return None
-    check_metadata(schema, cmd.metadata)  # a refusal: the tracking transaction words it
+    check_metadata(sends.schema, cmd.metadata)  # a refusal: the tracking transaction words it
     customer = customers.of(cmd)
     if customer is None:
         return None
     # No referral, no loyalty card, no promotion purpose: every matching distribution sends
     # a plain message, adding nothing to ``data``.
     rewards = Rewards()
-    event = cmd.event(schema.id, customer.id, rewards)
-    matched = matching_distributions(candidates, event.type)
-    if any(d.reentry is not None for d in matched):
-        return None  # a re-entry limit counts and records sends: the transaction's to do
-    if any(d.conditions for d in matched):
+    event = cmd.event(sends.schema.id, customer.id, rewards)
+    if sends.conditional:
         facts = facts_of(event.metadata, customer)
-        if any(unmet(d.conditions, facts) is not None for d in matched):
+        if any(unmet(d.conditions, facts) is not None for d in sends.matched):
             return None  # an unmet condition records an outcome: the transaction's to write
-    performed: list[Performed] = [(d, {}) for d in matched]
+    performed: list[Performed] = [(d, {}) for d in sends.matched]
     insertion = Insertion(
-        event, deliveries(cmd, event, schema, customer, rewards, performed), cmd.created_at_ms
+        event, deliveries(cmd, event, sends.schema, customer, rewards, performed), cmd.created_at_ms
     )
     return _Planned(insertion, render(event, customer))
