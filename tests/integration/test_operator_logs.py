@@ -1,6 +1,7 @@
 """What ``sendout serve --log-format json`` tells an operator, on a real server (SQLite, worker
 in its child process): a start-up line with the URLs, one line per attempt (``delivered``,
-``retry_scheduled`` with its ISO time, a final ``failed`` as a warning), ISO timestamps."""
+``retry_scheduled`` with its ISO time, a final ``failed`` as a warning), ISO timestamps, and
+every line JSON (uvicorn's included)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ def test_an_operator_reads_each_attempt_and_where_to_look(
     assert len(lines_of(server, "delivery.retry_scheduled", distribution_id=failing)) == 3
     for line in json_lines(server):
         datetime.fromisoformat(line["timestamp"])
+    # One format for the whole log: uvicorn's own lines are JSON too, named by their logger.
+    text = server.log_text()
+    assert all(line.startswith("{") for line in text.splitlines() if line.strip()), text
+    [running] = [x for x in json_lines(server) if x["event"].startswith("Uvicorn running on")]
+    assert (running["logger"], running["level"]) == ("uvicorn.error", "info")
 
 
 def test_the_start_line_never_shows_the_database_password(

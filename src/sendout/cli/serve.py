@@ -17,6 +17,7 @@ from sendout.cli.app import DatabaseUrl, LogFormat, app, fail, load_settings, ru
 from sendout.clock import SystemClock
 from sendout.console import NEW_CREDENTIALS, print_credentials
 from sendout.delivery.worker_process import ChildEnds
+from sendout.logs import stdlib_log_config
 from sendout.settings import Settings, SettingsError
 
 __all__ = ["serve", "worker_command"]
@@ -79,6 +80,7 @@ def serve(
         loop="uvloop",
         http=SendoutHttpProtocol,
         log_level=settings.log_level.lower(),
+        log_config=stdlib_log_config(settings.log_level, settings.log_format),
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=30,
