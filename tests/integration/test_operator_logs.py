@@ -80,6 +80,7 @@ def test_an_operator_reads_each_attempt_and_where_to_look(
     # One format for the whole log: uvicorn's own lines are JSON too, named by their logger.
     text = server.log_text()
     assert all(line.startswith("{") for line in text.splitlines() if line.strip()), text
+    assert len(lines_of(server, "sendout.secrets_not_encrypted")) == 1  # not once per process
     [running] = [x for x in json_lines(server) if x["event"].startswith("Uvicorn running on")]
     assert (running["logger"], running["level"]) == ("uvicorn.error", "info")
 

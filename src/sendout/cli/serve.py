@@ -140,7 +140,8 @@ async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None
     if ends is not None:  # serve's child: SIGINT is the terminal's, for the parent to handle
         loop.remove_signal_handler(signal.SIGINT)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    storage = await open_storage(settings)
+    # serve's child: the parent has said whether secrets are encrypted; say it once per start.
+    storage = await open_storage(settings, announce=ends is None)
     observe = metrics.record_attempt if ends is None else ends.observe
     worker, sender = make_worker(storage, settings, SystemClock(), observe)
     reporter = None
