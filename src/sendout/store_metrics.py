@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sendout import metrics
 from sendout.clock import to_ms
+from sendout.promotions.records import NO_CODES
 from sendout.records import QueueCounts
 from sendout.storage.base import Storage
 from sendout.storage.pages import every_campaign, every_distribution
@@ -70,6 +71,7 @@ async def _read_project(
         reading.queues.append(
             metrics.QueueReading(project_id, q.distribution_id, q.pending, q.due, late)
         )
+    counts = await storage.code_counts_by_campaign(project_id)
     for campaign in await every_campaign(storage, project_id):
-        counts = await storage.code_counts(project_id, campaign.id)
-        reading.codes_left.append((project_id, campaign.id, counts.remaining))
+        left = counts.get(campaign.id, NO_CODES).remaining
+        reading.codes_left.append((project_id, campaign.id, left))

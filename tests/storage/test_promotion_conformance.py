@@ -367,6 +367,13 @@ async def test_code_counts_say_total_published_and_remaining(pstore: Storage) ->
     await publish(pstore, "alice", campaign="spring", count=2)
     assert await pstore.code_counts("proj_1", spring.id) == CodeCounts(4, 2, 2)
     assert await pstore.code_counts("proj_other", spring.id) == CodeCounts(0, 0, 0)
+    autumn = await pstore.create_campaign(campaign("autumn", pattern="AUTUMN-########"), [], 3)
+    await publish(pstore, "bob", campaign="autumn", count=1)
+    assert await pstore.code_counts_by_campaign("proj_1") == {
+        spring.id: CodeCounts(4, 2, 2),
+        autumn.id: CodeCounts(3, 1, 2),
+    }  # the campaign without codes is absent
+    assert await pstore.code_counts_by_campaign("proj_other") == {}
 
 
 async def test_publisher_processes_never_share_a_code(pstore: Storage, database_url: str) -> None:

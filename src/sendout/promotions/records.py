@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "CAMPAIGN_TYPES",
     "CODE_CAMPAIGN_TYPES",
+    "NO_CODES",
     "Campaign",
     "CustomerStanding",
     "EarningRule",
@@ -59,6 +60,9 @@ class CodeCounts:
     total: int
     published: int
     remaining: int  # unpublished and active
+
+
+NO_CODES = CodeCounts(0, 0, 0)  # a campaign without any code
 
 
 @dataclass(frozen=True, slots=True)

@@ -445,6 +445,10 @@ class Storage(Protocol):
     async def code_counts(self, project_id: str, campaign_id: str) -> CodeCounts:
         """How many codes the campaign has, how many are published, how many can still be."""
 
+    async def code_counts_by_campaign(self, project_id: str) -> dict[str, CodeCounts]:
+        """:meth:`code_counts` of every campaign of the project with a code, in one read (a
+        campaign without any is absent)."""
+
     # --- async actions -------------------------------------------------------------------------
     async def create_async_action(self, action: AsyncAction) -> None:
         """Store a new async action as given."""

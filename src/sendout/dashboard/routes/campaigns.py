@@ -9,7 +9,7 @@ from starlette.responses import Response
 from sendout.api.context import context_of
 from sendout.dashboard.guard import SignedIn
 from sendout.dashboard.pages import PageRoute, page
-from sendout.promotions.records import Campaign, CodeCounts
+from sendout.promotions.records import NO_CODES, Campaign, CodeCounts
 from sendout.records import Page
 
 __all__ = ["low_stock", "router"]
@@ -35,9 +35,10 @@ async def list_campaigns(
     storage = context_of(request).storage
     paging = Page(PAGE_SIZE, page_number)
     found, total = await storage.list_campaigns(project.id, paging, campaign_type=None)
+    every_count = await storage.code_counts_by_campaign(project.id)
     rows = []
     for campaign in found:
-        counts = await storage.code_counts(project.id, campaign.id) if campaign.has_codes else None
+        counts = every_count.get(campaign.id, NO_CODES) if campaign.has_codes else None
         rows.append((campaign, counts, counts is not None and low_stock(campaign, counts)))
     return page(
         request,

@@ -137,6 +137,14 @@ class PostgresPromotions(PostgresConnection):
         assert row is not None
         return CodeCounts(int(row["total"]), int(row["published"]), int(row["remaining"]))
 
+    async def code_counts_by_campaign(self, project_id: str) -> dict[str, CodeCounts]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(_CODE_COUNTS_BY_CAMPAIGN, project_id)
+        return {
+            r["campaign_id"]: CodeCounts(int(r["total"]), int(r["published"]), int(r["remaining"]))
+            for r in rows
+        }
+
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         return await self._write(create_tier, tier)
 
@@ -201,6 +209,12 @@ _CODE_COUNTS = (
     "SELECT COUNT(*) AS total, COUNT(holder_id) AS published,"
     " COUNT(*) FILTER (WHERE holder_id IS NULL AND active) AS remaining"
     " FROM vouchers WHERE project_id = $1 AND campaign_id = $2"
+)
+
+_CODE_COUNTS_BY_CAMPAIGN = (
+    "SELECT campaign_id, COUNT(*) AS total, COUNT(holder_id) AS published,"
+    " COUNT(*) FILTER (WHERE holder_id IS NULL AND active) AS remaining"
+    " FROM vouchers WHERE project_id = $1 GROUP BY campaign_id"
 )
 
 _INSERT_CAMPAIGN = (

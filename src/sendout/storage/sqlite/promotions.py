@@ -134,6 +134,13 @@ class SqlitePromotions(SqliteConnection):
 
         return await self._read(run)
 
+    async def code_counts_by_campaign(self, project_id: str) -> dict[str, CodeCounts]:
+        def run(conn: Conn) -> dict[str, CodeCounts]:
+            rows = conn.execute(_CODE_COUNTS_BY_CAMPAIGN, (project_id,)).fetchall()
+            return {r[0]: CodeCounts(int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+        return await self._read(run)
+
     async def create_promotion_tier(self, tier: PromotionTier) -> PromotionTier:
         def run(conn: Conn) -> PromotionTier:
             promotion_campaign(conn, tier.project_id, tier.campaign_id)
@@ -201,6 +208,12 @@ class SqlitePromotions(SqliteConnection):
 _CODE_COUNTS = (
     "SELECT COUNT(*), SUM(holder_id IS NOT NULL), SUM(holder_id IS NULL AND active = 1)"
     " FROM vouchers WHERE project_id = ? AND campaign_id = ?"
+)
+
+_CODE_COUNTS_BY_CAMPAIGN = (
+    "SELECT campaign_id, COUNT(*), SUM(holder_id IS NOT NULL),"
+    " SUM(holder_id IS NULL AND active = 1)"
+    " FROM vouchers WHERE project_id = ? GROUP BY campaign_id"
 )
 
 _INSERT_CAMPAIGN = (
