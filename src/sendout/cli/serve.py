@@ -11,7 +11,7 @@ import structlog
 import typer
 import uvicorn
 
-from sendout import metrics, tracing
+from sendout import heap, metrics, tracing
 from sendout.bootstrap import ensure_credentials, make_worker, open_storage
 from sendout.cli.app import DatabaseUrl, LogFormat, app, fail, load_settings, run
 from sendout.clock import SystemClock
@@ -95,8 +95,14 @@ def serve(
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, flushing traces once it has shut down: uvicorn then raises again the
-    signal that stopped it, which ends the process before any ``finally`` of the caller."""
+    """uvicorn's server, leaving what is alive once it has started out of the garbage
+    collector's full passes (:mod:`sendout.heap`), and flushing traces once it has shut down:
+    uvicorn then raises again the signal that stopped it, which ends the process before any
+    ``finally`` of the caller."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        heap.freeze_started()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         try:
@@ -149,6 +155,7 @@ async def _run_worker(settings: Settings, ends: ChildEnds | None = None) -> None
         ends.listen(worker.wake, stop.set)
         reporter = asyncio.create_task(ends.report(stop))
     structlog.get_logger("sendout.cli").info("sendout.worker_started")
+    heap.freeze_started()
     try:
         await worker.run(stop)
     finally:
