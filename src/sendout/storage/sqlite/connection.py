@@ -20,6 +20,7 @@ from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.batches import SqliteBatches
 from sendout.storage.sqlite.catalog import TriggerCache
 from sendout.storage.sqlite.queries import Conn
+from sendout.storage.sqlite.write_lock import BUSY_TIMEOUT_MS, begin_immediate
 from sendout.storage.sqlite.writer import GroupCommitWriter
 from sendout.token_digest import token_digest
 
@@ -84,7 +85,7 @@ class SqliteConnection:
 
     async def migrate(self) -> list[str]:
         def run(conn: Conn) -> list[str]:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn)
             try:
                 names = _migrate(conn)
             except BaseException:
@@ -122,7 +123,7 @@ def _connect(path: str) -> Conn:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     # A 16 MB page cache per connection, and no memory map. With a 256 MB map and a 64 MB cache,
     # serve and its worker peaked at 162 + 279 MB (the worker's mapped database pages) after a

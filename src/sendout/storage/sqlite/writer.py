@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sendout.storage.sqlite.write_lock import begin_immediate
+
 __all__ = ["GroupCommitWriter"]
 
 T = TypeVar("T")
@@ -132,7 +134,7 @@ def _call(job: _Job, conn: Conn) -> None:
 
 def _commit_together(conn: Conn, jobs: list[_Job]) -> None:
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn)
     except sqlite3.Error as exc:
         for job in jobs:
             job.error = exc
