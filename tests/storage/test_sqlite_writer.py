@@ -1,5 +1,5 @@
-"""Group commit: concurrent transactions share one commit but not each other's failures; and how
-often the WAL those commits grow is checkpointed."""
+"""Group commit: concurrent transactions share one commit but not each other's failures; and that
+a commit leaves the WAL it grows to the checkpointer (tests/storage/test_sqlite_checkpointer.py)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,10 @@ async def test_an_unopenable_database_fails_the_call(tmp_path: Path) -> None:
         await writer.call(lambda c: None, transaction=False)
 
 
-def test_the_wal_is_checkpointed_only_past_4000_pages(tmp_path: Path) -> None:
-    # SQLite's default (1,000 pages, 4 MB) checkpoints every few group commits under load; the
-    # connection sendout opens lets the WAL reach 16 MB first, so 12 MB of commits stay in it.
+def test_a_commit_checkpoints_only_past_the_backstop(tmp_path: Path) -> None:
+    # SQLite's default (1,000 pages, 4 MB) checkpoints in the commit every few group commits
+    # under load; sendout's checkpointer thread does it instead, and a commit only past 64 MB
+    # of WAL, so 12 MB of commits stay in it here.
     path = tmp_path / "wal.db"
     conn = _connect(str(path))
     conn.execute("CREATE TABLE blobs (b BLOB)")

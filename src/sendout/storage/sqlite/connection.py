@@ -1,9 +1,9 @@
 """SQLite plumbing: connections, the writer and reader threads, migrations, life cycle.
 
-One connection writes, one reads (WAL lets them run side by side). Each connection lives on its
-own thread, and every verb is one hop to that thread: a whole transaction runs there without
-returning to the event loop, so SQLite's single writer is held for microseconds, not for as long
-as the loop takes to come back.
+One connection writes, one reads (WAL lets them run side by side), and a third copies the WAL
+back into the database file. Each connection lives on its own thread, and every verb is one hop
+to that thread: a whole transaction runs there without returning to the event loop, so SQLite's
+single writer is held for microseconds, not for as long as the loop takes to come back.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.batches import SqliteBatches
 from sendout.storage.sqlite.catalog import TriggerCache
+from sendout.storage.sqlite.checkpointer import BACKSTOP_PAGES, Checkpointer
 from sendout.storage.sqlite.queries import Conn
 from sendout.storage.sqlite.write_lock import BUSY_TIMEOUT_MS, begin_immediate
 from sendout.storage.sqlite.writer import GroupCommitWriter
@@ -33,7 +34,10 @@ class SqliteConnection:
     def __init__(self, path: str, *, sealer: Sealer | None = None) -> None:
         self._path = path
         self._sealer = sealer or Sealer()
-        self._writer = GroupCommitWriter(lambda: _connect(path))
+        # An in-memory database has no WAL to copy back.
+        self._checkpointer = None if path == ":memory:" else Checkpointer(lambda: _connect(path))
+        committed = None if self._checkpointer is None else self._checkpointer.committed
+        self._writer = GroupCommitWriter(lambda: _connect(path), committed=committed)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._rconn: Conn | None = None
         self._triggers = TriggerCache()  # used on the writer thread only
@@ -72,6 +76,8 @@ class SqliteConnection:
 
         await self._writer.call(lambda conn: None, transaction=False)  # opens it, or raises
         await self._on(self._reader, make_reader)
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     async def close(self) -> None:
         def close_reader() -> None:
@@ -80,6 +86,8 @@ class SqliteConnection:
                 self._rconn = None
 
         await self._writer.stop()
+        if self._checkpointer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
         await self._on(self._reader, close_reader)
         self._reader.shutdown(wait=True)
 
@@ -132,13 +140,9 @@ def _connect(path: str) -> Conn:
     conn.execute("PRAGMA mmap_size=0")
     conn.execute("PRAGMA cache_size=-16384")
     conn.execute("PRAGMA temp_store=MEMORY")
-    # The commit that takes the WAL past this many pages copies it back into the database file
-    # (a checkpoint, with its fsyncs) before it returns, on the writer thread. At SQLite's 1,000
-    # pages (4 MB) that was every few group commits under load; at 4,000 (16 MB) the pages
-    # written again and again between checkpoints are copied once. Back to back on one
-    # machine: bulk ingest 3,807 and 3,948 against 3,248 and 3,379 events/s, end to end
-    # delivered 1,694 and 2,359 against 1,440 and 1,627 webhooks/s (docs/profile.md).
-    conn.execute("PRAGMA wal_autocheckpoint=4000")
+    # The WAL is copied back into the database file by the checkpointer's thread
+    # (storage/sqlite/checkpointer.py); a commit does it itself only past this backstop.
+    conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     add_functions(conn)
     return conn
 

@@ -39,8 +39,12 @@ class _Job:
 
 
 class GroupCommitWriter:
-    def __init__(self, connect: Callable[[], Conn]) -> None:
+    def __init__(
+        self, connect: Callable[[], Conn], *, committed: Callable[[], None] | None = None
+    ) -> None:
+        """``committed``: called on this thread after each commit (it must not block)."""
         self._connect = connect
+        self._committed = committed
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._started = False
@@ -104,6 +108,8 @@ class GroupCommitWriter:
             together = [j for j in jobs if j.transaction]
             if together:
                 _commit_together(conn, together)
+                if self._committed is not None:
+                    self._committed()
         except BaseException as exc:  # the bookkeeping statements themselves failed
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
