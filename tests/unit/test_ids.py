@@ -1,5 +1,6 @@
 """Identifiers: Voucherify's prefixes and lengths, drawn without bias from the OS CSPRNG; a
-customer's begins with its time."""
+customer's begins with its time, an event's and a delivery's with the time in seconds modulo
+65,536."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 from sendout import ids
 
@@ -37,6 +40,28 @@ def test_a_customer_id_begins_with_its_time_and_sorts_after_older_ones() -> None
     assert first < second
     made = sum(62**i * ids._ORDERED.index(c) for i, c in enumerate(reversed(first[5:12])))
     assert before <= made <= after
+
+
+def test_event_and_delivery_ids_begin_with_the_second_they_were_made_in() -> None:
+    for make, prefix in ((ids.event_id, "event_"), (ids.delivery_id, "whs_")):
+        before = time.time_ns() // 1_000_000_000
+        drawn = [make() for _ in range(2_000)]
+        after = time.time_ns() // 1_000_000_000
+        assert all(re.fullmatch(re.escape(prefix) + r"[0-9a-f]{18}", i) for i in drawn)
+        windows = {int(i[len(prefix) : len(prefix) + 4], 16) for i in drawn}
+        assert windows <= {s % 65_536 for s in range(before, after + 1)}
+        assert len(set(drawn)) == len(drawn)
+        # The other 14 digits are random: every hexadecimal digit turns up about equally.
+        digits = collections.Counter("".join(i[len(prefix) + 4 :] for i in drawn))
+        expected = 2_000 * 14 / 16
+        assert all(abs(n - expected) < 0.1 * expected for n in digits.values()), digits
+
+
+def test_the_time_prefix_comes_round_every_65536_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ids.time, "time_ns", lambda: (65_536 * 7 + 0x12AB) * 1_000_000_000)
+    assert ids.delivery_id().startswith("whs_12ab")
+    monkeypatch.setattr(ids.time, "time_ns", lambda: (65_536 * 8 + 0x12AB) * 1_000_000_000)
+    assert ids.event_id().startswith("event_12ab")
 
 
 def test_the_random_part_of_customer_ids_is_unbiased() -> None:
