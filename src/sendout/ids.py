@@ -117,9 +117,10 @@ def _time_prefix(ms: int) -> str:
 _WINDOW_DIGITS = 4  # hexadecimal digits of the time in seconds, modulo 16**4 (18.2 hours)
 
 
-def _windowed_hex(n: int) -> str:
+def _windowed_hex(n: int, now_ns: int | None = None) -> str:
     """``n`` hexadecimal digits: the time in seconds modulo 65,536, then random digits."""
-    window = (time.time_ns() // 1_000_000_000) % 16**_WINDOW_DIGITS
+    seconds = (time.time_ns() if now_ns is None else now_ns) // 1_000_000_000
+    window = seconds % 16**_WINDOW_DIGITS
     return f"{window:0{_WINDOW_DIGITS}x}" + _hex(n - _WINDOW_DIGITS)
 
 

@@ -25,7 +25,7 @@ def at(hours: float) -> str:
 async def test_history_keeps_the_stored_order_of_events_within_one_millisecond(
     store: Storage,
 ) -> None:
-    """Ids are random: events of one millisecond replay as stored, never by id."""
+    """Ids do not sort by time: events of one millisecond replay as stored, never by id."""
     ids = ["event_z", "event_a", "event_m", "event_b"]
     for n, event_id in enumerate(ids):
         await track(store, command(event_id, f"c{n % 2}", at(1)))

@@ -13,12 +13,18 @@ from sendout.storage.sqlite.connection import SqliteConnection, _connect
 from sendout.storage.sqlite.writer import GroupCommitWriter
 
 
-def rows_in_database_file(path: Path, tmp_path: Path) -> list[int]:
-    """What the database file holds on its own, without its WAL."""
+def rows_in_database_file(path: Path, tmp_path: Path) -> list[int] | None:
+    """What the database file holds on its own, without its WAL (``None`` while the table has
+    not reached it, or the copy was taken in the middle of a checkpoint)."""
     copy = tmp_path / "copy.db"
     shutil.copyfile(path, copy)
-    with sqlite3.connect(copy) as db:
-        return sorted(r[0] for r in db.execute("SELECT n FROM t"))
+    try:
+        with sqlite3.connect(copy) as db:
+            return sorted(r[0] for r in db.execute("SELECT n FROM t"))
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        copy.unlink()
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,18 +25,24 @@ def path(tmp_path: Path) -> Path:
     return db
 
 
+class Sleeps(list[float]):
+    """Every sleep begin_immediate takes between tries (it still sleeps), and what to do at the
+    first one (the lock is then known to have been found held)."""
+
+    at_first: Callable[[], None] | None = None
+
+
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every sleep begin_immediate takes between tries (it still sleeps; ``time.sleep`` is
-    given back after the test)."""
-    taken: list[float] = []
-    real = write_lock.time.sleep
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    taken = Sleeps()
 
     def record(seconds: float) -> None:
         taken.append(seconds)
-        real(seconds)
+        if len(taken) == 1 and taken.at_first is not None:
+            taken.at_first()
+        time.sleep(seconds)
 
-    monkeypatch.setattr(write_lock.time, "sleep", record)
+    monkeypatch.setattr(write_lock, "_sleep", record)
     return taken
 
 
@@ -51,13 +59,12 @@ def busy_timeout(conn: sqlite3.Connection) -> int:
     return value
 
 
-def test_waits_in_short_sleeps_and_takes_the_lock_once_released(
-    path: Path, sleeps: list[float]
-) -> None:
+def test_waits_in_short_sleeps_and_takes_the_lock_once_released(path: Path, sleeps: Sleeps) -> None:
     other = holder(path)
-    release = threading.Timer(0.05, lambda: other.execute("COMMIT"))
+    # Released a few tries later, from another thread, once begin_immediate found it held.
+    release = threading.Timer(0.005, lambda: other.execute("COMMIT"))
+    sleeps.at_first = release.start
     conn = _connect(str(path))
-    release.start()
     try:
         begin_immediate(conn)
         assert conn.in_transaction
@@ -66,7 +73,8 @@ def test_waits_in_short_sleeps_and_takes_the_lock_once_released(
         conn.execute("INSERT INTO t (n) VALUES (2)")
         conn.execute("COMMIT")
     finally:
-        release.join()
+        if release.ident is not None:  # started at the first sleep
+            release.join()
         other.close()
     assert sleeps, "the lock was held: begin_immediate should have slept between tries"
     assert sleeps[0] == write_lock.FIRST_SLEEP
@@ -76,7 +84,7 @@ def test_waits_in_short_sleeps_and_takes_the_lock_once_released(
     conn.close()
 
 
-def test_past_the_timeout_raises_sqlites_locked_error(path: Path, sleeps: list[float]) -> None:
+def test_past_the_timeout_raises_sqlites_locked_error(path: Path, sleeps: Sleeps) -> None:
     other = holder(path)
     conn = _connect(str(path))
     try:
@@ -91,7 +99,7 @@ def test_past_the_timeout_raises_sqlites_locked_error(path: Path, sleeps: list[f
         conn.close()
 
 
-def test_an_error_other_than_busy_is_raised_at_once(path: Path, sleeps: list[float]) -> None:
+def test_an_error_other_than_busy_is_raised_at_once(path: Path, sleeps: Sleeps) -> None:
     conn = _connect(str(path))
     conn.execute("BEGIN")
     with pytest.raises(sqlite3.OperationalError, match="within a transaction"):
@@ -102,9 +110,7 @@ def test_an_error_other_than_busy_is_raised_at_once(path: Path, sleeps: list[flo
     conn.close()
 
 
-async def test_the_group_commit_waits_for_another_process_lock(
-    path: Path, sleeps: list[float]
-) -> None:
+async def test_the_group_commit_waits_for_another_process_lock(path: Path, sleeps: Sleeps) -> None:
     """serve's writer and its worker child's share one database: a commit of one waits for the
     other's, in short sleeps, instead of failing or sleeping in SQLite's handler."""
     from sendout.storage.sqlite.writer import GroupCommitWriter
@@ -112,12 +118,13 @@ async def test_the_group_commit_waits_for_another_process_lock(
     writer = GroupCommitWriter(lambda: _connect(str(path)))
     await writer.call(lambda c: None, transaction=False)  # opened
     other = holder(path)
-    release = threading.Timer(0.05, lambda: other.execute("COMMIT"))
-    release.start()
+    release = threading.Timer(0.005, lambda: other.execute("COMMIT"))
+    sleeps.at_first = release.start
     try:
         inserted = await writer.call(lambda c: c.execute("INSERT INTO t (n) VALUES (2)").rowcount)
     finally:
-        release.join()
+        if release.ident is not None:  # started at the first sleep
+            release.join()
         other.close()
         await writer.stop()
     assert inserted == 1

@@ -9,9 +9,9 @@ every :data:`INTERVAL` seconds while commits come in. A passive checkpoint block
 writers nor readers, and SQLite releases the GIL while it copies.
 
 Each process that writes runs one (``serve``, its worker child, ``sendout worker``); when two
-run a checkpoint at once, SQLite lets one through and the other finds nothing left to do. The
-writer's own threshold stays as a backstop (:data:`BACKSTOP_PAGES`): should this thread fall far
-behind, a commit checkpoints as before.
+try at once, SQLite lets one through and tells the other it is busy, and that one tries again
+after its next commit. The writer's own threshold stays as a backstop (:data:`BACKSTOP_PAGES`):
+should this thread fall far behind, a commit checkpoints as before.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Checkpointer:
         self._committed = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpointer", daemon=True)
-        self.checkpoints = 0  # run so far (read by tests)
+        self.checkpoints = 0  # checkpoints that ran (not those another process's kept busy)
 
     def start(self) -> None:
         self._thread.start()
@@ -74,7 +74,12 @@ class Checkpointer:
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:  # the next commit asks again; the backstop covers the gap
             log.warning("sqlite.checkpoint_failed", exc_info=True)
+            return
+        if busy:  # another connection's checkpoint was running: it copies for both
+            return
+        self.checkpoints += 1
+        if frames - copied > BACKSTOP_PAGES // 2:  # readers hold the rest in the WAL
+            log.warning("sqlite.checkpoint_behind", wal_frames=frames, copied=copied)

@@ -85,11 +85,13 @@ class SqliteConnection:
                 self._rconn.close()
                 self._rconn = None
 
-        await self._writer.stop()
-        if self._checkpointer is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
-        await self._on(self._reader, close_reader)
-        self._reader.shutdown(wait=True)
+        try:
+            await self._writer.stop()
+        finally:
+            if self._checkpointer is not None:
+                await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
+            await self._on(self._reader, close_reader)
+            self._reader.shutdown(wait=True)
 
     async def migrate(self) -> list[str]:
         def run(conn: Conn) -> list[str]:

@@ -24,6 +24,7 @@ BUSY_TIMEOUT_MS = 10_000  # how long a write may wait for the lock before it fai
 FIRST_SLEEP = 250e-6
 MAX_SLEEP = 1e-3
 _SQLITE_BUSY = 5
+_sleep = time.sleep  # a name of this module's, so a test can watch the sleeps of this one
 
 
 def begin_immediate(conn: sqlite3.Connection, *, timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -40,7 +41,7 @@ def begin_immediate(conn: sqlite3.Connection, *, timeout_ms: int = BUSY_TIMEOUT_
             except sqlite3.OperationalError as exc:
                 if not _busy(exc) or time.monotonic() + sleep > deadline:
                     raise
-            time.sleep(sleep)
+            _sleep(sleep)
             sleep = min(2 * sleep, MAX_SLEEP)
     finally:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
