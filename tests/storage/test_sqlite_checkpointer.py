@@ -34,12 +34,18 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-async def test_commits_reach_the_database_file_through_the_checkpointer(tmp_path: Path) -> None:
-    path = tmp_path / "c.db"
+async def started(path: Path) -> tuple[GroupCommitWriter, Checkpointer]:
+    """A writer telling a running checkpointer of its commits, with table ``t`` created."""
     checkpointer = Checkpointer(lambda: _connect(str(path)))
     writer = GroupCommitWriter(lambda: _connect(str(path)), committed=checkpointer.committed)
     await writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
     checkpointer.start()
+    return writer, checkpointer
+
+
+async def test_commits_reach_the_database_file_through_the_checkpointer(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    writer, checkpointer = await started(path)
     try:
         for n in range(50):
             await writer.call(lambda c, n=n: c.execute("INSERT INTO t (n) VALUES (?)", (n,)))
@@ -53,10 +59,7 @@ async def test_commits_reach_the_database_file_through_the_checkpointer(tmp_path
 
 async def test_stop_copies_what_was_committed_last(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
-    checkpointer = Checkpointer(lambda: _connect(str(path)))
-    writer = GroupCommitWriter(lambda: _connect(str(path)), committed=checkpointer.committed)
-    await writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
-    checkpointer.start()
+    writer, checkpointer = await started(path)
     wait_for(lambda: checkpointer.checkpoints >= 1)  # now waiting out its interval
     await writer.call(lambda c: c.execute("INSERT INTO t (n) VALUES (7)"))
     checkpointer.stop()  # ends the interval early, with a last checkpoint
