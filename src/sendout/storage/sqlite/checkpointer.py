@@ -2,8 +2,8 @@
 
 By default the commit that takes the WAL past its threshold copies it back (a checkpoint, with
 its fsyncs) before it returns, on the writer thread, while the next group commit waits: 10 to
-24 ms for one commit in a hundred under load, which is where the slowest webhooks' latency
-came from. Here the writer only says that it committed (:meth:`Checkpointer.committed`, one
+24 ms for about one commit in two hundred under load, a large part of the slowest webhooks'
+latency. Here the writer only says that it committed (:meth:`Checkpointer.committed`, one
 ``Event.set``), and this thread runs a ``PASSIVE`` checkpoint on its own connection, at most
 every :data:`INTERVAL` seconds while commits come in. A passive checkpoint blocks neither
 writers nor readers, and SQLite releases the GIL while it copies.
