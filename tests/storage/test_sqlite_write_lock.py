@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from sendout.storage.sqlite import write_lock
 from sendout.storage.sqlite.connection import _connect
 from sendout.storage.sqlite.write_lock import BUSY_TIMEOUT_MS, MAX_SLEEP, begin_immediate
+from sendout.storage.sqlite.writer import GroupCommitWriter
 
 
 @pytest.fixture
@@ -54,28 +56,35 @@ def holder(path: Path) -> sqlite3.Connection:
     return other
 
 
+@contextmanager
+def held_until_first_sleep(path: Path, sleeps: Sleeps) -> Iterator[None]:
+    """Another connection holds the write lock (row 1 written) and commits a few tries after
+    begin_immediate first finds it held, from another thread."""
+    other = holder(path)
+    release = threading.Timer(0.005, lambda: other.execute("COMMIT"))
+    sleeps.at_first = release.start
+    try:
+        yield
+    finally:
+        if release.ident is not None:  # started at the first sleep
+            release.join()
+        other.close()
+
+
 def busy_timeout(conn: sqlite3.Connection) -> int:
     value: int = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     return value
 
 
 def test_waits_in_short_sleeps_and_takes_the_lock_once_released(path: Path, sleeps: Sleeps) -> None:
-    other = holder(path)
-    # Released a few tries later, from another thread, once begin_immediate found it held.
-    release = threading.Timer(0.005, lambda: other.execute("COMMIT"))
-    sleeps.at_first = release.start
     conn = _connect(str(path))
-    try:
+    with held_until_first_sleep(path, sleeps):
         begin_immediate(conn)
-        assert conn.in_transaction
-        # The holder's row is there: the lock was taken after its commit, not beside it.
-        assert [r[0] for r in conn.execute("SELECT n FROM t")] == [1]
-        conn.execute("INSERT INTO t (n) VALUES (2)")
-        conn.execute("COMMIT")
-    finally:
-        if release.ident is not None:  # started at the first sleep
-            release.join()
-        other.close()
+    assert conn.in_transaction
+    # The holder's row is there: the lock was taken after its commit, not beside it.
+    assert [r[0] for r in conn.execute("SELECT n FROM t")] == [1]
+    conn.execute("INSERT INTO t (n) VALUES (2)")
+    conn.execute("COMMIT")
     assert sleeps, "the lock was held: begin_immediate should have slept between tries"
     assert sleeps[0] == write_lock.FIRST_SLEEP
     assert max(sleeps) <= MAX_SLEEP  # SQLite's own handler sleeps 1, 2, 5, 10 … ms
@@ -113,19 +122,14 @@ def test_an_error_other_than_busy_is_raised_at_once(path: Path, sleeps: Sleeps) 
 async def test_the_group_commit_waits_for_another_process_lock(path: Path, sleeps: Sleeps) -> None:
     """serve's writer and its worker child's share one database: a commit of one waits for the
     other's, in short sleeps, instead of failing or sleeping in SQLite's handler."""
-    from sendout.storage.sqlite.writer import GroupCommitWriter
-
     writer = GroupCommitWriter(lambda: _connect(str(path)))
     await writer.call(lambda c: None, transaction=False)  # opened
-    other = holder(path)
-    release = threading.Timer(0.005, lambda: other.execute("COMMIT"))
-    sleeps.at_first = release.start
     try:
-        inserted = await writer.call(lambda c: c.execute("INSERT INTO t (n) VALUES (2)").rowcount)
+        with held_until_first_sleep(path, sleeps):
+            inserted = await writer.call(
+                lambda c: c.execute("INSERT INTO t (n) VALUES (2)").rowcount
+            )
     finally:
-        if release.ident is not None:  # started at the first sleep
-            release.join()
-        other.close()
         await writer.stop()
     assert inserted == 1
     assert sleeps
