@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PgBatches", "insert_events"]
 
+# Customers are read key by key (a lateral subquery per id or source_id) rather than by
+# ``= ANY`` or ``IN (unnest …)``: a connection keeps a statement's generic plan, and one made while
+# the table was small and without statistics scanned the whole table for every batch ever after.
 _LOOKUP = """
 SELECT
   (SELECT COALESCE(json_agg(json_build_object(
@@ -39,9 +42,12 @@ SELECT
                        AND d.status = 'ACTIVE'))), '[]')
    FROM event_schemas s
    WHERE (s.project_id, s.name) IN (SELECT * FROM unnest($1::text[], $2::text[])))::text,
-  (SELECT COALESCE(json_agg(c), '[]') FROM customers c WHERE c.id = ANY($3::text[]))::text,
-  (SELECT COALESCE(json_agg(c), '[]') FROM customers c
-   WHERE (c.project_id, c.source_id) IN (SELECT * FROM unnest($4::text[], $5::text[])))::text
+  (SELECT COALESCE(json_agg(c), '[]') FROM unnest($3::text[]) AS k (id)
+   CROSS JOIN LATERAL (SELECT * FROM customers c WHERE c.id = k.id OFFSET 0) c)::text,
+  (SELECT COALESCE(json_agg(c), '[]') FROM unnest($4::text[], $5::text[]) AS k (project_id, source_id)
+   CROSS JOIN LATERAL (SELECT * FROM customers c
+                       WHERE c.project_id = k.project_id AND c.source_id = k.source_id
+                         AND c.source_id IS NOT NULL OFFSET 0) c)::text
 """
 
 
@@ -50,7 +56,8 @@ SELECT
 # waits) or was just created, and the deliveries of exactly those events.
 _INSERT = """
 WITH live AS (
-    SELECT id FROM customers WHERE id = ANY($1::text[]) FOR KEY SHARE
+    SELECT c.id FROM unnest($1::text[]) AS k (id)
+    CROSS JOIN LATERAL (SELECT id FROM customers WHERE id = k.id FOR KEY SHARE) c
 ), created AS (
     INSERT INTO customers (id, project_id, source_id, name, description, email, phone, birthdate,
                            address, metadata, created_at)
