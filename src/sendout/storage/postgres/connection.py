@@ -85,6 +85,13 @@ class PostgresConnection:
             reset=_keep_session,
             server_settings={"application_name": "sendout"},
         )
+        async with self._conn() as conn:
+            if await conn.fetchval("SELECT current_setting('autovacuum')") == "off":
+                log.warning(
+                    "storage.autovacuum_off",
+                    advice="without statistics PostgreSQL plans as if every table were small;"
+                    " turn autovacuum on, or run ANALYZE as the tables grow",
+                )
 
     async def close(self) -> None:
         if self._notifying is not None:

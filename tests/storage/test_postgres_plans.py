@@ -1,0 +1,63 @@
+"""PostgreSQL's plans for batched tracking stay index lookups as the customers table grows.
+
+A connection keeps a statement's generic plan for its life (asyncpg prepares every statement,
+and PostgreSQL keeps the plan until the table's statistics change). A plan made while the table
+was empty and never analysed (a new install, or a server with autovacuum off) must not read the
+whole table for every batch once it holds many customers. A server with autovacuum off is named
+in the log when a store opens.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+import structlog.testing
+
+from sendout.storage.base import Storage
+from sendout.storage.postgres.batches import _INSERT, _LOOKUP
+from support.storage_fixtures import OpenStore
+
+pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+_ARGS = {_LOOKUP: 5, _INSERT: 35}
+
+
+async def _plan_after_growth(database_url: str, sql: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        await conn.execute(f"PREPARE planned AS {sql}")
+        empty = ", ".join(["'{}'"] * _ARGS[sql])
+        await conn.execute(f"EXECUTE planned ({empty})")  # the generic plan, made on no rows
+        await conn.execute(
+            "INSERT INTO customers (id, project_id, source_id, metadata, created_at)"
+            " SELECT 'cust_' || n, 'proj_1', 'src_' || n, '{}', '2026-01-01T00:00:00.000Z'"
+            " FROM generate_series(1, 5000) AS n"
+        )
+        rows = await conn.fetch(f"EXPLAIN EXECUTE planned ({empty})")
+        return "\n".join(r[0] for r in rows)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("sql", [_LOOKUP, _INSERT], ids=["lookup", "insert"])
+async def test_a_plan_made_on_an_empty_table_never_scans_customers(
+    store: Storage, database_url: str, sql: str
+) -> None:
+    plan = await _plan_after_growth(database_url, sql)
+    assert "Seq Scan on customers" not in plan, plan
+    assert "Index Scan using customers_pkey" in plan or "Index Only Scan" in plan, plan
+
+
+async def test_a_server_without_autovacuum_is_named_at_start(
+    database_url: str, open_store: OpenStore
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        autovacuum = await conn.fetchval("SELECT current_setting('autovacuum')")
+    finally:
+        await conn.close()
+    with structlog.testing.capture_logs() as logs:
+        await open_store()
+    warned = [e for e in logs if e["event"] == "storage.autovacuum_off"]
+    assert len(warned) == (1 if autovacuum == "off" else 0), logs
