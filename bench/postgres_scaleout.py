@@ -6,7 +6,10 @@ receiver (``--receivers`` processes sharing one port). Throughput = webhooks bet
 and the last arrival / that time. CPU seconds of every party over the drain say where time goes.
 
 Ingest: ``--events`` POST /v1/events at ``--concurrency`` (keep-alive, aiohttp) spread over 1 or
-2 ``serve --no-worker`` processes; accepted events/s.
+2 ``serve --no-worker`` processes, after ``--warmup`` unmeasured ones; accepted events/s.
+
+On PostgreSQL each run ``ANALYZE``s once its database holds data (the backlog, or the warm-up),
+as autovacuum would on a server where it is on (see :func:`analyze`).
 
 The same single-process figures on SQLite stand beside them. Medians over ``--repeat`` runs;
 exits 0 whether targets are met or not. Run: ``.venv/bin/python bench/postgres_scaleout.py``.
@@ -112,7 +115,7 @@ class Receivers:
 # --- the load generator: its own process, aiohttp keep-alive -------------------------------------
 
 
-def loadgen_main(ports: list[int], count: int, concurrency: int, out: Any) -> None:
+def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, out: Any) -> None:
     import aiohttp
 
     async def generate() -> tuple[int, float]:
@@ -126,7 +129,7 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, out: Any) -> No
                 url = f"http://127.0.0.1:{ports[w % len(ports)]}/v1/events"
                 for i in numbers:
                     body = orjson.dumps(
-                        {"event": "bench_event", "customer": {"source_id": f"c{i}"}}
+                        {"event": "bench_event", "customer": {"source_id": f"{prefix}{i}"}}
                     )
                     async with session.post(url, data=body, headers=APP) as response:
                         await response.read()
@@ -140,9 +143,13 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, out: Any) -> No
     out.close()
 
 
-def generate_load(ports: list[int], count: int, concurrency: int) -> tuple[int, float]:
+def generate_load(
+    ports: list[int], count: int, concurrency: int, prefix: str = "c"
+) -> tuple[int, float]:
+    """Events accepted and seconds taken; each event names a new customer ``{prefix}{n}``."""
     reader, writer = SPAWN.Pipe(duplex=False)
-    p = SPAWN.Process(target=loadgen_main, args=(ports, count, concurrency, writer), daemon=True)
+    args = (ports, count, concurrency, prefix, writer)
+    p = SPAWN.Process(target=loadgen_main, args=args, daemon=True)
     p.start()
     writer.close()
     if not reader.poll(600):
@@ -266,6 +273,26 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def analyze(url: str) -> None:
+    """On PostgreSQL, what autovacuum does on a server where it is on: statistics for the planner.
+
+    This machine's server runs with autovacuum off, and a run is shorter than autovacuum's naptime
+    anyway; without statistics the planner guesses, and a plan a connection keeps can read a whole
+    index for every batch (docs/operations.md). SQLite needs nothing of the kind."""
+    if not url.startswith("postgresql"):
+        return
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 def configure(api: Sendout, receiver_port: int) -> None:
     project = call(api.port, "GET", "/management/v1/projects", MGMT)["data"][0]["id"]
     call(
@@ -314,6 +341,7 @@ def delivery_run(
             assert ok == args.backlog, f"backlog: {ok} of {args.backlog} accepted"
         finally:
             api.stop()
+        analyze(url)
         r.reset()
         procs = [Sendout(tmp, url, "worker") for _ in range(workers)]
         try:
@@ -346,6 +374,8 @@ def ingest_run(backend: str, apis: int, args: argparse.Namespace, r: Receivers, 
         servers = [Sendout(tmp, url, "serve") for _ in range(apis)]
         try:
             configure(servers[0], r.port)
+            generate_load([s.port for s in servers], args.warmup, args.concurrency, prefix="w")
+            analyze(url)
             cpu0 = sum(s.cpu() for s in servers), postgres_cpu()
             ok, seconds = generate_load([s.port for s in servers], args.events, args.concurrency)
             cpu = {
@@ -426,6 +456,9 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=6000, help="events sent per ingest run")
     parser.add_argument("--concurrency", type=int, default=48)
+    parser.add_argument(
+        "--warmup", type=int, default=2000, help="unmeasured events sent first per ingest run"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--receivers", type=int, default=2, help="receiver processes on one port")
     parser.add_argument("--timeout", type=float, default=120.0, help="longest wait for one drain")
