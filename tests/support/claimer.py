@@ -11,6 +11,7 @@ import json
 import sys
 
 from sendout.bootstrap import make_storage
+from sendout.logs import configure_logging
 from sendout.settings import Settings
 
 NOW_MS = 1_767_225_600_000
@@ -31,4 +32,5 @@ async def claim_all(url: str) -> list[str]:
 
 
 if __name__ == "__main__":
+    configure_logging("warning", "console")  # on stderr: stdout carries the protocol
     print(json.dumps(asyncio.run(claim_all(sys.argv[1]))))

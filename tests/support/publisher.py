@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from sendout.bootstrap import make_storage
+from sendout.logs import configure_logging
 from sendout.errors import InvalidInput
 from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions.publishing import PublishRequest
@@ -58,5 +59,6 @@ async def publish_all(url: str, campaign: str, count: int, tag: str) -> dict[str
 
 
 if __name__ == "__main__":
+    configure_logging("warning", "console")  # on stderr: stdout carries the protocol
     url, campaign, count, tag = sys.argv[1:5]
     print(json.dumps(asyncio.run(publish_all(url, campaign, int(count), tag))))
