@@ -85,7 +85,8 @@ async def open_storage(
     settings: Settings, *, announce: bool = True, existing: bool = False
 ) -> Storage:
     """Open the store, bring its schema up to date and seal secrets stored in the clear
-    (``announce``: log whether secrets are encrypted; once per start). A store that cannot be
+    (``announce``: log whether secrets are encrypted, and whether the database keeps its
+    statistics; once per start). A store that cannot be
     opened is a :class:`SettingsError` saying why, in one line."""
     storage = make_storage(settings, existing=existing)
     try:
@@ -93,6 +94,13 @@ async def open_storage(
         try:
             await storage.migrate()
             await _seal_secrets(storage, settings, announce)
+            if announce and not await storage.keeps_statistics():
+                log.warning(
+                    "sendout.statistics_not_kept",
+                    detail="PostgreSQL runs with autovacuum off: without statistics it plans"
+                    " every table as if it were small; turn autovacuum on, or run ANALYZE as"
+                    " the tables grow",
+                )
         except BaseException:
             await storage.close()
             raise

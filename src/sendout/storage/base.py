@@ -124,6 +124,10 @@ class Storage(Protocol):
     async def pending_migrations(self) -> list[str]:
         """The names of the migrations this version has that the database lacks (a read)."""
 
+    async def keeps_statistics(self) -> bool:
+        """Whether the database keeps its planner's statistics up to date by itself (on
+        PostgreSQL, autovacuum is on); always so on SQLite, whose plans need none."""
+
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` when another process enqueues deliveries (PostgreSQL ``LISTEN``).
 

@@ -85,13 +85,6 @@ class PostgresConnection:
             reset=_keep_session,
             server_settings={"application_name": "sendout"},
         )
-        async with self._conn() as conn:
-            if await conn.fetchval("SELECT current_setting('autovacuum')") == "off":
-                log.warning(
-                    "storage.autovacuum_off",
-                    advice="without statistics PostgreSQL plans as if every table were small;"
-                    " turn autovacuum on, or run ANALYZE as the tables grow",
-                )
 
     async def close(self) -> None:
         if self._notifying is not None:
@@ -128,6 +121,10 @@ class PostgresConnection:
         async with self._conn() as conn:
             done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
         return plan_migrations("postgres", done).names
+
+    async def keeps_statistics(self) -> bool:
+        async with self._conn() as conn:
+            return bool(await conn.fetchval("SELECT current_setting('autovacuum') = 'on'"))
 
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever a transaction enqueues deliveries (``LISTEN sendout_outbox``).

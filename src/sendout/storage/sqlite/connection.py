@@ -113,6 +113,9 @@ class SqliteConnection:
 
         return await self._read(run)
 
+    async def keeps_statistics(self) -> bool:
+        return True
+
     async def subscribe(self, wake: Callable[[], None]) -> None:
         """Nothing to listen to: the API wakes the worker of its own process after a commit."""
 
