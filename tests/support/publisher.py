@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from sendout.bootstrap import make_storage
-from sendout.logs import configure_logging
 from sendout.errors import InvalidInput
+from sendout.logs import configure_logging
 from sendout.pipeline.publish import publish_to_customer
 from sendout.promotions.publishing import PublishRequest
 from sendout.promotions.records import Campaign, Publication

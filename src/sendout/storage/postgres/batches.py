@@ -31,7 +31,10 @@ __all__ = ["PgBatches", "insert_events"]
 
 # Customers are read key by key (a lateral subquery per id or source_id) rather than by
 # ``= ANY`` or ``IN (unnest …)``: a connection keeps a statement's generic plan, and one made while
-# the table was small and without statistics scanned the whole table for every batch ever after.
+# the table was small and without statistics read every customer for every batch ever after.
+# ``OFFSET 0`` (here) and ``FOR KEY SHARE`` (in ``_INSERT``) keep PostgreSQL from flattening the
+# subquery back into a join it may do that way; ``source_id IS NOT NULL`` lets the plan use the
+# partial unique index ``customers_source_id``.
 _LOOKUP = """
 SELECT
   (SELECT COALESCE(json_agg(json_build_object(
