@@ -47,6 +47,7 @@ MGMT = {
 }
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SPAWN = multiprocessing.get_context("spawn")
+WARMUP = 2000  # unmeasured events before an ingest run: PostgreSQL then has data to ANALYZE
 
 
 # --- the receiver: its own processes, one port (SO_REUSEPORT), shared counters -------------------
@@ -277,8 +278,9 @@ def analyze(url: str) -> None:
     """On PostgreSQL, what autovacuum does on a server where it is on: statistics for the planner.
 
     This machine's server runs with autovacuum off, and a run is shorter than autovacuum's naptime
-    anyway; without statistics the planner guesses, and a plan a connection keeps can read a whole
-    index for every batch (docs/operations.md). SQLite needs nothing of the kind."""
+    anyway; without statistics the planner guesses, and a plan a connection keeps can read every
+    customer for every batch (docs/operations.md, "Statistics"). SQLite needs nothing of the
+    kind."""
     if not url.startswith("postgresql"):
         return
     import asyncpg
@@ -374,7 +376,8 @@ def ingest_run(backend: str, apis: int, args: argparse.Namespace, r: Receivers, 
         servers = [Sendout(tmp, url, "serve") for _ in range(apis)]
         try:
             configure(servers[0], r.port)
-            generate_load([s.port for s in servers], args.warmup, args.concurrency, prefix="w")
+            ok, _ = generate_load([s.port for s in servers], args.warmup, args.concurrency, "w")
+            assert ok == args.warmup, f"warm-up: {ok} of {args.warmup} accepted"
             analyze(url)
             cpu0 = sum(s.cpu() for s in servers), postgres_cpu()
             ok, seconds = generate_load([s.port for s in servers], args.events, args.concurrency)
@@ -457,7 +460,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=6000, help="events sent per ingest run")
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument(
-        "--warmup", type=int, default=2000, help="unmeasured events sent first per ingest run"
+        "--warmup", type=int, default=WARMUP, help="unmeasured events sent first per ingest run"
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--receivers", type=int, default=2, help="receiver processes on one port")

@@ -302,7 +302,7 @@ def postgres_figures(options: argparse.Namespace) -> None:
         backlog=options.events,
         events=options.events,
         concurrency=options.concurrency,
-        warmup=2000,
+        warmup=postgres_scaleout.WARMUP,
         repeat=options.repeat,
         receivers=2,
         timeout=options.phase_timeout,
