@@ -85,22 +85,17 @@ async def open_storage(
     settings: Settings, *, announce: bool = True, existing: bool = False
 ) -> Storage:
     """Open the store, bring its schema up to date and seal secrets stored in the clear
-    (``announce``: log whether secrets are encrypted, and whether the database keeps its
-    statistics; once per start). A store that cannot be
-    opened is a :class:`SettingsError` saying why, in one line."""
+    (``announce``: log whether secrets are encrypted and whether the database keeps its
+    statistics; once per start). A store that cannot be opened is a :class:`SettingsError`
+    saying why, in one line."""
     storage = make_storage(settings, existing=existing)
     try:
         await storage.open()
         try:
             await storage.migrate()
             await _seal_secrets(storage, settings, announce)
-            if announce and not await storage.keeps_statistics():
-                log.warning(
-                    "sendout.statistics_not_kept",
-                    detail="PostgreSQL runs with autovacuum off: without statistics it plans"
-                    " every table as if it were small; turn autovacuum on, or run ANALYZE as"
-                    " the tables grow",
-                )
+            if announce:
+                await _check_statistics(storage)
         except BaseException:
             await storage.close()
             raise
@@ -144,6 +139,15 @@ async def _seal_secrets(storage: Storage, settings: Settings, announce: bool) ->
         )
     elif sealed:
         log.info("sendout.secrets_encrypted", projects=sealed)
+
+
+async def _check_statistics(storage: Storage) -> None:
+    if not await storage.keeps_statistics():
+        log.warning(
+            "sendout.statistics_not_kept",
+            detail="PostgreSQL runs with autovacuum off: without statistics it plans every"
+            " table as if it were small; turn autovacuum on, or run ANALYZE as the tables grow",
+        )
 
 
 async def _management_id(storage: Storage, settings: Settings, generated: list[str]) -> str:
