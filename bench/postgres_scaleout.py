@@ -256,22 +256,26 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}"
         return
+    name = f"sendout_bench_{uuid.uuid4().hex[:10]}"
+    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def execute(url: str, sql: str) -> None:
+    """Run one statement on the PostgreSQL database at ``url``, on a connection of its own."""
     import asyncpg
 
-    name = f"sendout_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_URL)
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run())
 
 
 def analyze(url: str) -> None:
@@ -281,18 +285,8 @@ def analyze(url: str) -> None:
     anyway; without statistics the planner guesses, and a plan a connection keeps can read every
     customer for every batch (docs/operations.md, "Statistics"). SQLite needs nothing of the
     kind."""
-    if not url.startswith("postgresql"):
-        return
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("ANALYZE")
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    if url.startswith("postgresql"):
+        execute(url, "ANALYZE")
 
 
 def configure(api: Sendout, receiver_port: int) -> None:
