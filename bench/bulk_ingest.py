@@ -7,17 +7,25 @@ number through ``POST /v1/events/bulk``, ``--batch`` events per request with ``-
 requests in flight. Each configuration gets a fresh database. Prints events/s per run, the
 medians and their ratio.
 
+With ``--apis N``, N ``serve --no-worker`` processes share the database and the load (each
+takes ``--concurrency`` bulk requests in flight, and every N-th of the single events' 48
+connections): does a second process taking events help on this machine?
+
     .venv/bin/python bench/bulk_ingest.py                       # SQLite, 20,000 events x 3
     .venv/bin/python bench/bulk_ingest.py --backend postgres --events 10000
+    .venv/bin/python bench/bulk_ingest.py --apis 2              # two API processes, one SQLite file
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -44,7 +52,10 @@ def configure(server: Sendout) -> None:
     call(server.port, "POST", "/v1/distributions", APP, body)
 
 
-async def send_bulk(port: int, events: int, batch: int, concurrency: int) -> tuple[int, float]:
+async def send_bulk(
+    ports: Sequence[int], events: int, batch: int, concurrency: int
+) -> tuple[int, float]:
+    """``events`` in bodies of ``batch``, ``concurrency`` requests in flight per port."""
     bodies = [
         orjson.dumps(
             {
@@ -58,33 +69,47 @@ async def send_bulk(port: int, events: int, batch: int, concurrency: int) -> tup
     ]
     pending = iter(bodies)
     accepted = 0
-    url = f"http://127.0.0.1:{port}/v1/events/bulk"
+    refused: collections.Counter[str] = collections.Counter()
     async with aiohttp.ClientSession() as session:
 
-        async def worker() -> None:
+        async def worker(port: int) -> None:
             nonlocal accepted
+            url = f"http://127.0.0.1:{port}/v1/events/bulk"
             for body in pending:
                 async with session.post(url, data=body, headers=APP) as response:
-                    accepted += int((await response.json())["accepted"])
+                    answer = await response.json()
+                    if response.status != 200:
+                        raise SystemExit(f"POST /v1/events/bulk: {response.status} {answer}")
+                    accepted += int(answer["accepted"])
+                    refused.update(
+                        f"{r['status']} {r['error'].get('key')}: {r['error'].get('details')}"
+                        for r in answer["results"]
+                        if "error" in r
+                    )
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return accepted, time.perf_counter() - started
+        await asyncio.gather(*(worker(p) for p in ports for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    for reason, count in refused.most_common():
+        print(f"refused {count} item(s): {reason}", file=sys.stderr)
+    return accepted, seconds
 
 
 def one_run(backend: str, tmp: Path, args: argparse.Namespace, bulk: bool) -> float:
     with database(backend, tmp) as url:
-        server = Sendout(tmp, url, "serve")
+        servers = [Sendout(tmp, url, "serve") for _ in range(args.apis)]
+        ports = [server.port for server in servers]
         try:
-            configure(server)
+            configure(servers[0])
             if bulk:
                 accepted, seconds = asyncio.run(
-                    send_bulk(server.port, args.events, args.batch, args.concurrency)
+                    send_bulk(ports, args.events, args.batch, args.concurrency)
                 )
             else:
-                accepted, seconds = generate_load([server.port], args.events, 48)
+                accepted, seconds = generate_load(ports, args.events, 48)
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
     if accepted != args.events:
         raise SystemExit(f"only {accepted} of {args.events} events were accepted")
     return args.events / seconds
@@ -95,7 +120,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="bulk requests in flight per API process"
+    )
+    parser.add_argument(
+        "--apis", type=int, default=1, help="serve --no-worker processes on the one database"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     single: list[float] = []
@@ -107,8 +137,9 @@ def main() -> None:
             print(f"run {n + 1}: single {single[-1]:,.0f} events/s, bulk {bulk[-1]:,.0f} events/s")
     a, b = statistics.median(single), statistics.median(bulk)
     print(
-        f"{args.backend}, {args.events:,} events, bulk {args.batch} per request x"
-        f" {args.concurrency} in flight: single {a:,.0f}/s, bulk {b:,.0f}/s, ratio {b / a:.2f}x"
+        f"{args.backend}, {args.apis} API process(es), {args.events:,} events, bulk"
+        f" {args.batch} per request x {args.concurrency} in flight each: single {a:,.0f}/s,"
+        f" bulk {b:,.0f}/s, ratio {b / a:.2f}x"
     )
 
 

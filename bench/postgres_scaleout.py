@@ -469,6 +469,7 @@ def main() -> None:
         ("ingest", "sqlite", 1),
         ("ingest", "postgres", 1),
         ("ingest", "postgres", 2),
+        ("ingest", "sqlite", 2),  # two API processes on one SQLite file: the write lock shared
     ]
     plan = [step for step in plan if args.only in (None, step[0])]
     receivers = Receivers.start(args.receivers)

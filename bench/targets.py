@@ -171,7 +171,7 @@ def _ingest(bench: Rig, workdir: Path, figures: RunFigures) -> int:
         single = closed(bench, target, options.events)
         figures.ingest_alone = single.ok / single.elapsed
         bulk, seconds = asyncio.run(
-            send_bulk(server.port, options.backlog, BULK_BATCH, BULK_IN_FLIGHT)
+            send_bulk([server.port], options.backlog, BULK_BATCH, BULK_IN_FLIGHT)
         )
         figures.bulk_ingest = bulk / seconds
     finally:
