@@ -1,0 +1,38 @@
+"""``sendout serve`` leaves what is alive once it has started out of the garbage collector's full
+passes (:mod:`sendout.heap`), in the API process and in its worker child alike; each says so at
+debug level."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from support.server import ServerProcess
+
+_FROZEN = re.compile(r"sendout\.heap_frozen\b.*")
+
+
+def _frozen(log: str) -> dict[str, int]:
+    """Objects frozen per process, from the log lines."""
+    found: dict[str, int] = {}
+    for line in _FROZEN.findall(log):
+        process = re.search(r"process=(\w+)", line)
+        objects = re.search(r"objects=(\d+)", line)
+        assert process and objects, line
+        found[process.group(1)] = int(objects.group(1))
+    return found
+
+
+def test_the_api_and_its_worker_child_each_freeze_what_they_started_with(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, env_overrides={"SENDOUT_LOG_LEVEL": "debug"}).start()
+    try:
+        deadline = time.monotonic() + 20
+        while set(_frozen(server.log_text())) != {"api", "worker"}:
+            assert time.monotonic() < deadline, server.log_text()
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    frozen = _frozen(server.log_text())
+    # Imported FastAPI, pydantic and sendout: tens of thousands of objects at the least.
+    assert frozen["api"] > 10_000 and frozen["worker"] > 10_000, frozen
