@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import http.client
 import multiprocessing
@@ -121,6 +122,7 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, ou
 
     async def generate() -> tuple[int, float]:
         ok = 0
+        refused: collections.Counter[str] = collections.Counter()
         numbers = iter(range(count))
         connector = aiohttp.TCPConnector(limit=concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -133,12 +135,19 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, ou
                         {"event": "bench_event", "customer": {"source_id": f"{prefix}{i}"}}
                     )
                     async with session.post(url, data=body, headers=APP) as response:
-                        await response.read()
+                        answer = await response.read()
                         ok += response.status == 200
+                        if response.status != 200:
+                            refused[
+                                f"{response.status} {answer[:200].decode(errors='replace')}"
+                            ] += 1
 
             started = time.perf_counter()
             await asyncio.gather(*(one_worker(w) for w in range(concurrency)))
-            return ok, time.perf_counter() - started
+            seconds = time.perf_counter() - started
+        for reason, n in refused.most_common(5):  # what went wrong, should anything have
+            print(f"refused {n} event(s): {reason}", file=sys.stderr)
+        return ok, seconds
 
     out.send(asyncio.run(generate()))
     out.close()
