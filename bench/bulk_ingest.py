@@ -77,9 +77,10 @@ async def send_bulk(
             url = f"http://127.0.0.1:{port}/v1/events/bulk"
             for body in pending:
                 async with session.post(url, data=body, headers=APP) as response:
-                    answer = await response.json()
                     if response.status != 200:
-                        raise SystemExit(f"POST /v1/events/bulk: {response.status} {answer}")
+                        text = await response.text()
+                        raise SystemExit(f"POST /v1/events/bulk: {response.status} {text[:500]}")
+                    answer = await response.json()
                     accepted += int(answer["accepted"])
                     refused.update(
                         f"{r['status']} {r['error'].get('key')}: {r['error'].get('details')}"
@@ -110,8 +111,11 @@ def one_run(backend: str, tmp: Path, args: argparse.Namespace, bulk: bool) -> fl
         finally:
             for server in servers:
                 server.stop()
-    if accepted != args.events:
-        raise SystemExit(f"only {accepted} of {args.events} events were accepted")
+        if accepted != args.events:  # the servers' logs say why, before they are deleted
+            for log in (Path(server.log.name) for server in servers):
+                tail = log.read_text(errors="replace").splitlines()[-20:]
+                print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+            raise SystemExit(f"only {accepted} of {args.events} events were accepted")
     return args.events / seconds
 
 

@@ -138,19 +138,28 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, ou
                         answer = await response.read()
                         ok += response.status == 200
                         if response.status != 200:
-                            refused[
-                                f"{response.status} {answer[:200].decode(errors='replace')}"
-                            ] += 1
+                            refused[why(response.status, answer)] += 1
 
             started = time.perf_counter()
             await asyncio.gather(*(one_worker(w) for w in range(concurrency)))
             seconds = time.perf_counter() - started
         for reason, n in refused.most_common(5):  # what went wrong, should anything have
             print(f"refused {n} event(s): {reason}", file=sys.stderr)
+        if refused:
+            print(f"refused {sum(refused.values())} event(s) in all", file=sys.stderr)
         return ok, seconds
 
     out.send(asyncio.run(generate()))
     out.close()
+
+
+def why(status: int, answer: bytes) -> str:
+    """A refusal without its request id, so that alike refusals count as one reason."""
+    try:
+        error = orjson.loads(answer)
+        return f"{status} {error.get('key')}: {error.get('details')}"
+    except (orjson.JSONDecodeError, AttributeError):
+        return f"{status} {answer[:200].decode(errors='replace')}"
 
 
 def generate_load(
