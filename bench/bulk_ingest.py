@@ -31,7 +31,16 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from postgres_scaleout import APP, MGMT, Sendout, call, database, generate_load
+from postgres_scaleout import (
+    APP,
+    MGMT,
+    Sendout,
+    call,
+    database,
+    generate_load,
+    print_refused,
+    reason,
+)
 
 
 def configure(server: Sendout) -> None:
@@ -83,16 +92,13 @@ async def send_bulk(
                     answer = await response.json()
                     accepted += int(answer["accepted"])
                     refused.update(
-                        f"{r['status']} {r['error'].get('key')}: {r['error'].get('details')}"
-                        for r in answer["results"]
-                        if "error" in r
+                        reason(r["status"], r["error"]) for r in answer["results"] if "error" in r
                     )
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(p) for p in ports for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    for reason, count in refused.most_common():
-        print(f"refused {count} item(s): {reason}", file=sys.stderr)
+    print_refused(refused, "item(s)")
     return accepted, seconds
 
 

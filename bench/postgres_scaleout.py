@@ -143,10 +143,7 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, ou
             started = time.perf_counter()
             await asyncio.gather(*(one_worker(w) for w in range(concurrency)))
             seconds = time.perf_counter() - started
-        for reason, n in refused.most_common(5):  # what went wrong, should anything have
-            print(f"refused {n} event(s): {reason}", file=sys.stderr)
-        if refused:
-            print(f"refused {sum(refused.values())} event(s) in all", file=sys.stderr)
+        print_refused(refused, "event(s)")
         return ok, seconds
 
     out.send(asyncio.run(generate()))
@@ -154,12 +151,26 @@ def loadgen_main(ports: list[int], count: int, concurrency: int, prefix: str, ou
 
 
 def why(status: int, answer: bytes) -> str:
-    """A refusal without its request id, so that alike refusals count as one reason."""
+    """A refused request's answer as :func:`reason` counts it."""
     try:
-        error = orjson.loads(answer)
+        return reason(status, orjson.loads(answer))
+    except orjson.JSONDecodeError:
+        return reason(status, answer.decode(errors="replace"))
+
+
+def reason(status: int, error: Any) -> str:
+    """A refusal without its request id, so that alike refusals count as one reason."""
+    if isinstance(error, dict):
         return f"{status} {error.get('key')}: {error.get('details')}"
-    except (orjson.JSONDecodeError, AttributeError):
-        return f"{status} {answer[:200].decode(errors='replace')}"
+    return f"{status} {str(error)[:200]}"
+
+
+def print_refused(refused: collections.Counter[str], what: str) -> None:
+    """What went wrong, should anything have: the commonest reasons, and how many in all."""
+    for text, n in refused.most_common(5):
+        print(f"refused {n} {what}: {text}", file=sys.stderr)
+    if refused:
+        print(f"refused {sum(refused.values())} {what} in all", file=sys.stderr)
 
 
 def generate_load(
