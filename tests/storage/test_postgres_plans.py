@@ -9,6 +9,8 @@ in the log once per start.
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 import pytest
 import structlog.testing
@@ -20,7 +22,10 @@ from sendout.storage.postgres.batches import _INSERT, _LOOKUP
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
-_ARGS = {_LOOKUP: 5, _INSERT: 35}
+
+def _parameters(sql: str) -> int:
+    """How many parameters ``sql`` takes (its highest ``$n``)."""
+    return max(int(n) for n in re.findall(r"\$(\d+)", sql))
 
 
 async def _plan_after_growth(database_url: str, sql: str) -> str:
@@ -29,7 +34,7 @@ async def _plan_after_growth(database_url: str, sql: str) -> str:
     try:
         await conn.execute("SET plan_cache_mode = force_generic_plan")
         await conn.execute(f"PREPARE planned AS {sql}")
-        empty = ", ".join(["'{}'"] * _ARGS[sql])
+        empty = ", ".join(["'{}'"] * _parameters(sql))
         await conn.execute(f"EXECUTE planned ({empty})")  # the generic plan, made on no rows
         await conn.execute(
             "INSERT INTO customers (id, project_id, source_id, metadata, created_at)"
