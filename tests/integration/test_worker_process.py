@@ -15,7 +15,7 @@ import httpx
 
 from conftest import unique
 from support.receiver import Receiver
-from support.server import ServerProcess, distribution_to, track_one
+from support.server import APP_KEYS, ServerProcess, distribution_to, track_one
 
 NO_POLLING = {"SENDOUT_POLL_INTERVAL": "60"}
 
@@ -71,6 +71,25 @@ def test_the_child_is_woken_at_once_and_its_attempts_are_the_parents_metrics(
         assert server.stop() in (0, -signal.SIGTERM)
     wait_until(lambda: not alive(child))
     assert "Traceback" not in server.log_text()
+
+
+def test_a_resend_wakes_the_childs_retry_lane_at_once(
+    tmp_path: Path, database_url: str, receiver: Receiver
+) -> None:
+    """The child claims its retry lane only when a wake-up says retries may be due: an event's
+    does not, a resend's does. Without that, the resend would wait for the poll (a minute)."""
+    server = started(tmp_path, database_url)
+    try:
+        path = "/" + unique("resent")
+        track_one(server, distribution_to(server, receiver.url(path))[0])
+        [first] = receiver.wait_for(path, 1, timeout=10)
+        delivery_id = first.headers["webhook-id"]
+        resend = f"{server.base_url}/v1/deliveries/{delivery_id}/resend"
+        wait_until(lambda: httpx.post(resend, headers=APP_KEYS).status_code == 200)
+        [_, second] = receiver.wait_for(path, 2, timeout=10)
+        assert second.headers["webhook-id"] == delivery_id
+    finally:
+        server.stop()
 
 
 def test_a_child_that_dies_is_restarted_and_one_whose_parent_dies_exits(

@@ -783,10 +783,23 @@ async def test_a_default_project_app_id_taken_by_another_project_is_refused(
 # --- wake-ups --------------------------------------------------------------------------------------
 
 
+class WakeUps:
+    """A subscriber: each wake-up, as whether it said retries may be due."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[bool] = asyncio.Queue()
+
+    def __call__(self, *, retries: bool = True) -> None:
+        self._queue.put_nowait(retries)
+
+    async def next(self) -> bool:
+        return await asyncio.wait_for(self._queue.get(), timeout=30)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlite_accepts_a_subscriber_and_has_nothing_to_listen_to(store: Storage) -> None:
     """SQLite serves one process: the API wakes its own worker directly."""
-    await store.subscribe(lambda: None)
+    await store.subscribe(WakeUps())
     await enqueue(store, command("event_1"))
 
 
@@ -795,10 +808,14 @@ async def test_enqueueing_wakes_subscribers_of_other_connections(
     store: Storage, open_store: Any, backend: str
 ) -> None:
     worker_side = await open_store()
-    woken = asyncio.Event()
-    await worker_side.subscribe(woken.set)
+    woken = WakeUps()
+    await worker_side.subscribe(woken)
     await enqueue(store, command("event_1"))
-    await asyncio.wait_for(woken.wait(), timeout=10)
+    assert await woken.next() is False  # an event's deliveries: first attempts only
+    paused = replace(await store.get_distribution("proj_1", "distr_1"), status="PAUSED")
+    await store.replace_distribution(paused)  # a pause wakes nobody
+    await store.resume_distribution("proj_1", "distr_1", NOW, NOW_MS)
+    assert await woken.next() is True  # a resume: retries may be due too
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no listener
@@ -806,8 +823,8 @@ async def test_a_lost_listener_listens_again(
     store: Storage, open_store: Any, backend: str, database_url: str
 ) -> None:
     worker_side = await open_store()
-    woken = asyncio.Event()
-    await worker_side.subscribe(woken.set)
+    woken = WakeUps()
+    await worker_side.subscribe(woken)
     killer = await asyncpg.connect(database_url)
     try:
         killed = await killer.fetchval(
@@ -818,10 +835,9 @@ async def test_a_lost_listener_listens_again(
     finally:
         await killer.close()
     assert killed == 1
-    await asyncio.wait_for(woken.wait(), timeout=30)  # listening again: wake once to catch up
-    woken.clear()
+    assert await woken.next() is True  # listening again: wake once, for anything, to catch up
     await enqueue(store, command("event_1"))
-    await asyncio.wait_for(woken.wait(), timeout=10)
+    assert await woken.next() is False
 
 
 # --- delivery guarantees: lanes, destinations, pauses, resend, replay ------------------------------

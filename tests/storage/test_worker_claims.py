@@ -1,7 +1,10 @@
 """How often the worker claims while one destination is at its limit, on a real store: it claims
 for that destination again only once a claim's worth of its slots is free, and it does not walk
 the queue again for other destinations right after a claim that left it out found nothing.
-And a sender that raises (a bug) costs an attempt, not a delivery stuck in its lease.
+It claims the retry lane only when something can be due there: after one empty claim of it, an
+event's wake-up (``retries=False``) does not send it there again, but a retry it scheduled, or a
+wake-up that says retries may be due, does. And a sender that raises (a bug) costs an attempt,
+not a delivery stuck in its lease.
 
 The sender is a stand-in that holds every attempt until the test lets it answer 200.
 """
@@ -9,7 +12,7 @@ The sender is a stand-in that holds every attempt until the test lets it answer 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sendout.clock import SystemClock, to_ms
@@ -55,6 +58,7 @@ class CountingStore:
     def __init__(self, store: Storage) -> None:
         self._store = store
         self.claims: list[tuple[tuple[str, ...], int]] = []
+        self.retry_claims: list[int] = []  # how many each claim of the retry lane found
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -65,7 +69,9 @@ class CountingStore:
         claimed = await self._store.claim_due(
             now_ms, limit, lease_ms, retries=retries, exclude=exclude
         )
-        if not retries:
+        if retries:
+            self.retry_claims.append(len(claimed))
+        else:
             self.claims.append((tuple(exclude), len(claimed)))
         return claimed
 
@@ -140,3 +146,73 @@ async def test_a_sender_that_raises_is_a_failed_attempt_retried_later(store: Sto
     later = to_ms(SystemClock().now()) + 3_600_000
     due = await store.claim_due(later, 10, 60_000, retries=True)
     assert [d.id for d in due] == ["whs_e1_0001"]  # claimable again once its retry is due
+
+
+class ScriptedSender:
+    """Answers each attempt with the next status of its script (200 once it runs out)."""
+
+    def __init__(self, *statuses: int) -> None:
+        self._script = list(statuses)
+        self.answered: list[tuple[str, int]] = []
+
+    async def attempt(self, delivery: ClaimedDelivery, timestamp: int) -> AttemptResult:
+        status = self._script.pop(0) if self._script else 200
+        self.answered.append((delivery.id, status))
+        return AttemptResult(status, 1.0, None, "")
+
+
+async def until(condition: Callable[[], bool], what: str, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+async def test_the_retry_lane_is_claimed_again_only_on_news(store: Storage) -> None:
+    counting = CountingStore(store)
+    sender = ScriptedSender()
+    limits = WorkerLimits(
+        concurrency=8, batch=8, per_destination=8, lease_seconds=60, poll_interval=30,
+        pause_after=100,
+    )  # fmt: skip
+    worker = Worker(counting, sender, RetryPolicy(), SystemClock(), limits, observe=lambda *_: None)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: counting.retry_claims == [0], "the first, empty claim of the retries")
+        for n in range(5):  # events: their first attempts go out, the retry lane is left alone
+            await enqueue(store, command(f"e{n}", f"c{n}"))
+            worker.wake(retries=False)
+            await until(lambda done=n + 1: len(sender.answered) == done, f"event {n} delivered")
+        assert counting.retry_claims == [0]
+        worker.wake()  # a resend, replay or resume: retries may be due
+        await until(lambda: len(counting.retry_claims) == 2, "a claim of the retry lane")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+
+
+async def test_a_retry_the_worker_scheduled_goes_out_on_time_without_news(store: Storage) -> None:
+    counting = CountingStore(store)
+    sender = ScriptedSender(500)
+    limits = WorkerLimits(
+        concurrency=8, batch=8, per_destination=8, lease_seconds=60, poll_interval=30,
+        pause_after=100,
+    )  # fmt: skip
+    policy = RetryPolicy(delays=(0.3,), jitter=0.0)
+    worker = Worker(counting, sender, policy, SystemClock(), limits, observe=lambda *_: None)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: counting.retry_claims == [0], "the first, empty claim of the retries")
+        await enqueue(store, command("e1"))
+        worker.wake(retries=False)
+        # The 500 schedules a retry 0.3 s later; the worker knows, so it claims the retry lane
+        # then, not a poll interval (30 s) after it last found it empty.
+        await until(lambda: len(sender.answered) == 2, "the retry, 0.3 s after the 500")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+    assert sender.answered == [("whs_e1_0001", 500), ("whs_e1_0001", 200)]
+    assert 1 in counting.retry_claims  # the retry lane's claim took it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -12,7 +11,7 @@ from sendout.clock import Clock
 from sendout.pipeline.track import Ingest
 from sendout.records import Project
 from sendout.settings import Settings
-from sendout.storage.base import Storage
+from sendout.storage.base import Storage, Wake
 from sendout.store_metrics import StoreGauges
 
 __all__ = ["AppContext", "ManagementKey", "context_of"]
@@ -24,6 +23,10 @@ class ManagementKey:
     token_sha256: str
 
 
+def _no_worker(*, retries: bool = True) -> None:
+    """The wake-up when this process runs no worker (``serve --no-worker``)."""
+
+
 @dataclass(slots=True)
 class AppContext:
     settings: Settings
@@ -31,7 +34,7 @@ class AppContext:
     ingest: Ingest
     clock: Clock
     management: ManagementKey
-    wake_worker: Callable[[], None] = lambda: None
+    wake_worker: Wake = _no_worker
     # app_id -> (project, expires at monotonic seconds); a short cache in front of the store.
     project_cache: dict[str, tuple[Project, float]] = field(default_factory=dict)
     rate_limits: TokenBuckets | None = None

@@ -5,6 +5,14 @@ Two lanes share the worker's capacity: first attempts may use all of it, retries
 (scheme, host, port) has its own limit on attempts in flight, so a slow or dead receiver holds
 at most that many slots and healthy receivers keep the rest.
 
+The retry lane is claimed only when something can be due there. After a claim of it finds
+nothing, the worker leaves it alone until the earliest of: a retry this worker scheduled coming
+due, a wake-up that says retries may be due (a resend, replay or resume), a retry given back
+unsent, an ordered delivery finished (the next of its key may be a retry), or one poll interval
+(for what other processes did). New events wake the worker with ``retries=False``: under load
+they come thousands of times a second, and each empty claim took SQLite's one write lock from
+the API (docs/profile.md).
+
 With tracing on, each attempt is a ``sendout.attempt`` client span (:mod:`sendout.delivery.spans`).
 """
 
@@ -12,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import random
 import time
 from collections import Counter
@@ -35,6 +44,7 @@ __all__ = ["Worker", "WorkerLimits", "outcome_of"]
 log = structlog.get_logger("sendout.worker")
 
 _IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+_SCHEDULED_KEPT = 4096  # retry times a worker keeps, to claim its retry lane when one is due
 _PURGE_CHUNK = 5000  # finished deliveries per purge statement; sending goes on between them
 
 
@@ -148,15 +158,28 @@ class Worker:
         # Per lane (retries or not): a claim that left out these saturated destinations found
         # nothing, and until when that is taken as still true (news from the API ends it sooner).
         self._quiet: dict[bool, tuple[frozenset[str], int]] = {}
+        # The retry lane found empty: left alone until this time (0: claim it), unless news
+        # comes first. ``_retry_news`` counts news, so a claim that raced with some ignores its
+        # own emptiness; ``_scheduled`` holds the times of retries this worker recorded.
+        self._retries_quiet_until = 0
+        self._retry_news = 0
+        self._scheduled: list[int] = []
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._actions = AsyncActionRunner(storage, clock, poll_interval=limits.poll_interval)
 
-    def wake(self) -> None:
-        """New deliveries (or an async action) may be due: called after the API commits."""
+    def wake(self, *, retries: bool = True) -> None:
+        """New deliveries (or an async action) may be due: called after the API commits.
+        ``retries=False``: only first attempts (an event's deliveries), not the retry lane."""
+        if retries:
+            self._retries_may_be_due()
         self._quiet.clear()
         self._wake.set()
         self._actions.wake()
+
+    def _retries_may_be_due(self) -> None:
+        self._retries_quiet_until = 0
+        self._retry_news += 1
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._storage.subscribe(self.wake)  # other processes' commits wake us too
@@ -203,20 +226,34 @@ class Worker:
         if room <= 0 or (self._inflight and room < self._limits.min_room):
             return 0
         now_ms = to_ms(self._clock.now())
+        if retries and now_ms < self._retries_quiet_until:
+            return 0  # nothing was due there, and no news since
         exclude = self._saturated()
         quiet, until_ms = self._quiet.get(retries, (None, 0))
         if quiet is not None and quiet <= set(exclude) and now_ms < until_ms:
             return 0  # nothing else was due when these were left out, a moment ago
+        news = self._retry_news
         claimed = await self._storage.claim_due(
             now_ms, room, self._limits.lease_ms, retries=retries, exclude=exclude
         )
+        poll_ms = int(self._limits.poll_interval * 1000)
         if exclude and not claimed:  # every due delivery is for a saturated destination
-            poll_ms = int(self._limits.poll_interval * 1000)
             self._quiet[retries] = (frozenset(exclude), now_ms + poll_ms)
+        elif retries and not claimed and news == self._retry_news:
+            self._retries_quiet_until = self._next_scheduled(now_ms, now_ms + poll_ms)
         surplus = [m.id for m in claimed if not self._start(m, retries)]
         if surplus:
             await self._storage.release(surplus)
+            if retries:
+                self._retries_may_be_due()
         return len(claimed) - len(surplus)
+
+    def _next_scheduled(self, now_ms: int, at_most: int) -> int:
+        """The earliest retry this worker scheduled that was not yet due at ``now_ms`` (those
+        that were are forgotten: the claim saw them), or ``at_most``."""
+        while self._scheduled and self._scheduled[0] <= now_ms:
+            heapq.heappop(self._scheduled)
+        return min(self._scheduled[0], at_most) if self._scheduled else at_most
 
     def _start(self, delivery: ClaimedDelivery, retry: bool) -> bool:
         destination = destination_of(delivery.url)
@@ -243,6 +280,8 @@ class Worker:
         if not busy:
             now_ms = to_ms(self._clock.now())
             due = await self._storage.next_due_ms(now_ms + int(timeout * 1000))
+            if due is not None and due <= now_ms < self._retries_quiet_until:
+                due = self._retries_quiet_until  # due in the retry lane, left alone till then
             if due is not None:
                 timeout = min(timeout, max(0.0, (due - now_ms) / 1000))
         if timeout <= 0:
@@ -300,6 +339,32 @@ class Worker:
             self._outcomes.extend(batch)
             await asyncio.sleep(self._limits.poll_interval)
             self._outcome_ready.set()
+            return
+        self._note_recorded(batch)
+
+    def _note_recorded(self, batch: list[Outcome]) -> None:
+        """What recorded outcomes mean for the retry lane: each retry is due at its time, and a
+        finished ordered delivery may have let a retry of its key go. Either wakes the loop, which
+        may be waiting for a poll interval because it looked before this record was written."""
+        news = self._retry_news
+        for outcome in batch:
+            if outcome.next_attempt_at_ms is not None:
+                self._schedule(outcome.next_attempt_at_ms)
+                self._retries_quiet_until = min(
+                    self._retries_quiet_until, outcome.next_attempt_at_ms
+                )
+                self._retry_news += 1
+            elif outcome.order_key is not None:
+                self._retries_may_be_due()
+        if self._retry_news != news:
+            self._wake.set()
+
+    def _schedule(self, at_ms: int) -> None:
+        """Keep a retry's time; past ``_SCHEDULED_KEPT``, only the earliest half is kept (the
+        rest are found by the poll, at most one interval late)."""
+        heapq.heappush(self._scheduled, at_ms)
+        if len(self._scheduled) > _SCHEDULED_KEPT:
+            self._scheduled = heapq.nsmallest(_SCHEDULED_KEPT // 2, self._scheduled)
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

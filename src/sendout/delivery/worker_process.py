@@ -1,9 +1,9 @@
 """The delivery worker as ``sendout serve``'s child process, so that ingest and delivery each
 have a core (and a GIL) of their own.
 
-Two pipes join them. The *wake* pipe carries one byte whenever the API commits deliveries (or
-resends, replays, resumes); the child's event loop reads it and wakes the worker at once: no
-polling. Its end of file means the parent is gone (exited or killed): the child then finishes
+Two pipes join them. The *wake* pipe carries one byte whenever the API commits deliveries:
+``0`` for an event's new deliveries, ``1`` when retries may be due too (a resend, replay or
+resume); the child's event loop reads it and wakes the worker at once: no polling. Its end of file means the parent is gone (exited or killed): the child then finishes
 the attempts in flight and exits, so a worker never outlives its API. The *report* pipe carries
 the child's attempt metrics back, one JSON line per flush, which the parent adds to its own
 ``/metrics``, so one scrape still sees everything.
@@ -27,6 +27,7 @@ import orjson
 import structlog
 
 from sendout import metrics
+from sendout.storage.base import Wake
 
 __all__ = ["ChildEnds", "WorkerProcess"]
 
@@ -35,6 +36,7 @@ log = structlog.get_logger(__name__)
 _REPORT_EVERY = 0.25  # seconds between the child's metric reports
 _RESTART_FIRST, _RESTART_MOST = 1.0, 30.0
 _HEALTHY_AFTER = 60.0  # a child that ran this long starts the backoff over
+_NEW, _RETRIES = b"\0", b"\1"  # what a wake-up says may be due: new deliveries, or retries too
 
 
 class WorkerProcess:
@@ -61,13 +63,13 @@ class WorkerProcess:
         await self._spawn()
         self._supervisor = asyncio.create_task(self._supervise())
 
-    def wake(self) -> None:
-        """Tell the child new deliveries may be due (never blocks: a full pipe is a wake-up
-        already pending)."""
+    def wake(self, *, retries: bool = True) -> None:
+        """Tell the child deliveries may be due, retries too or not (never blocks: a full pipe
+        is a wake-up already pending, and then the child polls the retry lane on time)."""
         if self._wake_w is None:
             return
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
-            os.write(self._wake_w, b"\0")
+            os.write(self._wake_w, _RETRIES if retries else _NEW)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -168,8 +170,8 @@ class ChildEnds:
         self._report_fd = report_fd
         self._pending: list[tuple[str, str, float]] = []
 
-    def listen(self, wake: Callable[[], None], parent_gone: Callable[[], None]) -> None:
-        """Call ``wake`` for each wake-up, ``parent_gone`` at end of file."""
+    def listen(self, wake: Wake, parent_gone: Callable[[], None]) -> None:
+        """Call ``wake`` for the wake-ups read at once, ``parent_gone`` at end of file."""
         os.set_blocking(self._wake_fd, False)
         loop = asyncio.get_running_loop()
 
@@ -179,7 +181,7 @@ class ChildEnds:
             except BlockingIOError:
                 return
             if data:
-                wake()
+                wake(retries=_RETRIES in data)
                 return
             loop.remove_reader(self._wake_fd)
             parent_gone()

@@ -49,12 +49,20 @@ __all__ = [
     "IdempotencyKey",
     "PublicationFilter",
     "Storage",
+    "Wake",
 ]
 
 if TYPE_CHECKING:
     from sendout.storage.tx import Batches, Tx
 
 T = TypeVar("T")
+
+
+class Wake(Protocol):
+    """Tell a worker that deliveries may be due: an event's new deliveries only
+    (``retries=False``), or retries too (a resend, replay, resume, anything else)."""
+
+    def __call__(self, *, retries: bool = True) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +136,9 @@ class Storage(Protocol):
         """Whether the database keeps its planner's statistics up to date by itself (on
         PostgreSQL, autovacuum is on); always so on SQLite, whose plans need none."""
 
-    async def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` when another process enqueues deliveries (PostgreSQL ``LISTEN``).
+    async def subscribe(self, wake: Wake) -> None:
+        """Call ``wake`` when another process enqueues deliveries (PostgreSQL ``LISTEN``), with
+        ``retries=False`` when they are only an event's new deliveries.
 
         A no-op on SQLite: its one process wakes its worker directly after each commit.
         """

@@ -51,7 +51,7 @@ async def track_event(request: Request) -> Response:
         metrics.EVENTS.inc()
         metrics.ENQUEUED.inc(result.enqueued)
     if result.enqueued:
-        ctx.wake_worker()
+        ctx.wake_worker(retries=False)  # first attempts only
     headers = {"idempotent-replayed": "true"} if result.replayed else None
     return Response(result.response, media_type="application/json", headers=headers)
 

@@ -53,7 +53,7 @@ async def track_events(request: Request, project: AppProject) -> Response:
     commands = [_command(project, item, at, rid) for item in items]
     outcomes = await track_all(ctx.ingest, commands, render_tracked)
     if any(not isinstance(o, SendoutError) and o.enqueued for o in outcomes):
-        ctx.wake_worker()
+        ctx.wake_worker(retries=False)  # first attempts only
     _count(outcomes)
     return Response(_answer(outcomes, rid), media_type="application/json")
 

@@ -9,6 +9,7 @@ that enqueued deliveries ``NOTIFY``s idle workers. Rows become records through
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -45,7 +46,7 @@ class PostgresStorage(
 
     def __init__(self, dsn: str, *, pool_size: int = 10, sealer: Sealer | None = None) -> None:
         super().__init__(dsn, pool_size=pool_size, sealer=sealer)
-        self._batches = PgBatches(self._conn, self._poke_workers)
+        self._batches = PgBatches(self._conn, functools.partial(self._poke_workers, retries=False))
 
     async def transaction(
         self, project_id: str, now: str, work: Callable[[Tx], Coroutine[Any, Any, T]]
@@ -53,8 +54,8 @@ class PostgresStorage(
         async with self._tx() as conn:
             tx = PgTx(conn, project_id, now)
             result = await work(tx)
-        if tx.enqueued:
-            self._poke_workers()
+        if tx.enqueued:  # an event's new deliveries: first attempts only
+            self._poke_workers(retries=False)
         return result
 
     @property

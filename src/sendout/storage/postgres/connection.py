@@ -16,6 +16,7 @@ import asyncpg
 import structlog
 
 from sendout.errors import InvalidInput
+from sendout.storage.base import Wake
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.postgres.queries import Record
 from sendout.storage.sealing import Sealer
@@ -36,10 +37,10 @@ class PostgresConnection:
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
-        self._wake: Callable[[], None] | None = None
+        self._wake: Wake | None = None
         self._relisten: asyncio.Task[None] | None = None
         self._notifying: asyncio.Task[None] | None = None
-        self._notify_wanted = False
+        self._notify_wanted: str | None = None  # the payload of the NOTIFY to send next
 
     @contextlib.asynccontextmanager
     async def _conn(self) -> AsyncIterator[Conn]:
@@ -126,8 +127,9 @@ class PostgresConnection:
         async with self._conn() as conn:
             return bool(await conn.fetchval("SELECT current_setting('autovacuum') = 'on'"))
 
-    async def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` whenever a transaction enqueues deliveries (``LISTEN sendout_outbox``).
+    async def subscribe(self, wake: Wake) -> None:
+        """Call ``wake`` whenever a transaction enqueues deliveries (``LISTEN sendout_outbox``),
+        with ``retries=False`` when the payload says they are only an event's new deliveries.
 
         The listener has its own connection, outside the pool. When it drops, it is opened again
         (the worker polls every ``SENDOUT_POLL_INTERVAL`` meanwhile) and ``wake`` is called once,
@@ -150,9 +152,9 @@ class PostgresConnection:
         conn.add_termination_listener(self._listener_lost)
         self._listener = conn
 
-    def _notified(self, *_: object) -> None:
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if self._wake is not None:
-            self._wake()
+            self._wake(retries=payload != _NEW)
 
     def _listener_lost(self, _: object) -> None:
         if self._pool is None:  # closing
@@ -170,26 +172,29 @@ class PostgresConnection:
                 log.warning("storage.listen_retry", error=str(exc), in_seconds=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        self._notified()
+        if self._wake is not None:
+            self._wake()
 
-    def _poke_workers(self) -> None:
+    def _poke_workers(self, *, retries: bool = True) -> None:
         """NOTIFY listening workers, after the commit and coalesced: one in flight at a time.
+        Its payload is ``new`` when every poke since the last NOTIFY was an event's new
+        deliveries (``retries=False``), so that workers leave their retry lane alone.
 
         Not inside the tracking transaction: a transaction that NOTIFYs holds a database-wide
         lock through its commit, fsync included, so every tracking commit would wait in line
         (about 3x fewer events/s measured). Lost only if the process dies in between; workers
         then find the deliveries on their next poll.
         """
-        self._notify_wanted = True
+        self._notify_wanted = "" if retries or self._notify_wanted == "" else _NEW
         if self._notifying is None or self._notifying.done():
             self._notifying = asyncio.get_running_loop().create_task(self._send_notifies())
 
     async def _send_notifies(self) -> None:
-        while self._notify_wanted and self._pool is not None:
-            self._notify_wanted = False
+        while self._notify_wanted is not None and self._pool is not None:
+            payload, self._notify_wanted = self._notify_wanted, None
             try:
                 async with self._pool.acquire() as conn:
-                    await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+                    await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, payload)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("storage.notify_failed", error=str(exc))
                 return
@@ -202,6 +207,7 @@ Isolation = Literal["read_committed", "repeatable_read"]
 
 
 OUTBOX_CHANNEL = "sendout_outbox"
+_NEW = "new"  # a NOTIFY's payload when it is only for an event's new deliveries
 
 
 LISTENER = "sendout-listener"  # application_name of the LISTEN connection (pg_stat_activity)
