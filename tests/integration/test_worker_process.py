@@ -84,8 +84,10 @@ def test_a_resend_wakes_the_childs_retry_lane_at_once(
         track_one(server, distribution_to(server, receiver.url(path))[0])
         [first] = receiver.wait_for(path, 1, timeout=10)
         delivery_id = first.headers["webhook-id"]
-        resend = f"{server.base_url}/v1/deliveries/{delivery_id}/resend"
-        wait_until(lambda: httpx.post(resend, headers=APP_KEYS).status_code == 200)
+        delivery = f"{server.base_url}/v1/deliveries/{delivery_id}"
+        # Recorded first: the resend then makes a delivery with one attempt due, a retry.
+        wait_until(lambda: httpx.get(delivery, headers=APP_KEYS).json()["status"] == "delivered")
+        assert httpx.post(f"{delivery}/resend", headers=APP_KEYS).status_code == 200
         [_, second] = receiver.wait_for(path, 2, timeout=10)
         assert second.headers["webhook-id"] == delivery_id
     finally:

@@ -813,7 +813,7 @@ async def test_enqueueing_wakes_subscribers_of_other_connections(
     await enqueue(store, command("event_1"))
     assert await woken.next() is False  # an event's deliveries: first attempts only
     paused = replace(await store.get_distribution("proj_1", "distr_1"), status="PAUSED")
-    await store.replace_distribution(paused)  # a pause wakes nobody
+    await store.replace_distribution(paused)  # only a paused distribution can be resumed
     await store.resume_distribution("proj_1", "distr_1", NOW, NOW_MS)
     assert await woken.next() is True  # a resume: retries may be due too
 

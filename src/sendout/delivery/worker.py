@@ -7,11 +7,11 @@ at most that many slots and healthy receivers keep the rest.
 
 The retry lane is claimed only when something can be due there. After a claim of it finds
 nothing, the worker leaves it alone until the earliest of: a retry this worker scheduled coming
-due, a wake-up that says retries may be due (a resend, replay or resume), a retry given back
-unsent, an ordered delivery finished (the next of its key may be a retry), or one poll interval
-(for what other processes did). New events wake the worker with ``retries=False``: under load
-they come thousands of times a second, and each empty claim took SQLite's one write lock from
-the API (docs/profile.md).
+due, a wake-up that says retries may be due (a resend, replay or resume), an ordered delivery
+finished (the next of its key may be a retry), or one poll interval (for what other processes
+did). New events wake the worker with ``retries=False``: under load they come thousands of
+times a second, and each empty claim took SQLite's one write lock from the API
+(docs/profile.md).
 
 With tracing on, each attempt is a ``sendout.attempt`` client span (:mod:`sendout.delivery.spans`).
 """
@@ -158,11 +158,12 @@ class Worker:
         # Per lane (retries or not): a claim that left out these saturated destinations found
         # nothing, and until when that is taken as still true (news from the API ends it sooner).
         self._quiet: dict[bool, tuple[frozenset[str], int]] = {}
-        # The retry lane found empty: left alone until this time (0: claim it), unless news
-        # comes first. ``_retry_news`` counts news, so a claim that raced with some ignores its
-        # own emptiness; ``_scheduled`` holds the times of retries this worker recorded.
+        # The retry lane found empty: left alone until this time (0: claim it), unless a hint
+        # that retries may be due comes first. ``_retry_hints`` counts them, so a claim that
+        # raced with one ignores its own emptiness; ``_scheduled`` holds the times of retries
+        # this worker recorded.
         self._retries_quiet_until = 0
-        self._retry_news = 0
+        self._retry_hints = 0
         self._scheduled: list[int] = []
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
@@ -173,13 +174,15 @@ class Worker:
         ``retries=False``: only first attempts (an event's deliveries), not the retry lane."""
         if retries:
             self._retries_may_be_due()
-        self._quiet.clear()
+        self._quiet.pop(False, None)
         self._wake.set()
         self._actions.wake()
 
-    def _retries_may_be_due(self) -> None:
-        self._retries_quiet_until = 0
-        self._retry_news += 1
+    def _retries_may_be_due(self, at_ms: int = 0) -> None:
+        """A hint: a retry may be due at ``at_ms`` (0: now), whatever the last claims found."""
+        self._retries_quiet_until = min(self._retries_quiet_until, at_ms)
+        self._retry_hints += 1
+        self._quiet.pop(True, None)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._storage.subscribe(self.wake)  # other processes' commits wake us too
@@ -232,21 +235,25 @@ class Worker:
         quiet, until_ms = self._quiet.get(retries, (None, 0))
         if quiet is not None and quiet <= set(exclude) and now_ms < until_ms:
             return 0  # nothing else was due when these were left out, a moment ago
-        news = self._retry_news
+        hints = self._retry_hints
         claimed = await self._storage.claim_due(
             now_ms, room, self._limits.lease_ms, retries=retries, exclude=exclude
         )
-        poll_ms = int(self._limits.poll_interval * 1000)
-        if exclude and not claimed:  # every due delivery is for a saturated destination
-            self._quiet[retries] = (frozenset(exclude), now_ms + poll_ms)
-        elif retries and not claimed and news == self._retry_news:
-            self._retries_quiet_until = self._next_scheduled(now_ms, now_ms + poll_ms)
+        if not claimed:
+            self._found_nothing(retries, exclude, now_ms, hints)
         surplus = [m.id for m in claimed if not self._start(m, retries)]
         if surplus:
             await self._storage.release(surplus)
-            if retries:
-                self._retries_may_be_due()
         return len(claimed) - len(surplus)
+
+    def _found_nothing(self, retries: bool, exclude: list[str], now_ms: int, hints: int) -> None:
+        """Remember an empty claim until the poll: one that left out saturated destinations for
+        its lane, an empty retry lane (unless a hint came while it ran) until a retry is due."""
+        poll_ms = int(self._limits.poll_interval * 1000)
+        if exclude:  # every due delivery may be for a saturated destination
+            self._quiet[retries] = (frozenset(exclude), now_ms + poll_ms)
+        elif retries and hints == self._retry_hints:
+            self._retries_quiet_until = self._next_scheduled(now_ms, now_ms + poll_ms)
 
     def _next_scheduled(self, now_ms: int, at_most: int) -> int:
         """The earliest retry this worker scheduled that was not yet due at ``now_ms`` (those
@@ -277,8 +284,10 @@ class Worker:
 
     async def _idle(self, stop: asyncio.Event, *, busy: bool) -> None:
         timeout = self._limits.poll_interval
+        now_ms = to_ms(self._clock.now())
+        if now_ms < self._retries_quiet_until:  # the retry lane's own time to look again
+            timeout = min(timeout, (self._retries_quiet_until - now_ms) / 1000)
         if not busy:
-            now_ms = to_ms(self._clock.now())
             due = await self._storage.next_due_ms(now_ms + int(timeout * 1000))
             if due is not None and due <= now_ms < self._retries_quiet_until:
                 due = self._retries_quiet_until  # due in the retry lane, left alone till then
@@ -346,25 +355,25 @@ class Worker:
         """What recorded outcomes mean for the retry lane: each retry is due at its time, and a
         finished ordered delivery may have let a retry of its key go. Either wakes the loop, which
         may be waiting for a poll interval because it looked before this record was written."""
-        news = self._retry_news
+        hints = self._retry_hints
+        now_ms = to_ms(self._clock.now())
         for outcome in batch:
             if outcome.next_attempt_at_ms is not None:
-                self._schedule(outcome.next_attempt_at_ms)
-                self._retries_quiet_until = min(
-                    self._retries_quiet_until, outcome.next_attempt_at_ms
-                )
-                self._retry_news += 1
+                self._schedule(outcome.next_attempt_at_ms, now_ms)
+                self._retries_may_be_due(outcome.next_attempt_at_ms)
             elif outcome.order_key is not None:
                 self._retries_may_be_due()
-        if self._retry_news != news:
+        if self._retry_hints != hints:
             self._wake.set()
 
-    def _schedule(self, at_ms: int) -> None:
-        """Keep a retry's time; past ``_SCHEDULED_KEPT``, only the earliest half is kept (the
-        rest are found by the poll, at most one interval late)."""
+    def _schedule(self, at_ms: int, now_ms: int) -> None:
+        """Keep a retry's time. Past ``_SCHEDULED_KEPT`` times, those already due are dropped
+        (a hint was given for each), then all but the earliest half (the poll finds the rest,
+        at most one interval late)."""
         heapq.heappush(self._scheduled, at_ms)
         if len(self._scheduled) > _SCHEDULED_KEPT:
-            self._scheduled = heapq.nsmallest(_SCHEDULED_KEPT // 2, self._scheduled)
+            later = [t for t in self._scheduled if t > now_ms]
+            self._scheduled = heapq.nsmallest(_SCHEDULED_KEPT // 2, later)
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -3,8 +3,9 @@ have a core (and a GIL) of their own.
 
 Two pipes join them. The *wake* pipe carries one byte whenever the API commits deliveries:
 ``0`` for an event's new deliveries, ``1`` when retries may be due too (a resend, replay or
-resume); the child's event loop reads it and wakes the worker at once: no polling. Its end of file means the parent is gone (exited or killed): the child then finishes
-the attempts in flight and exits, so a worker never outlives its API. The *report* pipe carries
+resume); the child's event loop reads it and wakes the worker at once: no polling. Its end of
+file means the parent is gone (exited or killed): the child then finishes the attempts in
+flight and exits, so a worker never outlives its API. The *report* pipe carries
 the child's attempt metrics back, one JSON line per flush, which the parent adds to its own
 ``/metrics``, so one scrape still sees everything.
 
@@ -36,7 +37,7 @@ log = structlog.get_logger(__name__)
 _REPORT_EVERY = 0.25  # seconds between the child's metric reports
 _RESTART_FIRST, _RESTART_MOST = 1.0, 30.0
 _HEALTHY_AFTER = 60.0  # a child that ran this long starts the backoff over
-_NEW, _RETRIES = b"\0", b"\1"  # what a wake-up says may be due: new deliveries, or retries too
+_FIRST, _RETRIES = b"\0", b"\1"  # what a wake-up says may be due: first attempts, retries too
 
 
 class WorkerProcess:
@@ -49,6 +50,7 @@ class WorkerProcess:
         self._log_format = log_format
         self._grace = grace_seconds
         self._wake_w: int | None = None
+        self._retries_owed = False  # a wake-up for retries did not fit in the full pipe
         self._report_r: int | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -65,11 +67,17 @@ class WorkerProcess:
 
     def wake(self, *, retries: bool = True) -> None:
         """Tell the child deliveries may be due, retries too or not (never blocks: a full pipe
-        is a wake-up already pending, and then the child polls the retry lane on time)."""
+        is a wake-up already pending; one for retries is then owed to the next)."""
         if self._wake_w is None:
             return
-        with contextlib.suppress(BlockingIOError, BrokenPipeError):
-            os.write(self._wake_w, _RETRIES if retries else _NEW)
+        owed = retries or self._retries_owed
+        try:
+            os.write(self._wake_w, _RETRIES if owed else _FIRST)
+            self._retries_owed = False
+        except BlockingIOError:
+            self._retries_owed = owed  # said with the next wake-up that fits
+        except BrokenPipeError:
+            pass
 
     async def stop(self) -> None:
         self._stopping = True

@@ -154,7 +154,7 @@ class PostgresConnection:
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if self._wake is not None:
-            self._wake(retries=payload != _NEW)
+            self._wake(retries=payload != _FIRST_ATTEMPTS)
 
     def _listener_lost(self, _: object) -> None:
         if self._pool is None:  # closing
@@ -177,15 +177,16 @@ class PostgresConnection:
 
     def _poke_workers(self, *, retries: bool = True) -> None:
         """NOTIFY listening workers, after the commit and coalesced: one in flight at a time.
-        Its payload is ``new`` when every poke since the last NOTIFY was an event's new
-        deliveries (``retries=False``), so that workers leave their retry lane alone.
+        Its payload is ``first_attempts`` when every poke since the last NOTIFY was for events'
+        new deliveries (``retries=False``), so that workers leave their retry lane alone.
 
         Not inside the tracking transaction: a transaction that NOTIFYs holds a database-wide
         lock through its commit, fsync included, so every tracking commit would wait in line
         (about 3x fewer events/s measured). Lost only if the process dies in between; workers
         then find the deliveries on their next poll.
         """
-        self._notify_wanted = "" if retries or self._notify_wanted == "" else _NEW
+        wider = retries or self._notify_wanted == _ANY
+        self._notify_wanted = _ANY if wider else _FIRST_ATTEMPTS
         if self._notifying is None or self._notifying.done():
             self._notifying = asyncio.get_running_loop().create_task(self._send_notifies())
 
@@ -207,7 +208,8 @@ Isolation = Literal["read_committed", "repeatable_read"]
 
 
 OUTBOX_CHANNEL = "sendout_outbox"
-_NEW = "new"  # a NOTIFY's payload when it is only for an event's new deliveries
+_FIRST_ATTEMPTS = "first_attempts"  # a NOTIFY's payload for events' new deliveries alone
+_ANY = ""  # a NOTIFY's payload when retries may be due too
 
 
 LISTENER = "sendout-listener"  # application_name of the LISTEN connection (pg_stat_activity)

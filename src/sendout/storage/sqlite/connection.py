@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sendout.storage.base import Wake
 from sendout.storage.migrations import current_schema, plan_migrations
 from sendout.storage.sealing import Sealer
 from sendout.storage.sqlite.batches import SqliteBatches
@@ -116,7 +117,7 @@ class SqliteConnection:
     async def keeps_statistics(self) -> bool:
         return True
 
-    async def subscribe(self, wake: Callable[[], None]) -> None:
+    async def subscribe(self, wake: Wake) -> None:
         """Nothing to listen to: the API wakes the worker of its own process after a commit."""
 
 
