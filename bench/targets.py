@@ -1,7 +1,8 @@
 """Benchmark entry point: issue #14's targets, each measured beside its baseline in the same run.
 
 One command, a table of medians and ratios, and a PNG (latency distribution, throughput over
-time). Per run (``--repeat``, default 3), on SQLite with ``sendout serve``'s defaults:
+time). Per run (``--repeat``, default 3), on SQLite with ``sendout serve``'s defaults, each run
+with a fresh ``serve``, receiver and database, so that the runs repeat one another:
 
 * baseline: the load generator straight to the receiver (raw loopback round trips/s);
 * end to end: ``--events`` POST /v1/events at ``--concurrency``, accepted and delivered per second;
@@ -361,9 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     try:
-        with rig(options) as bench:
-            warm_up(bench)
-            runs = [one_run(bench, n, options.repeat) for n in range(options.repeat)]
+        runs = []
+        for n in range(options.repeat):  # each run on a database of its own, as the first
+            with rig(options) as bench:
+                warm_up(bench)
+                runs.append(one_run(bench, n, options.repeat))
         if options.postgres:
             postgres_figures(options)
     except KeyboardInterrupt:

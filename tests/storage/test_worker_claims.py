@@ -169,13 +169,18 @@ async def until(condition: Callable[[], bool], what: str, seconds: float = 5.0) 
     raise AssertionError(f"not within {seconds} s: {what}")
 
 
-async def test_the_retry_lane_is_claimed_again_only_on_a_hint(store: Storage) -> None:
-    counting = CountingStore(store)
-    sender = ScriptedSender()
-    limits = WorkerLimits(
+def eight_slots() -> WorkerLimits:
+    """Room for every attempt of these tests, and a poll (30 s) no test would wait for."""
+    return WorkerLimits(
         concurrency=8, batch=8, per_destination=8, lease_seconds=60, poll_interval=30,
         pause_after=100,
     )  # fmt: skip
+
+
+async def test_the_retry_lane_is_claimed_again_only_on_a_hint(store: Storage) -> None:
+    counting = CountingStore(store)
+    sender = ScriptedSender()
+    limits = eight_slots()
     worker = Worker(counting, sender, RetryPolicy(), SystemClock(), limits, observe=lambda *_: None)  # type: ignore[arg-type]
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
@@ -196,10 +201,7 @@ async def test_the_retry_lane_is_claimed_again_only_on_a_hint(store: Storage) ->
 async def test_a_retry_the_worker_scheduled_goes_out_on_time(store: Storage) -> None:
     counting = CountingStore(store)
     sender = ScriptedSender(500)
-    limits = WorkerLimits(
-        concurrency=8, batch=8, per_destination=8, lease_seconds=60, poll_interval=30,
-        pause_after=100,
-    )  # fmt: skip
+    limits = eight_slots()
     policy = RetryPolicy(delays=(1.0,), jitter=0.0)
     worker = Worker(counting, sender, policy, SystemClock(), limits, observe=lambda *_: None)  # type: ignore[arg-type]
     stop = asyncio.Event()
