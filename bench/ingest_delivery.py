@@ -416,6 +416,7 @@ def warm_up(rig: Rig) -> None:
         result = closed(rig, rig.events_target, rig.options.warmup)
         wait_delivered(rig, result.ok)
         rig.take()
+    time.sleep(getattr(rig.options, "settle", 0.0))  # let the warm-up's writes settle first
 
 
 def one_run(rig: Rig, n: int) -> RunFigures:
@@ -541,6 +542,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of phase B")
     parser.add_argument("--repeat", type=int, default=3, help="runs; medians are printed")
     parser.add_argument("--warmup", type=int, default=500, help="unmeasured events sent first")
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds to wait after the warm-up [default: 0]"
+    )
     parser.add_argument(
         "--phase-timeout",
         type=float,
