@@ -74,13 +74,30 @@ def enabled() -> bool:
     return _tracer is not None
 
 
-def span(name: str, kind: Kind, attributes: Mapping[str, Value]) -> AbstractContextManager[Span]:
+def span(
+    name: str,
+    kind: Kind,
+    attributes: Mapping[str, Value],
+    *,
+    carrier: Mapping[str, str] | None = None,
+) -> AbstractContextManager[Span]:
     """A span around a block, the current one inside it (a child of the current one, if any).
-    An exception leaving the block is recorded on it and marks it failed."""
+    An exception leaving the block is recorded on it and marks it failed.
+
+    ``carrier``: the headers of a request received; when they carry a trace context in a format
+    the propagators read (W3C ``traceparent`` and ``tracestate`` by default, ``OTEL_PROPAGATORS``
+    otherwise), the span is the child of the caller's span, in its trace."""
     tracer = _tracer
     if tracer is None:
         return _NO_SPAN
-    return tracer.start_as_current_span(name, kind=_kinds[kind], attributes=attributes)
+    context = None
+    if carrier is not None:
+        from opentelemetry import propagate
+
+        context = propagate.extract(carrier)
+    return tracer.start_as_current_span(
+        name, context=context, kind=_kinds[kind], attributes=attributes
+    )
 
 
 def annotate(attributes: Mapping[str, Value]) -> None:

@@ -5,6 +5,7 @@ the variables that ask for traces, nothing is exported and delivery is as before
 
 from __future__ import annotations
 
+import secrets
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,52 @@ def test_the_request_its_transaction_and_its_attempts_are_spans_linked_by_ids(
     assert succeeded.attributes["sendout.outcome"] == "delivered"
     assert succeeded.status_code == UNSET
     assert collector.paths and set(collector.paths) == {"/v1/traces"}
+
+
+def test_a_caller_s_trace_context_makes_each_tracking_request_its_child(
+    tmp_path: Path, database_url: str, receiver: Receiver, collector: Collector
+) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    server = traced(tmp_path, database_url, env)
+    single_trace, single_parent = secrets.token_hex(16), secrets.token_hex(8)
+    bulk_trace, bulk_parent = secrets.token_hex(16), secrets.token_hex(8)
+    try:
+        path = "/" + unique("caller")
+        name, _ = distribution_to(server, receiver.url(path))
+        single = httpx.post(
+            server.base_url + "/v1/events",
+            headers={**APP_KEYS, "traceparent": f"00-{single_trace}-{single_parent}-01"},
+            json={"event": name, "customer": {"source_id": unique("c")}},
+        )
+        items = [{"event": name, "customer": {"source_id": unique("c")}} for _ in range(2)]
+        bulk = httpx.post(
+            server.base_url + "/v1/events/bulk",
+            headers={**APP_KEYS, "traceparent": f"00-{bulk_trace}-{bulk_parent}-01"},
+            json={"events": items},
+        )
+        assert single.status_code == 200 and bulk.status_code == 200, bulk.text
+        bulk_ids = [r["event"]["id"] for r in bulk.json()["results"]]
+
+        def complete(spans: list[ExportedSpan]) -> bool:
+            tracks = [s for s in spans if s.name == "sendout.track"]
+            return len(tracks) == 3 and any(s.name == "POST /v1/events/bulk" for s in spans)
+
+        spans = collector.wait_for(complete)
+    finally:
+        assert server.stop() in (0, -signal.SIGTERM)
+    assert "Traceback" not in server.log_text()
+    [request] = named(spans, "POST /v1/events", single.json()["id"])
+    assert (request.trace_id, request.parent_span_id) == (single_trace, single_parent)
+    [bulk_request] = [s for s in spans if s.name == "POST /v1/events/bulk"]
+    assert (bulk_request.trace_id, bulk_request.parent_span_id) == (bulk_trace, bulk_parent)
+    assert bulk_request.kind == SERVER
+    assert bulk_request.attributes["http.route"] == "/v1/events/bulk"
+    assert bulk_request.attributes["http.response.status_code"] == 200
+    assert bulk_request.attributes["sendout.items"] == 2
+    for event_id in bulk_ids:  # each item's transaction is the bulk request's child
+        [transaction] = named(spans, "sendout.track", event_id)
+        assert transaction.trace_id == bulk_trace
+        assert transaction.parent_span_id == bulk_request.span_id
 
 
 def test_spans_still_batched_are_exported_when_the_server_stops(

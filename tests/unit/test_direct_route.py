@@ -1,4 +1,4 @@
-"""The direct route answers like a routed one: request ids, error objects, the 500 answer."""
+"""The direct routes answer like routed ones: request ids, error objects, the 500 answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sendout.api.direct import DirectRoute
+from sendout.api.direct import DirectRoutes
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.errors import InvalidInput
 
@@ -24,15 +24,25 @@ async def handler(request: Request) -> Response:
     return Response(b'{"ok": true}', media_type="application/json")
 
 
+async def bulk_handler(request: Request) -> Response:
+    calls.append("bulk " + (await request.body()).decode())
+    return Response(b'{"bulk": true}', media_type="application/json")
+
+
 def make_app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
-    app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=handler)
+    routes = {("POST", "/v1/events"): handler, ("POST", "/v1/events/bulk"): bulk_handler}
+    app.add_middleware(DirectRoutes, routes=routes)
     app.add_middleware(RequestIdMiddleware)
 
     @app.post("/v1/events")
     async def routed() -> dict[str, str]:  # only reached when the direct route is bypassed
         return {"routed": "yes"}
+
+    @app.get("/v1/events/bulk")
+    async def routed_get() -> dict[str, str]:  # another method of a direct path
+        return {"routed": "get"}
 
     return app
 
@@ -71,3 +81,14 @@ async def test_other_paths_and_a_root_path_go_as_routed() -> None:
     mounted = await post("/v1/events", "fine", root_path="/api")
     assert mounted.status_code == 200 and mounted.json() == {"ok": True}
     assert calls == ["fine"]
+
+
+async def test_each_route_reaches_its_own_handler_and_other_methods_go_as_routed() -> None:
+    calls.clear()
+    answer = await post("/v1/events/bulk", "items")
+    assert answer.status_code == 200 and answer.json() == {"bulk": True}
+    assert answer.headers["x-request-id"].startswith("v-")
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://sendout.test") as client:
+        assert (await client.get("/v1/events/bulk")).json() == {"routed": "get"}
+    assert calls == ["bulk items"]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from sendout import __version__
 from sendout.api.context import AppContext, ManagementKey
-from sendout.api.direct import DirectRoute
+from sendout.api.direct import DirectRoutes
 from sendout.api.docs import install_docs
 from sendout.api.errors import RequestIdMiddleware, install_error_handlers
 from sendout.api.openapi import install_openapi
@@ -132,7 +132,11 @@ def create_app(
     install_openapi(app)
     install_docs(app)
     # Added first, so it runs inside the request-id middleware (the last added is outermost).
-    app.add_middleware(DirectRoute, method="POST", path="/v1/events", handler=events.track_event)
+    direct = {
+        ("POST", "/v1/events"): events.track_event,
+        ("POST", "/v1/events/bulk"): events_bulk.track_events,
+    }
+    app.add_middleware(DirectRoutes, routes=direct)
     app.add_middleware(RequestIdMiddleware)
     for module in (
         events,

@@ -16,8 +16,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from sendout import metrics
-from sendout.api.auth import AppProject
+from sendout import metrics, tracing
+from sendout.api.auth import app_project
 from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
@@ -44,10 +44,13 @@ BODY_FACTOR = 10  # a bulk body may be this many times SENDOUT_MAX_BODY_BYTES
     summary="Track up to 1,000 custom events; one result per item, in order",
     openapi_extra=body_doc(BulkEventsIn),
 )
-async def track_events(request: Request, project: AppProject) -> Response:
+async def track_events(request: Request) -> Response:
+    # Reached past the router (api/direct.py), so credentials are checked here.
+    project = await app_project(request)
     ctx = context_of(request)
     body = await read_json(request, BODY_FACTOR * ctx.settings.max_body_bytes)
     items = _items(body)
+    tracing.annotate({"sendout.project_id": project.id, "sendout.items": len(items)})
     at = stamp(ctx.clock.now())
     rid = request_id_of(request)
     commands = [_command(project, item, at, rid) for item in items]
