@@ -115,6 +115,23 @@ def test_query_parameters_declare_the_bounds_and_choices_the_server_checks(
     assert api.get("/v1/customers", params={"page": 100}).status_code == 400
 
 
+def test_the_idempotency_header_is_declared_with_the_bounds_the_server_checks(
+    server: ServerProcess, api: httpx.Client
+) -> None:
+    spec = httpx.get(server.base_url + "/openapi.json").json()
+    [header] = spec["paths"]["/v1/events"]["post"]["parameters"]
+    assert (header["name"], header["in"], header["required"]) == (
+        "Idempotency-Key",
+        "header",
+        False,
+    )
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 255)
+    body = {"event": "any", "customer": {"source_id": "c"}}
+    too_long = api.post("/v1/events", json=body, headers={"Idempotency-Key": "k" * 256})
+    assert too_long.status_code == 400 and too_long.json()["key"] == "invalid_idempotency_key"
+    assert "parameters" not in spec["paths"]["/v1/events/bulk"]["post"]  # it takes no such header
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [

@@ -120,6 +120,26 @@ def test_an_item_idempotency_key_replays_its_first_result(api: httpx.Client, mak
     assert single.headers.get("idempotent-replayed") == "true"  # one namespace with the header
 
 
+def test_an_idempotency_key_in_the_wrong_place_is_refused_not_ignored(
+    api: httpx.Client, make_schema
+) -> None:
+    """Ignored, either would let a retry track its events twice."""
+    schema = make_schema()
+    one = item(schema["name"], unique("misplaced"))
+    header = api.post("/v1/events/bulk", json={"events": [one]}, headers={"Idempotency-Key": "k"})
+    assert header.status_code == 400, header.text
+    assert header.json()["key"] == "invalid_idempotency_key"
+    assert "give each item its own idempotency_key" in header.json()["details"]
+    field = api.post("/v1/events", json={**one, "idempotency_key": "k"})
+    assert field.status_code == 400, field.text
+    assert field.json()["key"] == "invalid_idempotency_key"
+    assert "send the Idempotency-Key header" in field.json()["details"]
+    assert stored(api, schema["name"]) == 0
+    bad = bulk(api, {**one, "idempotency_key": ""})["results"][0]
+    assert bad["status"] == 400 and bad["error"]["key"] == "invalid_idempotency_key"
+    assert bad["error"]["details"].startswith("idempotency_key must be")  # the field, by name
+
+
 def counted(api: httpx.Client) -> tuple[float, float]:
     """``/metrics``' events tracked and webhooks enqueued, so far."""
     text = api.get("/metrics").text
@@ -167,6 +187,8 @@ def test_a_request_that_is_not_a_list_of_events_is_refused_whole(
     ):
         refused = api.post("/v1/events/bulk", json=body)
         assert refused.status_code == 400 and refused.json()["key"] == key, refused.text
+        if key == "missing_events":
+            assert refused.json()["message"] == "Missing events"
     assert (
         api.post(
             "/v1/events/bulk", content=b"[", headers={"content-type": "application/json"}

@@ -11,10 +11,20 @@ from starlette.requests import Request
 from sendout.errors import InvalidInput
 from sendout.storage.base import IdempotencyKey
 
-__all__ = ["IDEMPOTENCY_TTL_MS", "idempotency_key", "keyed"]
+__all__ = ["IDEMPOTENCY_HEADER", "IDEMPOTENCY_TTL_MS", "idempotency_key", "keyed"]
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 _MAX_LENGTH = 255
+# The header as the OpenAPI document describes it, on the route that takes it.
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The same key with the same body within 24 hours answers with the first"
+    " response (header idempotent-replayed: true) and creates nothing; with another body, 409"
+    " idempotency_key_reused.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": _MAX_LENGTH},
+}
 
 
 def idempotency_key(
@@ -24,8 +34,11 @@ def idempotency_key(
     return keyed(request.headers.get("idempotency-key"), route, body, now_ms)
 
 
-def keyed(key: Any, route: str, body: dict[str, Any], now_ms: int) -> IdempotencyKey | None:
-    """``key`` (a header's, or a bulk item's ``idempotency_key``) with a hash of ``body``."""
+def keyed(
+    key: Any, route: str, body: dict[str, Any], now_ms: int, *, name: str = "Idempotency-Key"
+) -> IdempotencyKey | None:
+    """``key`` (a header's, or a bulk item's ``idempotency_key``: ``name`` says which, for the
+    refusal) with a hash of ``body``."""
     if key is None:
         return None
     if (
@@ -35,7 +48,7 @@ def keyed(key: Any, route: str, body: dict[str, Any], now_ms: int) -> Idempotenc
         or not key.isascii()
     ):
         raise InvalidInput(
-            f"Idempotency-Key must be 1 to {_MAX_LENGTH} printable ASCII characters",
+            f"{name} must be 1 to {_MAX_LENGTH} printable ASCII characters",
             key="invalid_idempotency_key",
             message="Invalid idempotency key",
         )

@@ -24,8 +24,8 @@ _TIMEOUT_SECONDS = 30
 def _keys(app_id: str | None, app_token: str | None) -> dict[str, str]:
     if not app_id or not app_token:
         fail(
-            "--app-id and --app-token (or SENDOUT_APP_ID and SENDOUT_APP_TOKEN) are needed;"
-            " `sendout credentials --env` prints them"
+            "--app-id and --app-token (or SENDOUT_APP_ID and SENDOUT_APP_TOKEN) are needed:"
+            " the keys `sendout serve` printed when it made them, or those set in its environment"
         )
     return {"X-App-Id": app_id, "X-App-Token": app_token}
 

@@ -47,6 +47,13 @@ BODY_FACTOR = 10  # a bulk body may be this many times SENDOUT_MAX_BODY_BYTES
 async def track_events(request: Request) -> Response:
     # Reached past the router (api/direct.py), so credentials are checked here.
     project = await app_project(request)
+    if "idempotency-key" in request.headers:  # it would be ignored: retries would track twice
+        raise InvalidInput(
+            "POST /v1/events/bulk takes no Idempotency-Key header: give each item its own"
+            " idempotency_key",
+            key="invalid_idempotency_key",
+            message="Invalid idempotency key",
+        )
     ctx = context_of(request)
     body = await read_json(request, BODY_FACTOR * ctx.settings.max_body_bytes)
     items = _items(body)
@@ -69,7 +76,9 @@ def _items(body: dict[str, Any]) -> list[Any]:
         )
     items = body.get("events")
     if items is None:
-        raise InvalidInput("Missing required property 'events'", key="missing_events")
+        raise InvalidInput(
+            "Missing required property 'events'", key="missing_events", message="Missing events"
+        )
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
         raise InvalidInput(
             f"'events' must be a list of 1 to {MAX_ITEMS:,} events in the POST /v1/events shape",
@@ -87,7 +96,7 @@ def _command(project: Project, item: Any, at: Stamp, rid: str) -> TrackCommand |
                 key="invalid_payload",
             )
         fields = {k: v for k, v in item.items() if k != "idempotency_key"}
-        key = keyed(item.get("idempotency_key"), "events", fields, at.ms)
+        key = keyed(item.get("idempotency_key"), "events", fields, at.ms, name="idempotency_key")
         return command_of(project, parse_model(EventsCreateIn, fields), at, rid, key)
     except SendoutError as refusal:
         return refusal
