@@ -89,6 +89,11 @@ def test_status_and_deliveries_show_the_queue_failures_and_paused_channels(
     assert [d["status"] for d in mine["data"]] == ["delivered"]
     rows_shown = sendout("deliveries", "--status", "delivered", env=env)
     assert mine["data"][0]["id"] in rows_shown.stdout and "200 in" in rows_shown.stdout
+    # Piped where rich would assume 80 columns, the ids still come whole, ready to paste.
+    narrow = {**env, "COLUMNS": "80"}
+    piped = sendout("deliveries", "--status", "delivered", env=narrow).stdout
+    assert mine["data"][0]["id"] in piped and good in piped, piped
+    assert good in sendout("status", env=narrow).stdout
     _one_line(sendout("deliveries", "--status", "lost", env=env), 2, "--status", "failed")
 
 

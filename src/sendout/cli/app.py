@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from rich.console import Console
 from typer.core import TyperGroup
 
 from sendout.errors import SendoutError
@@ -17,6 +18,7 @@ from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 __all__ = [
     "DEFAULT_URL",
+    "TABLE_WIDTH_PIPED",
     "AppId",
     "AppToken",
     "AsJson",
@@ -27,12 +29,14 @@ __all__ = [
     "app",
     "fail",
     "load_settings",
+    "output",
     "run",
 ]
 
 T = TypeVar("T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+TABLE_WIDTH_PIPED = 1_000  # columns of a table written to a pipe or a file: none cut to fit
 
 _ORDER = (
     "serve",
@@ -118,6 +122,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Stop the command: one line on stderr, exit ``code``."""
     typer.echo(f"sendout: {message}", err=True)
     raise typer.Exit(code)
+
+
+def output() -> Console:
+    """Where a command prints its tables: the terminal's width, or, written to a pipe or a file
+    (where rich would assume 80 columns and cut ids short), as wide as the rows are."""
+    console = Console()
+    return console if console.is_terminal else Console(width=TABLE_WIDTH_PIPED)
 
 
 def load_settings(**overrides: Any) -> Settings:

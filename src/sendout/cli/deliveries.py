@@ -7,13 +7,21 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from sendout.api.views import delivery_view
 from sendout.bootstrap import open_storage
-from sendout.cli.app import AsJson, DatabaseUrl, ProjectId, app, fail, load_settings, run
+from sendout.cli.app import (
+    AsJson,
+    DatabaseUrl,
+    ProjectId,
+    app,
+    fail,
+    load_settings,
+    output,
+    run,
+)
 from sendout.cli.status import chosen_project
 from sendout.records import DELIVERY_STATUSES, Delivery, Page
 from sendout.settings import Settings
@@ -49,7 +57,7 @@ def deliveries(
     elif not found:
         typer.echo("no deliveries match" if status or distribution else "no deliveries yet")
     else:
-        Console().print(_table(found, total))
+        output().print(_table(found, total))
 
 
 async def _read(
@@ -66,7 +74,10 @@ async def _read(
 def _table(found: list[Delivery], total: int) -> Table:
     table = Table(title=f"{len(found)} of {total} deliveries, newest first", title_justify="left")
     for column in ("id", "created", "distribution", "status", "attempts", "last answer"):
-        table.add_column(column)
+        # an id too wide for the terminal folds onto a second line, never cut short
+        table.add_column(
+            column, overflow="fold" if column in ("id", "distribution") else "ellipsis"
+        )
     for d in found:
         cells = (d.id, d.created_at, d.distribution_id, d.status, str(d.attempts_count))
         table.add_row(*(Text(c) for c in cells), Text(_last_answer(d)))

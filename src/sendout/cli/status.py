@@ -9,12 +9,11 @@ from datetime import datetime
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from sendout.bootstrap import open_storage
-from sendout.cli.app import AsJson, DatabaseUrl, ProjectId, app, load_settings, run
+from sendout.cli.app import AsJson, DatabaseUrl, ProjectId, app, load_settings, output, run
 from sendout.clock import SystemClock, from_ms, isoformat, to_ms
 from sendout.records import JSON, Distribution, Project, QueueCounts
 from sendout.settings import Settings, SettingsError
@@ -115,7 +114,7 @@ def _row(
 
 
 def _print(found: JSON) -> None:
-    console = Console()
+    console = output()
     oldest = found["oldest_due_at"] or "none"
     console.print(
         f"project {found['project_id']} at {found['at']}\n"
@@ -142,7 +141,9 @@ def _table(rows: list[JSON]) -> Table:
     table = Table(title="per distribution", title_justify="left")
     for column in ("id", "name", "status", "pending", "due", "oldest due", "failed 1h"):
         table.add_column(
-            column, justify="right" if column in ("pending", "due", "failed 1h") else "left"
+            column,
+            justify="right" if column in ("pending", "due", "failed 1h") else "left",
+            overflow="fold" if column == "id" else "ellipsis",  # an id is never cut short
         )
     for r in rows:
         cells = (r["id"], r["name"], r["status"], r["pending"], r["due"], r["oldest_due_at"])
