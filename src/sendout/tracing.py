@@ -15,7 +15,7 @@ returns at once, so the hot path pays a function call, not a span.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -25,6 +25,7 @@ import structlog
 from sendout import __version__
 
 if TYPE_CHECKING:
+    from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import SpanKind, Tracer
 
@@ -67,6 +68,7 @@ _NO_SPAN = _NoSpan()
 _tracer: Tracer | None = None
 _provider: TracerProvider | None = None
 _kinds: dict[str, SpanKind] = {}
+_extract: Callable[[Mapping[str, str]], Context] | None = None  # reads a caller's trace context
 
 
 def enabled() -> bool:
@@ -90,11 +92,7 @@ def span(
     tracer = _tracer
     if tracer is None:
         return _NO_SPAN
-    context = None
-    if carrier is not None:
-        from opentelemetry import propagate
-
-        context = propagate.extract(carrier)
+    context = None if carrier is None or _extract is None else _extract(carrier)
     return tracer.start_as_current_span(
         name, context=context, kind=_kinds[kind], attributes=attributes
     )
@@ -136,7 +134,7 @@ def requested(environ: Mapping[str, str]) -> str | None:
 def start(process: str, environ: Mapping[str, str] = os.environ) -> bool:
     """Set tracing up for this process (``process`` names its role: api, worker) when the
     environment asks for it; True when spans are exported."""
-    global _tracer, _provider
+    global _tracer, _provider, _extract
     asked = requested(environ)
     if asked is None or _tracer is not None:
         return _tracer is not None
@@ -147,14 +145,15 @@ def start(process: str, environ: Mapping[str, str] = os.environ) -> bool:
         return False
     _tracer = _provider.get_tracer("sendout", __version__)
     _kinds.update(_span_kinds())
+    _extract = _context_reader()
     log.info("tracing.started", asked_by=asked, process=process)
     return True
 
 
 def stop() -> None:
     """Export the spans still batched and stop tracing (idempotent)."""
-    global _tracer, _provider
-    provider, _provider, _tracer = _provider, None, None
+    global _tracer, _provider, _extract
+    provider, _provider, _tracer, _extract = _provider, None, None, None
     if provider is not None:
         provider.shutdown()
 
@@ -176,6 +175,43 @@ def _new_provider(process: str, environ: Mapping[str, str]) -> TracerProvider:
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
+
+
+def propagators_problem() -> str | None:
+    """Why ``OTEL_PROPAGATORS`` cannot be followed (it names a propagator that is not
+    installed), or ``None``. OpenTelemetry checks it when its ``propagate`` module is first
+    imported, which FastAPI does whenever OpenTelemetry is installed."""
+    try:
+        import opentelemetry.propagate  # noqa: F401
+    except ImportError:
+        return None
+    except ValueError as exc:  # raised by the module itself, for an unknown propagator
+        return str(exc)
+    return None
+
+
+def _context_reader() -> Callable[[Mapping[str, str]], Context]:
+    """What reads a caller's trace context from request headers: every value of a header, so
+    that a ``tracestate`` split over several lines is joined."""
+    from opentelemetry import propagate
+    from opentelemetry.propagators.textmap import Getter
+
+    class EveryValue(Getter[Mapping[str, str]]):
+        def get(self, carrier: Mapping[str, str], key: str) -> list[str] | None:
+            getlist = getattr(carrier, "getlist", None)  # Starlette's Headers
+            values = getlist(key) if getlist is not None else [carrier.get(key)]
+            found = [v for v in values if v is not None]
+            return found or None
+
+        def keys(self, carrier: Mapping[str, str]) -> list[str]:
+            return list(carrier.keys())
+
+    getter = EveryValue()
+
+    def extract(carrier: Mapping[str, str]) -> Context:
+        return propagate.extract(carrier, getter=getter)
+
+    return extract
 
 
 def _span_kinds() -> dict[str, SpanKind]:

@@ -372,6 +372,10 @@ def test_credentials(server, api: httpx.Client) -> None:
         401,
         "unauthorized",
     )
+    for path in ("/v1/events", "/v1/events/bulk"):  # past the router: they check keys themselves
+        wrong = {"X-App-Id": "test-app-id", "X-App-Token": "wrong"}
+        assert_error(bare.post(path, json={}, headers=wrong), 401, "unauthorized")
+        assert_error(bare.post(path, content=b"[", headers=wrong), 401, "unauthorized")
     assert_error(bare.get("/management/v1/projects"), 401, "unauthorized")
     app_keys = {"X-Management-Id": "test-app-id", "X-Management-Token": "test-app-token"}
     assert_error(bare.get("/management/v1/projects", headers=app_keys), 401, "unauthorized")

@@ -15,9 +15,10 @@ import orjson
 import pytest
 
 from conftest import unique
+from support.cli import sendout
 from support.collector import Collector, ExportedSpan
 from support.receiver import Receiver
-from support.server import APP_KEYS, ServerProcess, distribution_to, track_one
+from support.server import APP_KEYS, ServerProcess, distribution_to, free_port, track_one
 
 SERVER, CLIENT = 2, 3  # opentelemetry.proto.trace.v1.Span.SpanKind
 UNSET, ERROR = 0, 2  # opentelemetry.proto.trace.v1.Status.StatusCode
@@ -160,6 +161,21 @@ def test_a_caller_s_trace_context_makes_each_tracking_request_its_child(
         [transaction] = named(spans, "sendout.track", event_id)
         assert transaction.trace_id == bulk_trace
         assert transaction.parent_span_id == bulk_request.span_id
+
+
+def test_an_unknown_propagator_stops_serve_in_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """OpenTelemetry refuses it when FastAPI imports it: said plainly, not as a traceback."""
+    env = {
+        "SENDOUT_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+        "OTEL_PROPAGATORS": "tracecontext,no_such_propagator",
+    }
+    done = sendout("serve", "--port", str(free_port()), env=env)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("sendout: OTEL_PROPAGATORS: ") and "no_such_propagator" in line
+    assert not (tmp_path / "never.db").exists()
 
 
 def test_spans_still_batched_are_exported_when_the_server_stops(

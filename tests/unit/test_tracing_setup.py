@@ -67,3 +67,36 @@ def test_a_span_of_a_process_not_tracing_does_nothing_and_lets_errors_through() 
         tracing.annotate({"k": True})
     with pytest.raises(ZeroDivisionError), tracing.span("c", "internal", {}):
         _ = 1 / 0
+
+
+def test_a_caller_s_trace_context_is_read_from_every_line_of_its_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+    from starlette.datastructures import Headers
+
+    from support.collector import Collector
+
+    collector = Collector().start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint)
+    try:
+        assert tracing.start("api", {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint})
+        trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+        headers = Headers(
+            raw=[
+                (b"traceparent", f"00-{trace_id}-{parent}-01".encode()),
+                (b"tracestate", b"first=1"),
+                (b"tracestate", b"second=2"),  # a tracestate may come over several lines
+            ]
+        )
+        with tracing.span("POST /v1/events", "server", {}, carrier=headers):
+            context = trace.get_current_span().get_span_context()
+        with tracing.span("POST /v1/events", "server", {}, carrier=Headers(raw=[])):
+            fresh = trace.get_current_span().get_span_context()
+    finally:
+        tracing.stop()
+        collector.stop()
+    assert format(context.trace_id, "032x") == trace_id
+    assert dict(context.trace_state) == {"first": "1", "second": "2"}
+    assert format(fresh.trace_id, "032x") != trace_id  # no header: a trace of its own
+    assert not tracing.enabled()

@@ -5,6 +5,7 @@ stderr and exit code 2."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -127,8 +128,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def output() -> Console:
     """Where a command prints its tables: the terminal's width, or, written to a pipe or a file
     (where rich would assume 80 columns and cut ids short), as wide as the rows are."""
-    console = Console()
-    return console if console.is_terminal else Console(width=TABLE_WIDTH_PIPED)
+    # Not rich's is_terminal, which FORCE_COLOR makes true on a pipe too.
+    return Console() if sys.stdout.isatty() else Console(width=TABLE_WIDTH_PIPED)
 
 
 def load_settings(**overrides: Any) -> Settings:

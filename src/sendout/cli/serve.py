@@ -61,6 +61,9 @@ def serve(
 ) -> None:
     """Run the API and, unless --no-worker, the delivery worker (in a child process it starts,
     restarts and stops, or inline)."""
+    problem = tracing.propagators_problem()
+    if problem is not None:  # FastAPI's import would fail on it with a traceback
+        fail(f"OTEL_PROPAGATORS: {problem}")
     from sendout.api.app import create_app
     from sendout.api.http_protocol import SendoutHttpProtocol
 
