@@ -35,18 +35,15 @@ class DirectRoutes:
     def __init__(self, app: ASGIApp, *, routes: Mapping[tuple[str, str], Handler]) -> None:
         """``routes``: the handler of each ``(method, path)``."""
         self.app = app
-        self._routes = {(m, p): (handler, m, p, f"{m} {p}") for (m, p), handler in routes.items()}
+        self._routes = {(m, p): (handler, f"{m} {p}") for (m, p), handler in routes.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (
-            self._routes.get((scope["method"], _route_path(scope)))
-            if scope["type"] == "http"
-            else None
-        )
-        if route is None:
+        key = (scope["method"], _route_path(scope)) if scope["type"] == "http" else None
+        route = None if key is None else self._routes.get(key)
+        if key is None or route is None:
             await self.app(scope, receive, send)
             return
-        handler, method, path, name = route
+        (method, path), (handler, name) = key, route
         request = Request(scope, receive)
         attributes = _attributes(request, method, path)
         with tracing.span(name, "server", attributes, carrier=request.headers) as span:

@@ -11,7 +11,14 @@ from starlette.requests import Request
 from sendout.errors import InvalidInput
 from sendout.storage.base import IdempotencyKey
 
-__all__ = ["IDEMPOTENCY_HEADER", "IDEMPOTENCY_TTL_MS", "idempotency_key", "keyed"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "IDEMPOTENCY_TTL_MS",
+    "idempotency_key",
+    "keyed",
+    "refuse_body_key",
+    "refuse_header",
+]
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 _MAX_LENGTH = 255
@@ -34,6 +41,29 @@ def idempotency_key(
     return keyed(request.headers.get("idempotency-key"), route, body, now_ms)
 
 
+def refuse_body_key(body: dict[str, Any]) -> None:
+    """A single request's key goes in the header: ``idempotency_key`` in its body (a bulk
+    item's field) is refused, since ignored it would let a retry track twice."""
+    if "idempotency_key" in body:
+        raise _invalid(
+            "idempotency_key is a field of POST /v1/events/bulk items; send the Idempotency-Key"
+            " header here"
+        )
+
+
+def refuse_header(request: Request) -> None:
+    """A bulk request's keys go in its items: the header is refused, not ignored."""
+    if "idempotency-key" in request.headers:
+        raise _invalid(
+            "POST /v1/events/bulk takes no Idempotency-Key header: give each item its own"
+            " idempotency_key"
+        )
+
+
+def _invalid(details: str) -> InvalidInput:
+    return InvalidInput(details, key="invalid_idempotency_key", message="Invalid idempotency key")
+
+
 def keyed(
     key: Any, route: str, body: dict[str, Any], now_ms: int, *, name: str = "Idempotency-Key"
 ) -> IdempotencyKey | None:
@@ -47,11 +77,7 @@ def keyed(
         or not key.isprintable()
         or not key.isascii()
     ):
-        raise InvalidInput(
-            f"{name} must be 1 to {_MAX_LENGTH} printable ASCII characters",
-            key="invalid_idempotency_key",
-            message="Invalid idempotency key",
-        )
+        raise _invalid(f"{name} must be 1 to {_MAX_LENGTH} printable ASCII characters")
     digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return IdempotencyKey(
         route=route, key=key, request_hash=digest, not_before_ms=now_ms - IDEMPOTENCY_TTL_MS

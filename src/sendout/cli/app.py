@@ -19,7 +19,6 @@ from sendout.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 __all__ = [
     "DEFAULT_URL",
-    "TABLE_WIDTH_PIPED",
     "AppId",
     "AppToken",
     "AsJson",
@@ -37,7 +36,7 @@ __all__ = [
 T = TypeVar("T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-TABLE_WIDTH_PIPED = 1_000  # columns of a table written to a pipe or a file: none cut to fit
+_PIPED_WIDTH = 1_000  # columns of a table written to a pipe or a file: none cut to fit
 
 _ORDER = (
     "serve",
@@ -129,7 +128,7 @@ def output() -> Console:
     """Where a command prints its tables: the terminal's width, or, written to a pipe or a file
     (where rich would assume 80 columns and cut ids short), as wide as the rows are."""
     # Not rich's is_terminal, which FORCE_COLOR makes true on a pipe too.
-    return Console() if sys.stdout.isatty() else Console(width=TABLE_WIDTH_PIPED)
+    return Console() if sys.stdout.isatty() else Console(width=_PIPED_WIDTH)
 
 
 def load_settings(**overrides: Any) -> Settings:

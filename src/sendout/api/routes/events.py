@@ -10,14 +10,13 @@ from sendout.api.auth import AppProject, app_project
 from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
-from sendout.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
+from sendout.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key, refuse_body_key
 from sendout.api.openapi import body_doc
 from sendout.api.paging import limit_query, page_of, page_query
 from sendout.api.responses import JsonResponse, list_body
 from sendout.api.schemas import EventsCreateIn
 from sendout.api.views import event_view, tracked_event_view
 from sendout.clock import Stamp, stamp
-from sendout.errors import InvalidInput
 from sendout.jsonutil import dumps
 from sendout.pipeline.commands import TrackCommand
 from sendout.records import Customer, Event, Project
@@ -42,13 +41,7 @@ async def track_event(request: Request) -> Response:
     project = await app_project(request)
     ctx = context_of(request)
     raw = await read_json(request, ctx.settings.max_body_bytes)
-    if "idempotency_key" in raw:  # a bulk item's field: ignored here, a retry would track twice
-        raise InvalidInput(
-            "idempotency_key is a field of POST /v1/events/bulk items; send the Idempotency-Key"
-            " header here",
-            key="invalid_idempotency_key",
-            message="Invalid idempotency key",
-        )
+    refuse_body_key(raw)
     body = parse_model(EventsCreateIn, raw)
     at = stamp(ctx.clock.now())
     key = idempotency_key(request, "events", raw, at.ms)

@@ -21,7 +21,7 @@ from sendout.api.auth import app_project
 from sendout.api.body import parse_model, read_json
 from sendout.api.context import context_of
 from sendout.api.errors import request_id_of
-from sendout.api.idempotency import keyed
+from sendout.api.idempotency import keyed, refuse_header
 from sendout.api.openapi import body_doc
 from sendout.api.routes.events import command_of, render_tracked
 from sendout.api.schemas import BulkEventsIn, EventsCreateIn
@@ -47,13 +47,7 @@ BODY_FACTOR = 10  # a bulk body may be this many times SENDOUT_MAX_BODY_BYTES
 async def track_events(request: Request) -> Response:
     # Reached past the router (api/direct.py), so credentials are checked here.
     project = await app_project(request)
-    if "idempotency-key" in request.headers:  # it would be ignored: retries would track twice
-        raise InvalidInput(
-            "POST /v1/events/bulk takes no Idempotency-Key header: give each item its own"
-            " idempotency_key",
-            key="invalid_idempotency_key",
-            message="Invalid idempotency key",
-        )
+    refuse_header(request)
     ctx = context_of(request)
     body = await read_json(request, BODY_FACTOR * ctx.settings.max_body_bytes)
     items = _items(body)
